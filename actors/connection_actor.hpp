@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/settings.hpp"
+#include "actors/vocabulary.hpp"
+#include "proto/native_codec.hpp"
+
+namespace tickgate {
+
+/// One per client connection: owns the client's subscription set and answers
+/// its requests. Its session (net/) sends it decoded frames; it reaches the
+/// client only through the session's sink.
+///
+/// Messages:
+///   client_command       -> subscribe / unsubscribe / ping / auth
+///   client_error         -> the session could not decode a frame: error frame
+///   (attached_atom, req, name, topic), (detached_atom, req, name) -> completes requests
+///   (closed_atom)        -> the socket is gone: quit (topics drop us on down_msg)
+/// Acks go out once every topic of the request confirmed, so a publish made
+/// after the client saw the ack reaches it.
+struct connection_state {
+  struct pending_request {
+    client_op op = client_op::subscribe;
+    std::optional<uint64_t> id;
+    wire_format format = wire_format::json;
+    std::vector<std::string> topics; // as the client named them, for the ack
+    size_t outstanding = 0;          // confirmations still to come
+  };
+
+  session_sink_ptr sink;
+  caf::actor router;
+  routing_settings settings;
+
+  struct subscription {
+    caf::actor topic; // null while the attach is in flight
+    wire_format format = wire_format::json;
+  };
+
+  // Subscriptions, including those still being attached.
+  // Invariant: topic_names[t.id()] == n exactly when subs[n].topic == t (t not
+  // null); both change only in bind_topic/drop_subscription.
+  std::unordered_map<std::string, subscription> subs;
+  std::unordered_map<caf::actor_id, std::string> topic_names;
+
+  std::unordered_map<uint64_t, pending_request> pending;
+  uint64_t next_request = 1; // 0 marks internal re-attaches that need no ack
+
+  static inline const char* name = "connection";
+};
+
+caf::behavior connection_actor(caf::stateful_actor<connection_state>* self,
+                               session_sink_ptr sink, caf::actor router,
+                               routing_settings settings);
+
+} // namespace tickgate

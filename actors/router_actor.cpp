@@ -1,0 +1,131 @@
+#include "actors/router_actor.hpp"
+
+#include <chrono>
+
+#include <caf/event_based_actor.hpp>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/metrics.hpp"
+#include "actors/topic_actor.hpp"
+
+namespace tickgate {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<router_state>*;
+
+// Epochs are unique per topic incarnation: the node id (random at every
+// process start) and a counter.
+std::string next_epoch(self_ptr self) {
+  auto& st = self->state;
+  return fmt::format("{}-{}", st.settings.node_id, ++st.epochs_issued);
+}
+
+router_state::entry& find_or_spawn(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto i = st.topics.find(name);
+  if (i != st.topics.end())
+    return i->second;
+  auto topic = self->spawn(topic_actor, name, next_epoch(self),
+                           caf::actor{self}, st.settings);
+  self->monitor(topic);
+  return st.topics.emplace(name, router_state::entry{topic, 0}).first->second;
+}
+
+void route(self_ptr self, const publication_ptr& pub) {
+  auto& st = self->state;
+  if (auto i = st.topics.find(pub->topic); i != st.topics.end())
+    self->send(i->second.topic, publish_atom_v, pub);
+  else
+    node_metrics().topic_unrouted.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace
+
+caf::behavior router_actor(self_ptr self, routing_settings settings) {
+  self->state.settings = std::move(settings);
+  if (self->state.settings.node_id.empty())
+    self->state.settings.node_id = "node";
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& topics = self->state.topics;
+    for (auto i = topics.begin(); i != topics.end(); ++i) {
+      if (i->second.topic.address() == dm.source) {
+        // A topic that ends without stop_atom failed. Its subscribers' connection
+        // actors see the same down message and attach again, which spawns a
+        // new incarnation with a new epoch.
+        spdlog::warn("topic.down name={} reason={}", i->first,
+                     caf::to_string(dm.reason));
+        topics.erase(i);
+        return;
+      }
+    }
+  });
+  return {
+    [self](attach_atom, uint64_t req, const std::vector<std::string>& names,
+           const subscriber& s) {
+      for (auto& name : names) {
+        auto& e = find_or_spawn(self, name);
+        ++e.attaches_forwarded;
+        self->send(e.topic, attach_atom_v, req, s);
+      }
+    },
+    [self](detach_atom, uint64_t req, const std::vector<std::string>& names,
+           const caf::actor& conn) {
+      auto& topics = self->state.topics;
+      for (auto& name : names) {
+        if (auto i = topics.find(name); i != topics.end())
+          self->send(i->second.topic, detach_atom_v, req, conn);
+        else
+          self->send(conn, detached_atom_v, req, name);
+      }
+    },
+    [self](publish_atom, const publication_ptr& pub) { route(self, pub); },
+    [self](publish_atom, const publication_batch& batch) {
+      if (batch.size() == 1) {
+        route(self, batch.front());
+        return;
+      }
+      // One message per topic, publications in their original order.
+      std::unordered_map<std::string_view, publication_batch> per_topic;
+      for (auto& pub : batch)
+        per_topic[pub->topic].push_back(pub);
+      auto& topics = self->state.topics;
+      for (auto& [name, pubs] : per_topic) {
+        auto i = topics.find(std::string{name});
+        if (i == topics.end())
+          node_metrics().topic_unrouted.fetch_add(pubs.size(),
+                                                  std::memory_order_relaxed);
+        else
+          self->send(i->second.topic, publish_atom_v, std::move(pubs));
+      }
+    },
+    [self](idle_atom, const std::string& name, uint64_t attaches_seen) {
+      auto& topics = self->state.topics;
+      auto i = topics.find(name);
+      if (i == topics.end() || i->second.topic.address() != self->current_sender()
+          || i->second.attaches_forwarded != attaches_seen)
+        return; // an attach is on its way: the topic stays
+      self->demonitor(i->second.topic);
+      self->send(i->second.topic, stop_atom_v);
+      topics.erase(i);
+    },
+    [self](stats_atom) {
+      router_stats r;
+      r.topics = self->state.topics.size();
+      auto subs = node_metrics().topic_subscriptions.load();
+      r.subscriptions = subs > 0 ? static_cast<uint64_t>(subs) : 0;
+      return r;
+    },
+    [self](stop_atom) {
+      for (auto& [name, e] : self->state.topics) {
+        self->demonitor(e.topic);
+        self->send(e.topic, stop_atom_v);
+      }
+      self->state.topics.clear();
+      self->quit();
+    },
+  };
+}
+
+} // namespace tickgate

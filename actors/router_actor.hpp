@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/settings.hpp"
+#include "actors/vocabulary.hpp"
+
+namespace tickgate {
+
+/// The topic directory and supervisor: topic name -> live topic actor.
+///
+/// Messages:
+///   (attach_atom, req, vector<string> names, subscriber) -> spawns missing topics, forwards
+///   (detach_atom, req, vector<string> names, actor conn)  -> forwards, or answers detached_atom
+///   (publish_atom, publication_ptr | publication_batch)   -> forwards to live topics
+///   (idle_atom, name, attaches_seen) -> stops the topic if no attach is in flight to it
+///   (stats_atom) -> router_stats
+///   (stop_atom) -> stops every topic, then itself
+///
+/// Every attach and detach for a topic passes through here, so the router
+/// knows how many attaches it forwarded; a topic that reports idle with the
+/// same count has none in flight and can stop without losing a subscriber.
+struct router_state {
+  struct entry {
+    caf::actor topic;
+    uint64_t attaches_forwarded = 0;
+  };
+
+  std::unordered_map<std::string, entry> topics;
+  routing_settings settings;
+  uint64_t epochs_issued = 0;
+
+  static inline const char* name = "router";
+};
+
+caf::behavior router_actor(caf::stateful_actor<router_state>* self,
+                           routing_settings settings);
+
+} // namespace tickgate

@@ -1,0 +1,134 @@
+#include "actors/topic_actor.hpp"
+
+#include <optional>
+
+#include <caf/event_based_actor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "actors/metrics.hpp"
+#include "proto/native_codec.hpp"
+
+namespace tickgate {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<topic_state>*;
+
+bool add_subscriber(self_ptr self, subscriber s) {
+  auto& st = self->state;
+  auto id = s.conn.id();
+  if (st.index.count(id) > 0)
+    return false;
+  self->monitor(s.conn);
+  st.index.emplace(id, st.subs.size());
+  st.subs.push_back(std::move(s));
+  node_metrics().topic_subscriptions.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void arm_grace_timer(self_ptr self) {
+  auto& st = self->state;
+  if (!st.subs.empty())
+    return;
+  self->delayed_send(self, st.settings.topic_idle_grace, grace_atom_v,
+                     ++st.grace_token);
+}
+
+// Swap-removes the subscriber with actor id `id`; true if it was there.
+bool remove_subscriber(self_ptr self, caf::actor_id id) {
+  auto& st = self->state;
+  auto i = st.index.find(id);
+  if (i == st.index.end())
+    return false;
+  auto pos = i->second;
+  st.index.erase(i);
+  if (pos + 1 != st.subs.size()) {
+    st.subs[pos] = std::move(st.subs.back());
+    st.index[st.subs[pos].conn.id()] = pos;
+  }
+  st.subs.pop_back();
+  node_metrics().topic_subscriptions.fetch_sub(1, std::memory_order_relaxed);
+  arm_grace_timer(self);
+  return true;
+}
+
+void fan_out(self_ptr self, const publication& pub) {
+  auto& st = self->state;
+  auto& m = node_metrics();
+  m.topic_events_in.fetch_add(1, std::memory_order_relaxed);
+  st.last_publish_us = pub.ts_us;
+  ++st.seq;
+  if (st.subs.empty()) {
+    m.topic_unrouted.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // Encode lazily, once per wire format in use.
+  std::array<std::optional<frame>, wire_format_count> frames;
+  event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind};
+  uint64_t bytes = 0;
+  uint64_t queued = 0;
+  for (auto& s : st.subs) {
+    auto& f = frames[static_cast<size_t>(s.format)];
+    if (!f)
+      f = make_frame(encode_event(s.format, ev), is_binary(s.format));
+    // An overflowing session closes itself; its connection actor then quits
+    // and the down handler removes it here.
+    if (s.sink->send(*f) == send_result::queued) {
+      ++queued;
+      bytes += f->bytes->size();
+    }
+  }
+  m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
+  m.topic_bytes_out.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+} // namespace
+
+caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
+                          caf::actor router, routing_settings settings) {
+  auto& st = self->state;
+  st.name = std::move(name);
+  st.epoch = std::move(epoch);
+  st.router = std::move(router);
+  st.settings = std::move(settings);
+  node_metrics().topic_live.fetch_add(1, std::memory_order_relaxed);
+  self->attach_functor([] {
+    node_metrics().topic_live.fetch_sub(1, std::memory_order_relaxed);
+  });
+  self->set_down_handler(
+    [self](caf::down_msg& dm) { remove_subscriber(self, dm.source.id()); });
+  spdlog::debug("topic.start name={} epoch={}", self->state.name,
+                self->state.epoch);
+  arm_grace_timer(self); // a topic spawned for an attach that was withdrawn still ends
+  return {
+    [self](attach_atom, uint64_t req, subscriber& s) {
+      auto& st = self->state;
+      ++st.attaches_seen;
+      auto conn = s.conn;
+      add_subscriber(self, std::move(s));
+      self->send(conn, attached_atom_v, req, st.name, caf::actor{self});
+    },
+    [self](detach_atom, uint64_t req, const caf::actor& conn) {
+      if (remove_subscriber(self, conn.id()))
+        self->demonitor(conn);
+      self->send(conn, detached_atom_v, req, self->state.name);
+    },
+    [self](publish_atom, const publication_ptr& pub) { fan_out(self, *pub); },
+    [self](publish_atom, const publication_batch& batch) {
+      for (auto& pub : batch)
+        fan_out(self, *pub);
+    },
+    [self](grace_atom, uint64_t token) {
+      auto& st = self->state;
+      if (token == st.grace_token && st.subs.empty())
+        self->send(st.router, idle_atom_v, st.name, st.attaches_seen);
+    },
+    [self](stop_atom) {
+      spdlog::debug("topic.stop name={} seq={}", self->state.name,
+                    self->state.seq);
+      self->quit();
+    },
+  };
+}
+
+} // namespace tickgate

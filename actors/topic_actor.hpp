@@ -1,0 +1,53 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/settings.hpp"
+#include "actors/vocabulary.hpp"
+
+namespace tickgate {
+
+/// One topic (a stream such as `trade@AAPL`): numbers each publication,
+/// encodes it once per wire format and hands the shared bytes to every
+/// subscriber's session.
+///
+/// Messages:
+///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
+///   (detach_atom, req, actor conn)  -> removes it, replies detached_atom
+///   (publish_atom, publication_ptr | publication_batch)
+///   (stop_atom)                     -> quits (the router confirmed idleness)
+/// When the last subscriber leaves, a grace timer starts; if nobody attached
+/// when it fires, the topic tells the router (idle_atom) and waits for stop_atom.
+struct topic_state {
+  std::string name;
+  std::string epoch;
+  uint64_t seq = 0;               // seq of the last publication; the next gets seq + 1
+  caf::actor router;
+  routing_settings settings;
+
+  // Invariant: index_[subs_[i].conn.id()] == i for every i, and nothing else is
+  // in index_. Both change only in add_subscriber/remove_subscriber.
+  std::vector<subscriber> subs;
+  std::unordered_map<caf::actor_id, size_t> index;
+
+  uint64_t attaches_seen = 0;     // attach requests received, for the idle handshake
+  uint64_t grace_token = 0;       // invalidates stale grace timers
+  int64_t last_publish_us = 0;
+
+  static inline const char* name_ = "topic";
+};
+
+caf::behavior topic_actor(caf::stateful_actor<topic_state>* self,
+                          std::string name, std::string epoch,
+                          caf::actor router, routing_settings settings);
+
+} // namespace tickgate

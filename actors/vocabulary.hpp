@@ -1,0 +1,75 @@
+#pragma once
+
+// Atoms and message types exchanged between tickgate actors. CAF 0.17 atoms
+// hold at most 10 characters.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/actor.hpp>
+
+#include "actors/session_sink.hpp"
+#include "proto/native_codec.hpp"
+#include "proto/payload.hpp"
+#include "proto/wire_format.hpp"
+
+namespace tickgate {
+
+#define TICKGATE_ATOM(name, text)                                              \
+  using name = caf::atom_constant<caf::atom(text)>;                            \
+  constexpr name name##_v = name{};
+
+// connection -> router -> topic: add a subscriber (request id, subscriber).
+TICKGATE_ATOM(attach_atom, "attach")
+// topic -> connection: the subscriber is in (request id, topic name, topic).
+TICKGATE_ATOM(attached_atom, "attached")
+// connection -> router -> topic: remove a subscriber (request id, connection).
+TICKGATE_ATOM(detach_atom, "detach")
+// topic or router -> connection: the subscriber is out (request id, topic name).
+TICKGATE_ATOM(detached_atom, "detached")
+// anyone -> router -> topic: publication(s) to route.
+TICKGATE_ATOM(publish_atom, "publish")
+// topic -> router: no subscribers for a grace period (name, attaches seen).
+TICKGATE_ATOM(idle_atom, "idle")
+// topic -> itself: the grace timer fired (token).
+TICKGATE_ATOM(grace_atom, "grace")
+// router -> topic: stop now (idle confirmed) / router -> all topics on shutdown.
+TICKGATE_ATOM(stop_atom, "stop")
+// session -> connection: the socket is gone.
+TICKGATE_ATOM(closed_atom, "closed")
+// timers of periodic actors (demo feed).
+TICKGATE_ATOM(tick_atom, "tick")
+// anyone -> router: counts for /health and /api/stats.
+TICKGATE_ATOM(stats_atom, "stats")
+
+#undef TICKGATE_ATOM
+
+/// A client attached to a topic: who it is (monitored), where its frames go,
+/// and which wire format it reads.
+struct subscriber {
+  caf::actor conn;
+  session_sink_ptr sink;
+  wire_format format = wire_format::json;
+};
+
+using publication_batch = std::vector<publication_ptr>;
+
+/// Reply to `stats_atom` from the router.
+struct router_stats {
+  uint64_t topics = 0;
+  uint64_t subscriptions = 0;
+};
+
+} // namespace tickgate
+
+// These types carry pointers (sessions, shared publications) and never leave
+// the process; cluster messages get serializable types of their own.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::subscriber)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::router_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_error)

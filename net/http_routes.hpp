@@ -1,0 +1,29 @@
+#pragma once
+
+#include <boost/beast/http.hpp>
+
+#include "net/net_context.hpp"
+
+namespace tickgate::net {
+
+using http_request = boost::beast::http::request<boost::beast::http::string_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// Answers a plain (non-upgrade) HTTP request:
+///   GET /health, GET /api/stats, POST /api/publish.
+http_response handle_http(net_context& ctx, const http_request& req);
+
+/// A JSON response with the request's version and keep-alive.
+http_response json_response(const http_request& req,
+                            boost::beast::http::status status,
+                            std::string body);
+
+/// `{"error":"..."}` with `status`.
+http_response error_response(const http_request& req,
+                             boost::beast::http::status status,
+                             std::string_view message);
+
+/// The path of a request target without its query string.
+std::string_view target_path(std::string_view target);
+
+} // namespace tickgate::net

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "net/http_routes.hpp"
+#include "net/net_context.hpp"
+
+namespace tickgate::net {
+
+/// One HTTP connection: answers requests (keep-alive) until it sees a
+/// WebSocket upgrade on a WebSocket path, then hands its socket to a
+/// ws_session. All handlers run on the socket's strand.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+  http_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx);
+
+  void run();
+
+private:
+  void do_read();
+  void on_read(boost::beast::error_code ec, size_t bytes);
+  void send(http_response res);
+  void on_write(bool keep_alive, boost::beast::error_code ec, size_t bytes);
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  net_context& ctx_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::shared_ptr<http_response> res_; // the response being written
+};
+
+} // namespace tickgate::net

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include "actors/settings.hpp"
+
+namespace tickgate::net {
+
+/// What the edge may do to a client (configs/tickgate.ini documents each).
+struct edge_settings {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8080;
+  std::vector<std::string> ws_paths{"/v1", "/", "/ws"};
+  size_t max_frame_bytes = 64 * 1024;          // larger client frames close with 1009
+  size_t max_http_body_bytes = 1024 * 1024;    // larger publish bodies get 413
+  std::chrono::seconds ping_interval{30};      // WebSocket ping after this much silence
+  std::chrono::seconds pong_timeout{10};       // close if no pong within this
+  std::chrono::seconds handshake_timeout{10};  // HTTP request / WebSocket handshake / close handshake
+  size_t outbound_max_messages = 8192;         // per-client queue bound (frames)
+  size_t outbound_max_bytes = 16 * 1024 * 1024; // per-client queue bound (bytes)
+  int io_threads = 1;
+};
+
+/// Who this node is, for /health and the banner.
+struct node_info {
+  std::string node_id;
+  std::string version;
+  std::string mode; // "embedded" (in-process bus) or "redis"
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+class ws_session;
+
+/// Everything the edge shares between sessions: the actor system and the
+/// actors it talks to, settings, and the set of open WebSocket sessions
+/// (for graceful shutdown).
+struct net_context {
+  explicit net_context(caf::actor_system& sys) : system(sys) {
+  }
+
+  caf::actor_system& system;
+  caf::actor router; // subscribes go here
+  caf::actor bus;    // publishes go here
+  routing_settings routing;
+  edge_settings edge;
+  node_info node;
+
+  std::mutex sessions_mtx;
+  std::unordered_set<ws_session*> sessions; // guarded by sessions_mtx
+  bool shutting_down = false;               // guarded by sessions_mtx
+};
+
+} // namespace tickgate::net

@@ -1,0 +1,95 @@
+#include "net/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <spdlog/spdlog.h>
+
+#include "net/http_session.hpp"
+#include "net/ws_session.hpp"
+
+namespace tickgate::net {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+server::server(net_context& ctx)
+  : ctx_(ctx),
+    ioc_(std::max(1, ctx.edge.io_threads)),
+    acceptor_(asio::make_strand(ioc_)) {
+}
+
+server::~server() {
+  shutdown(std::chrono::milliseconds{0});
+}
+
+void server::start() {
+  auto addr = asio::ip::make_address(ctx_.edge.host);
+  tcp::endpoint ep{addr, ctx_.edge.port};
+  acceptor_.open(ep.protocol());
+  acceptor_.set_option(asio::socket_base::reuse_address(true));
+  acceptor_.bind(ep);
+  acceptor_.listen(asio::socket_base::max_listen_connections);
+  port_ = acceptor_.local_endpoint().port();
+  do_accept();
+  for (int i = 0; i < std::max(1, ctx_.edge.io_threads); ++i)
+    threads_.emplace_back([this] { ioc_.run(); });
+}
+
+void server::do_accept() {
+  acceptor_.async_accept(
+    asio::make_strand(ioc_), [this](boost::system::error_code ec,
+                                    tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open())
+        return;
+      if (ec) {
+        // Out of descriptors and similar: log, keep accepting.
+        spdlog::warn("net.accept_failed error={}", ec.message());
+      } else {
+        socket.set_option(tcp::no_delay(true));
+        std::make_shared<http_session>(std::move(socket), ctx_)->run();
+      }
+      do_accept();
+    });
+}
+
+void server::shutdown(std::chrono::milliseconds grace) {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  asio::post(acceptor_.get_executor(), [this] {
+    boost::system::error_code ignored;
+    acceptor_.close(ignored);
+  });
+  {
+    std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
+    ctx_.shutting_down = true;
+    for (auto* s : ctx_.sessions)
+      s->close(1001, "server shutting down");
+  }
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
+      if (ctx_.sessions.empty())
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ioc_.stop();
+  for (auto& t : threads_)
+    if (t.joinable())
+      t.join();
+  threads_.clear();
+  // Clients that did not finish the close handshake in time: end them here
+  // (the I/O threads are gone, so nothing else touches them).
+  std::vector<std::shared_ptr<ws_session>> left;
+  {
+    std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
+    for (auto* s : ctx_.sessions)
+      left.push_back(s->shared_from_this());
+  }
+  for (auto& s : left)
+    s->abort();
+}
+
+} // namespace tickgate::net

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "proto/payload.hpp"
+
+namespace tickgate {
+
+/// One event in the body of `POST /api/publish`.
+struct publish_item {
+  std::string topic;
+  std::string payload; // the JSON text of "data", byte for byte as sent
+};
+
+struct publish_error {
+  std::string message;
+};
+
+using publish_body = std::variant<std::vector<publish_item>, publish_error>;
+
+/// Most events one publish request may carry.
+constexpr size_t max_publish_batch = 10000;
+
+/// Decodes a publish body: one object `{"topic":"trade@AAPL","data":<any JSON>}`
+/// or an array of such objects. The body is fully validated as JSON first;
+/// "data" is then cut out of the body untouched. Never throws.
+publish_body decode_publish_body(std::string_view body);
+
+} // namespace tickgate

@@ -1,0 +1,229 @@
+// Topic, router and connection actors together, with in-memory sessions.
+
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "actors/metrics.hpp"
+#include "actors/router_actor.hpp"
+#include "support/fake_sink.hpp"
+#include "support/node_process.hpp"
+#include "tickgate.pb.h"
+
+using namespace tickgate;
+using namespace std::chrono_literals;
+using tickgate::test::eventually;
+using tickgate::test::fake_sink;
+
+namespace {
+
+struct routing : ::testing::Test {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor router;
+  routing_settings settings;
+
+  void SetUp() override {
+    settings.max_subscriptions = 3;
+    settings.topic_idle_grace = 100ms;
+    settings.node_id = "t";
+    sys = std::make_unique<caf::actor_system>(cfg);
+    router = sys->spawn(router_actor, settings);
+  }
+
+  void TearDown() override {
+    caf::anon_send(router, stop_atom_v);
+    sys->await_all_actors_done();
+  }
+
+  struct client {
+    std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
+    caf::actor conn;
+  };
+
+  client connect() {
+    client c;
+    c.conn = sys->spawn(connection_actor, c.sink, router, settings);
+    return c;
+  }
+
+  static client_command cmd(client_op op, uint64_t id,
+                            std::vector<std::string> topics,
+                            wire_format f = wire_format::json) {
+    client_command c;
+    c.op = op;
+    c.id = id;
+    c.topics = std::move(topics);
+    c.format = f;
+    return c;
+  }
+
+  // Sends a request and waits for its (single) reply frame.
+  std::string request(client& c, client_command command) {
+    auto before = c.sink->count();
+    caf::anon_send(c.conn, std::move(command));
+    EXPECT_TRUE(c.sink->wait_for_frames(before + 1));
+    auto frames = c.sink->frames();
+    return frames.size() > before ? frames[before] : "";
+  }
+
+  void publish(const std::string& topic, const std::string& payload) {
+    auto p = std::make_shared<publication>();
+    p->topic = topic;
+    p->payload = payload;
+    p->ts_us = now_us();
+    caf::anon_send(router, publish_atom_v, publication_ptr{p});
+  }
+};
+
+} // namespace
+
+TEST_F(routing, subscriber_receives_events_in_order_with_consecutive_seq) {
+  auto c = connect();
+  EXPECT_EQ(request(c, cmd(client_op::subscribe, 1, {"trade@AAPL"})),
+            R"({"type":"ack","id":1,"op":"subscribe","topics":["trade@AAPL"]})");
+  for (int i = 1; i <= 50; ++i)
+    publish("trade@AAPL", std::to_string(i));
+  ASSERT_TRUE(c.sink->wait_for_frames(51));
+  auto frames = c.sink->frames();
+  for (int i = 1; i <= 50; ++i) {
+    auto& f = frames[i];
+    EXPECT_NE(f.find("\"seq\":" + std::to_string(i) + ","), std::string::npos) << f;
+    EXPECT_NE(f.find("\"data\":" + std::to_string(i) + "}"), std::string::npos) << f;
+    EXPECT_NE(f.find("\"epoch\":\"t-"), std::string::npos) << f;
+  }
+}
+
+TEST_F(routing, unsubscribe_stops_delivery_after_its_ack) {
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"a", "b"}));
+  EXPECT_EQ(request(c, cmd(client_op::unsubscribe, 2, {"a"})),
+            R"({"type":"ack","id":2,"op":"unsubscribe","topics":["a"]})");
+  publish("a", "1");
+  publish("b", "2");
+  ASSERT_TRUE(c.sink->wait_for_frames(3));
+  EXPECT_FALSE(c.sink->wait_for_frames(4, 200ms));
+  EXPECT_NE(c.sink->frames()[2].find(R"("topic":"b")"), std::string::npos);
+}
+
+TEST_F(routing, clients_only_see_their_own_topics) {
+  auto x = connect();
+  auto y = connect();
+  request(x, cmd(client_op::subscribe, 1, {"x"}));
+  request(y, cmd(client_op::subscribe, 1, {"y"}));
+  publish("x", "1");
+  publish("y", "2");
+  ASSERT_TRUE(x.sink->wait_for_frames(2));
+  ASSERT_TRUE(y.sink->wait_for_frames(2));
+  EXPECT_FALSE(x.sink->wait_for_frames(3, 150ms));
+  EXPECT_NE(x.sink->frames()[1].find(R"("topic":"x")"), std::string::npos);
+  EXPECT_NE(y.sink->frames()[1].find(R"("topic":"y")"), std::string::npos);
+}
+
+TEST_F(routing, subscription_limit_rejects_the_whole_request) {
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"a", "b"}));
+  auto err = request(c, cmd(client_op::subscribe, 2, {"c", "d"}));
+  EXPECT_NE(err.find(R"("type":"error","id":2,"code":"limit_exceeded")"),
+            std::string::npos) << err;
+  // Re-subscribing to what it has costs nothing; one more still fits.
+  EXPECT_NE(request(c, cmd(client_op::subscribe, 3, {"a", "c"})).find(R"("type":"ack")"),
+            std::string::npos);
+  publish("d", "1");
+  publish("c", "2");
+  ASSERT_TRUE(c.sink->wait_for_frames(4));
+  EXPECT_NE(c.sink->frames()[3].find(R"("topic":"c")"), std::string::npos);
+}
+
+TEST_F(routing, json_and_proto_subscribers_get_the_same_event) {
+  auto j = connect();
+  auto p = connect();
+  request(j, cmd(client_op::subscribe, 1, {"trade@X"}));
+  request(p, cmd(client_op::subscribe, 1, {"trade@X"}, wire_format::proto));
+  publish("trade@X", R"({"p":"1.5"})");
+  ASSERT_TRUE(j.sink->wait_for_frames(2));
+  ASSERT_TRUE(p.sink->wait_for_frames(2));
+  auto json = j.sink->frames()[1];
+  v1::ServerFrame f;
+  ASSERT_TRUE(f.ParseFromString(p.sink->frames()[1]));
+  EXPECT_TRUE(p.sink->binary_flags()[1]);
+  EXPECT_FALSE(j.sink->binary_flags()[1]);
+  EXPECT_EQ(f.event().data(), R"({"p":"1.5"})");
+  EXPECT_NE(json.find("\"seq\":" + std::to_string(f.event().seq()) + ","), std::string::npos);
+  EXPECT_NE(json.find("\"epoch\":\"" + f.event().epoch() + "\""), std::string::npos);
+  EXPECT_NE(json.find("\"ts\":" + std::to_string(f.event().ts()) + ","), std::string::npos);
+}
+
+TEST_F(routing, topics_stop_after_the_grace_period_and_come_back_with_a_new_epoch) {
+  auto& m = node_metrics();
+  auto base = m.topic_live.load();
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"g"}));
+  publish("g", "1");
+  ASSERT_TRUE(c.sink->wait_for_frames(2));
+  auto first = c.sink->frames()[1];
+  EXPECT_EQ(m.topic_live.load(), base + 1);
+  request(c, cmd(client_op::unsubscribe, 2, {"g"}));
+  EXPECT_TRUE(eventually([&] { return m.topic_live.load() == base; }, 3000ms));
+  request(c, cmd(client_op::subscribe, 3, {"g"}));
+  publish("g", "2");
+  ASSERT_TRUE(c.sink->wait_for_frames(5));
+  auto second = c.sink->frames()[4];
+  EXPECT_NE(second.find("\"seq\":1,"), std::string::npos) << second;
+  auto epoch = [](const std::string& f) {
+    auto i = f.find("\"epoch\":\"");
+    return f.substr(i, f.find('"', i + 9) - i);
+  };
+  EXPECT_NE(epoch(first), epoch(second));
+}
+
+TEST_F(routing, a_closed_connection_leaves_its_topics) {
+  auto& m = node_metrics();
+  auto base = m.topic_subscriptions.load();
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"p", "q"}));
+  EXPECT_EQ(m.topic_subscriptions.load(), base + 2);
+  caf::anon_send(c.conn, closed_atom_v);
+  EXPECT_TRUE(eventually([&] { return m.topic_subscriptions.load() == base; }));
+}
+
+TEST_F(routing, ping_gets_pong_with_id_and_server_time) {
+  auto c = connect();
+  auto before = now_us();
+  auto pong = request(c, cmd(client_op::ping, 3, {}));
+  EXPECT_EQ(pong.rfind(R"({"type":"pong","id":3,"ts":)", 0), 0u) << pong;
+  auto ts = std::stoll(pong.substr(pong.find("\"ts\":") + 5));
+  EXPECT_GE(ts, before);
+}
+
+TEST_F(routing, decode_errors_come_back_as_error_frames_and_are_counted) {
+  auto& m = node_metrics();
+  auto base = m.conn_errors[static_cast<size_t>(error_code::unknown_op)].load();
+  auto c = connect();
+  client_error err{error_code::unknown_op, "unknown op 'x'", 4, wire_format::json};
+  auto before = c.sink->count();
+  caf::anon_send(c.conn, err);
+  ASSERT_TRUE(c.sink->wait_for_frames(before + 1));
+  EXPECT_EQ(c.sink->frames()[before],
+            R"({"type":"error","id":4,"code":"unknown_op","message":"unknown op 'x'"})");
+  EXPECT_EQ(m.conn_errors[static_cast<size_t>(error_code::unknown_op)].load(), base + 1);
+}
+
+TEST_F(routing, subscribe_then_immediate_unsubscribe_leaves_no_subscription) {
+  auto& m = node_metrics();
+  auto base = m.topic_subscriptions.load();
+  auto c = connect();
+  caf::anon_send(c.conn, cmd(client_op::subscribe, 1, {"r"}));
+  caf::anon_send(c.conn, cmd(client_op::unsubscribe, 2, {"r"}));
+  ASSERT_TRUE(c.sink->wait_for_frames(2));
+  auto frames = c.sink->frames();
+  EXPECT_NE(frames[0].find(R"("id":1,"op":"subscribe")"), std::string::npos);
+  EXPECT_NE(frames[1].find(R"("id":2,"op":"unsubscribe")"), std::string::npos);
+  EXPECT_TRUE(eventually([&] { return m.topic_subscriptions.load() == base; }));
+  publish("r", "1");
+  EXPECT_FALSE(c.sink->wait_for_frames(3, 150ms));
+}

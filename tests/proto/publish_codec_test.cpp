@@ -1,0 +1,57 @@
+#include "proto/publish_codec.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace tickgate;
+
+namespace {
+
+std::vector<publish_item> items(std::string_view body) {
+  auto r = decode_publish_body(body);
+  if (auto* e = std::get_if<publish_error>(&r)) {
+    ADD_FAILURE() << e->message;
+    return {};
+  }
+  return std::get<std::vector<publish_item>>(r);
+}
+
+std::string error(std::string_view body) {
+  auto r = decode_publish_body(body);
+  EXPECT_TRUE(std::holds_alternative<publish_error>(r)) << body;
+  auto* e = std::get_if<publish_error>(&r);
+  return e ? e->message : "";
+}
+
+} // namespace
+
+TEST(publish_codec, cuts_data_out_byte_for_byte) {
+  auto got = items(R"({"topic":"trade@AAPL","data":{ "p" : "189.20",  "q":5 }})");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].topic, "trade@AAPL");
+  EXPECT_EQ(got[0].payload, R"({ "p" : "189.20",  "q":5 })");
+}
+
+TEST(publish_codec, accepts_scalar_and_array_data) {
+  auto got = items(R"([{"data":[1,2],"topic":"a"},{"topic":"b","data":"x"},{"topic":"c","data":3.5 }])");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].payload, "[1,2]");
+  EXPECT_EQ(got[1].payload, "\"x\"");
+  EXPECT_EQ(got[2].payload, "3.5");
+}
+
+TEST(publish_codec, rejects_invalid_json_even_inside_data) {
+  EXPECT_EQ(error(R"({"topic":"a","data":{"x":tru}})"), "body is not valid JSON");
+  EXPECT_EQ(error("not json"), "body is not valid JSON");
+}
+
+TEST(publish_codec, names_the_failing_event) {
+  EXPECT_EQ(error(R"({"data":1})"), "event 0: missing 'topic'");
+  EXPECT_EQ(error(R"({"topic":"a"})"), "event 0: missing 'data'");
+  EXPECT_EQ(error(R"([{"topic":"a","data":1},{"topic":7,"data":1}])"),
+            "event 1: 'topic' must be a string");
+  EXPECT_NE(error(R"({"topic":"bad topic","data":1})").find("invalid topic"),
+            std::string::npos);
+  EXPECT_EQ(error(R"([1])"), "event 0: must be an object");
+  EXPECT_EQ(error("[]"), "the batch is empty");
+  EXPECT_EQ(error("3"), "body must be an event object or an array of them");
+}

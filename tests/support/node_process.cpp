@@ -1,0 +1,98 @@
+#include "support/node_process.hpp"
+
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace tickgate::test {
+
+std::string tickgate_binary() {
+  if (auto p = std::getenv("TICKGATE_BINARY"))
+    return p;
+  return TICKGATE_BINARY_PATH;
+}
+
+node_process::node_process(std::vector<std::string> extra_args) {
+  char tmpl[] = "/tmp/tickgate-test-XXXXXX";
+  if (!mkdtemp(tmpl))
+    throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  auto ready = dir_ + "/ready.json";
+  std::vector<std::string> args{tickgate_binary(), "--ws.host=127.0.0.1",
+                                "--ws.port=0", "--ready-file=" + ready,
+                                "--log-level=debug"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  pid_ = fork();
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    auto log = dir_ + "/node.log";
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 2);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    unsetenv("WS_PORT");
+    unsetenv("PORT");
+    unsetenv("WS_HOST");
+    std::vector<char*> argv;
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  bool up = eventually(
+    [&] {
+      std::ifstream in{ready};
+      std::string line;
+      if (!std::getline(in, line))
+        return false;
+      auto pos = line.find("\"port\":");
+      if (pos == std::string::npos)
+        return false;
+      port_ = static_cast<uint16_t>(std::atoi(line.c_str() + pos + 7));
+      return port_ != 0;
+    },
+    std::chrono::milliseconds(10000));
+  if (!up) {
+    stop(SIGKILL, std::chrono::milliseconds(2000));
+    throw std::runtime_error("tickgate did not start: " + log());
+  }
+}
+
+node_process::~node_process() {
+  if (pid_ > 0 && stop(SIGTERM, std::chrono::milliseconds(8000)) == -1)
+    stop(SIGKILL, std::chrono::milliseconds(2000));
+  std::string cmd = "rm -rf '" + dir_ + "'";
+  if (std::system(cmd.c_str()) != 0) {
+    // leftover temp dir: harmless
+  }
+}
+
+int node_process::stop(int sig, std::chrono::milliseconds timeout) {
+  if (pid_ <= 0)
+    return -1;
+  kill(pid_, sig);
+  int status = 0;
+  bool exited = eventually(
+    [&] { return waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited)
+    return -1;
+  pid_ = -1;
+  return status;
+}
+
+std::string node_process::log() const {
+  std::ifstream in{dir_ + "/node.log"};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+} // namespace tickgate::test

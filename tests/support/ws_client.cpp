@@ -1,0 +1,106 @@
+#include "support/ws_client.hpp"
+
+#include <stdexcept>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+namespace tickgate::test {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+ws_client::ws_client(uint16_t port, const std::string& path,
+                     const std::string& subprotocol)
+  : ws_(ioc_) {
+  beast::get_lowest_layer(ws_).connect(
+    tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), port});
+  ws_.set_option(websocket::stream_base::decorator(
+    [subprotocol](websocket::request_type& req) {
+      if (!subprotocol.empty())
+        req.set(http::field::sec_websocket_protocol, subprotocol);
+    }));
+  ws_.read_message_max(64 * 1024 * 1024);
+  websocket::response_type res;
+  ws_.handshake(res, "127.0.0.1:" + std::to_string(port), path);
+  selected_ = std::string{res[http::field::sec_websocket_protocol]};
+}
+
+ws_client::~ws_client() {
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().close(ignored);
+}
+
+void ws_client::send_text(const std::string& s) {
+  ws_.text(true);
+  ws_.write(boost::asio::buffer(s));
+}
+
+void ws_client::send_binary(const std::string& s) {
+  ws_.binary(true);
+  ws_.write(boost::asio::buffer(s));
+}
+
+std::optional<ws_message> ws_client::read(std::chrono::milliseconds timeout) {
+  if (closed_)
+    return std::nullopt;
+  if (!read_pending_) {
+    read_pending_ = true;
+    read_done_ = false;
+    ws_.async_read(buffer_, [this](beast::error_code ec, size_t) {
+      read_done_ = true;
+      read_ec_ = ec;
+    });
+  }
+  // A read that times out stays pending; the next call continues it.
+  ioc_.restart();
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!read_done_ && std::chrono::steady_clock::now() < deadline)
+    ioc_.run_one_until(deadline);
+  if (!read_done_)
+    return std::nullopt;
+  read_pending_ = false;
+  if (read_ec_) {
+    closed_ = true;
+    close_code_ = ws_.reason().code;
+    close_reason_ = std::string{ws_.reason().reason.c_str()};
+    return std::nullopt;
+  }
+  ws_message m{beast::buffers_to_string(buffer_.data()), ws_.got_binary()};
+  buffer_.consume(buffer_.size());
+  return m;
+}
+
+void ws_client::close() {
+  if (closed_)
+    return;
+  beast::error_code ec;
+  ws_.close(websocket::close_code::normal, ec);
+  closed_ = true;
+}
+
+http_result http_request(uint16_t port, const std::string& method,
+                         const std::string& target, const std::string& body) {
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  stream.connect(
+    tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), port});
+  http::request<http::string_body> req{http::string_to_verb(method), target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::content_type, "application/json");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  beast::error_code ec;
+  http::read(stream, buf, res, ec);
+  if (ec)
+    throw std::runtime_error("http read failed: " + ec.message());
+  return {static_cast<int>(res.result_int()), res.body()};
+}
+
+} // namespace tickgate::test

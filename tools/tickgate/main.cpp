@@ -1,0 +1,158 @@
+// tickgate: one node of the gateway. See README.md for options and protocol.
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <random>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <google/protobuf/stubs/logging.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include "actors/demo_feed_actor.hpp"
+#include "actors/metrics.hpp"
+#include "actors/router_actor.hpp"
+#include "actors/vocabulary.hpp"
+#include "net/server.hpp"
+#include "tools/tickgate/node_config.hpp"
+
+namespace {
+
+constexpr const char* version = "0.1.0";
+
+std::string random_node_id() {
+  std::random_device rd;
+  return fmt::format("tg-{:08x}", rd());
+}
+
+void log_stats_line(const tickgate::net::node_info& node) {
+  auto& m = tickgate::node_metrics();
+  using namespace std::chrono;
+  auto up = duration_cast<seconds>(steady_clock::now() - node.started).count();
+  spdlog::info("node.stats connections={} subscriptions={} topics={} frames_in={} "
+               "events_in={} events_out={} replies_out={} uptime_s={}",
+               m.conn_open.load(), m.topic_subscriptions.load(),
+               m.topic_live.load(), m.conn_frames_in.load(),
+               m.topic_events_in.load(), m.topic_events_out.load(),
+               m.conn_replies_out.load(), up);
+}
+
+void schedule_stats(boost::asio::steady_timer& timer,
+                    std::chrono::steady_clock::duration every,
+                    const tickgate::net::node_info& node) {
+  timer.expires_after(every);
+  timer.async_wait([&timer, every, &node](boost::system::error_code ec) {
+    if (ec)
+      return;
+    log_stats_line(node);
+    schedule_stats(timer, every, node);
+  });
+}
+
+void print_banner(const tickgate::net::node_info& node,
+                  const tickgate::net::edge_settings& edge, uint16_t port,
+                  bool demo) {
+  auto host = edge.host == "0.0.0.0" || edge.host == "::" ? "127.0.0.1"
+                                                          : edge.host;
+  std::printf(
+    "tickgate %s  node %s  mode %s%s\n"
+    "  WebSocket  ws://%s:%u/v1   (paths: %s)\n"
+    "  HTTP       http://%s:%u    (/health, /api/stats, POST /api/publish)\n"
+    "  try        wscat -c ws://%s:%u/v1  then  {\"op\":\"subscribe\",\"id\":1,\"topics\":[\"trade@AAPL\"]}\n"
+    "  publish    curl -XPOST %s:%u/api/publish -d '{\"topic\":\"trade@AAPL\",\"data\":{\"p\":\"189.20\",\"q\":\"5\"}}'\n"
+    "  Ctrl-C stops the node.\n",
+    version, node.node_id.c_str(), node.mode.c_str(),
+    demo ? " + demo feed" : "", host.c_str(), port,
+    fmt::format("{}", fmt::join(edge.ws_paths, ", ")).c_str(), host.c_str(),
+    port, host.c_str(), port, host.c_str(), port);
+  std::fflush(stdout);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tickgate"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  google::protobuf::SetLogHandler(
+    [](google::protobuf::LogLevel level, const char*, int,
+       const std::string& msg) {
+      if (level >= google::protobuf::LOGLEVEL_ERROR)
+        spdlog::debug("proto.lib {}", msg);
+    });
+
+  tickgate::node_config cfg;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (auto err = cfg.parse(argc, argv)) {
+    spdlog::error("config.invalid {}", cfg.render(err));
+    return 2;
+  }
+  if (cfg.cli_helptext_printed)
+    return 0;
+  cfg.apply_environment(args);
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  if (cfg.node_id.empty())
+    cfg.node_id = random_node_id();
+
+  caf::actor_system system{cfg};
+  tickgate::net::net_context ctx{system};
+  ctx.routing = cfg.routing();
+  ctx.edge = cfg.edge();
+  ctx.node = {cfg.node_id, version, "embedded", std::chrono::steady_clock::now()};
+  ctx.router = system.spawn(tickgate::router_actor, cfg.routing());
+  ctx.bus = ctx.router; // embedded mode: publishes go straight to the router
+  int rc = 0;
+  {
+    tickgate::net::server srv{ctx};
+    try {
+      srv.start();
+    } catch (const std::exception& e) {
+      spdlog::error("net.listen_failed host={} port={} error={}", ctx.edge.host,
+                    ctx.edge.port, e.what());
+      caf::anon_send(ctx.router, tickgate::stop_atom_v);
+      return 1;
+    }
+    caf::actor demo;
+    if (cfg.demo)
+      demo = system.spawn(tickgate::demo_feed_actor, ctx.bus, cfg.demo_feed());
+    print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
+    spdlog::info("node.start node={} port={} io_threads={} mode=embedded demo={}",
+                 ctx.node.node_id, srv.port(), ctx.edge.io_threads, cfg.demo);
+    if (!cfg.ready_file.empty()) {
+      std::ofstream out{cfg.ready_file + ".tmp"};
+      out << fmt::format(R"({{"port":{},"pid":{}}})", srv.port(), getpid())
+          << '\n';
+      out.close();
+      std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
+    }
+
+    std::promise<int> stop;
+    boost::asio::signal_set signals{srv.io_context(), SIGINT, SIGTERM};
+    signals.async_wait([&stop](boost::system::error_code ec, int sig) {
+      if (!ec)
+        stop.set_value(sig);
+    });
+    boost::asio::steady_timer stats_timer{srv.io_context()};
+    schedule_stats(stats_timer, cfg.stats_interval, ctx.node);
+
+    auto sig = stop.get_future().get();
+    spdlog::info("node.stopping signal={} clients={}", sig,
+                 tickgate::node_metrics().conn_open.load());
+    if (demo)
+      caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
+    stats_timer.cancel();
+    srv.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
+      cfg.shutdown_grace));
+    caf::anon_send(ctx.router, tickgate::stop_atom_v);
+    system.await_all_actors_done();
+  }
+  log_stats_line(ctx.node);
+  spdlog::info("node.stopped");
+  return rc;
+}

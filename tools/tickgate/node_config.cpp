@@ -1,0 +1,107 @@
+#include "tools/tickgate/node_config.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+namespace tickgate {
+
+namespace {
+
+template <class Duration>
+Duration as(caf::timespan t) {
+  return std::chrono::duration_cast<Duration>(t);
+}
+
+bool flag_given(const std::vector<std::string>& args, std::string_view name) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a.rfind(name, 0) == 0;
+  });
+}
+
+} // namespace
+
+node_config::node_config() {
+  opt_group{custom_options_, "global"}
+    .add(demo, "demo", "publish a synthetic trade/ticker feed")
+    .add(demo_rate, "demo-rate", "demo trades per second (all symbols)")
+    .add(demo_symbols, "demo-symbols", "symbols of the demo feed")
+    .add(node_id, "node-id", "node id (default: random at start)")
+    .add(log_level, "log-level", "trace, debug, info, warn, error or off")
+    .add(stats_interval, "stats-interval", "period of the stats log line")
+    .add(shutdown_grace, "shutdown-grace", "time clients get to close on shutdown")
+    .add(ready_file, "ready-file", "write {\"port\":N,\"pid\":P} here once listening");
+  opt_group{custom_options_, "ws"}
+    .add(ws_host, "host", "listen address (env WS_HOST)")
+    .add(ws_port, "port", "listen port for WebSocket and HTTP; 0 picks one (env WS_PORT or PORT)")
+    .add(ws_paths, "paths", "paths that accept WebSocket upgrades")
+    .add(max_frame_bytes, "max-frame-bytes", "largest client frame; larger closes with 1009")
+    .add(max_http_body_bytes, "max-http-body-bytes", "largest HTTP request body; larger gets 413")
+    .add(ping_interval, "ping-interval", "WebSocket ping period")
+    .add(pong_timeout, "pong-timeout", "close when no pong arrives within this")
+    .add(handshake_timeout, "handshake-timeout", "HTTP, WebSocket handshake and close-handshake timeout")
+    .add(outbound_max_messages, "outbound-max-messages", "per-client queue bound in frames (then: close 1008 slow consumer)")
+    .add(outbound_max_bytes, "outbound-max-bytes", "per-client queue bound in bytes (then: close 1008 slow consumer)")
+    .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
+    .add(io_threads, "io-threads", "threads running sockets");
+  opt_group{custom_options_, "topic"}
+    .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left");
+}
+
+void node_config::apply_environment(const std::vector<std::string>& cli_args) {
+  auto env = [](const char* name) -> const char* {
+    auto v = std::getenv(name);
+    return v && *v ? v : nullptr;
+  };
+  if (!flag_given(cli_args, "--ws.port")) {
+    const char* port = env("WS_PORT");
+    if (!port)
+      port = env("PORT");
+    if (port) {
+      char* end = nullptr;
+      auto v = std::strtol(port, &end, 10);
+      if (*end == '\0' && v >= 0 && v <= 65535)
+        ws_port = static_cast<uint16_t>(v);
+      else
+        spdlog::warn("config.bad_env WS_PORT/PORT={} ignored", port);
+    }
+  }
+  if (!flag_given(cli_args, "--ws.host"))
+    if (auto host = env("WS_HOST"))
+      ws_host = host;
+}
+
+routing_settings node_config::routing() const {
+  routing_settings r;
+  r.max_subscriptions = max_subscriptions;
+  r.topic_idle_grace = as<std::chrono::milliseconds>(idle_grace);
+  r.node_id = node_id;
+  return r;
+}
+
+net::edge_settings node_config::edge() const {
+  net::edge_settings e;
+  e.host = ws_host;
+  e.port = ws_port;
+  e.ws_paths = ws_paths;
+  e.max_frame_bytes = max_frame_bytes;
+  e.max_http_body_bytes = max_http_body_bytes;
+  e.ping_interval = std::max(std::chrono::seconds{1}, as<std::chrono::seconds>(ping_interval));
+  e.pong_timeout = std::max(std::chrono::seconds{1}, as<std::chrono::seconds>(pong_timeout));
+  e.handshake_timeout = std::max(std::chrono::seconds{1}, as<std::chrono::seconds>(handshake_timeout));
+  e.outbound_max_messages = outbound_max_messages;
+  e.outbound_max_bytes = outbound_max_bytes;
+  e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
+  return e;
+}
+
+demo_feed_settings node_config::demo_feed() const {
+  demo_feed_settings d;
+  d.symbols = demo_symbols;
+  d.rate = demo_rate;
+  return d;
+}
+
+} // namespace tickgate

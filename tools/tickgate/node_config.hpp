@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/actor_system_config.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/demo_feed_actor.hpp"
+#include "actors/settings.hpp"
+#include "net/net_context.hpp"
+
+namespace tickgate {
+
+/// Every option of a tickgate node. CAF's config system fills it from
+/// configs/tickgate.ini (--config-file=...) and --key=value flags;
+/// apply_environment() then honours WS_PORT/PORT and WS_HOST unless the same
+/// option was given as a flag.
+struct node_config : caf::actor_system_config {
+  // [global]
+  bool demo = false;
+  double demo_rate = 20.0;
+  std::vector<std::string> demo_symbols{"AAPL", "MSFT", "GOOGL", "TSLA", "BTC-USD"};
+  std::string node_id;              // empty: random at start
+  std::string log_level = "info";
+  caf::timespan stats_interval = std::chrono::seconds(60);
+  caf::timespan shutdown_grace = std::chrono::seconds(4);
+  std::string ready_file;           // written as {"port":N,"pid":P} once listening
+
+  // [ws]
+  std::string ws_host = "0.0.0.0";
+  uint16_t ws_port = 8080;
+  std::vector<std::string> ws_paths{"/v1", "/", "/ws"};
+  size_t max_frame_bytes = 64 * 1024;
+  size_t max_http_body_bytes = 1024 * 1024;
+  caf::timespan ping_interval = std::chrono::seconds(30);
+  caf::timespan pong_timeout = std::chrono::seconds(10);
+  caf::timespan handshake_timeout = std::chrono::seconds(10);
+  size_t outbound_max_messages = 8192;
+  size_t outbound_max_bytes = 16 * 1024 * 1024;
+  size_t max_subscriptions = 100;
+  int64_t io_threads = 1;
+
+  // [topic]
+  caf::timespan idle_grace = std::chrono::seconds(5);
+
+  node_config();
+
+  /// Applies the environment variables of the gateways tickgate replaces.
+  /// `cli_args` are the raw command-line arguments.
+  void apply_environment(const std::vector<std::string>& cli_args);
+
+  routing_settings routing() const;
+  net::edge_settings edge() const;
+  demo_feed_settings demo_feed() const;
+};
+
+} // namespace tickgate
