@@ -31,6 +31,13 @@ struct metrics {
   counter topic_bytes_out{0};    // topic.bytes_out: bytes of those frames
   counter topic_unrouted{0};     // topic.unrouted: publications for topics nobody follows
 
+  gauge bridge_link_up{0};          // bridge.link_up: 1 while Redis is connected (0 also when not configured)
+  counter bridge_messages_in{0};    // bridge.messages_in: messages read from Redis
+  counter bridge_oversize{0};       // bridge.oversize_dropped: payloads over redis.max-payload-bytes
+  counter bridge_published{0};      // bridge.published: PUBLISH commands sent
+  counter bridge_publish_dropped{0}; // bridge.publish_dropped: publishes lost (Redis down or backlog full)
+  counter bridge_reconnects{0};     // bridge.reconnects: Redis connections re-established
+
   counter http_publish_requests{0}; // http.publish_requests
   counter http_publish_rejected{0}; // http.publish_rejected: 4xx answers
 

@@ -27,9 +27,12 @@ router_state::entry& find_or_spawn(self_ptr self, const std::string& name) {
   auto i = st.topics.find(name);
   if (i != st.topics.end())
     return i->second;
+  bool await_feed = static_cast<bool>(st.bridge);
   auto topic = self->spawn(topic_actor, name, next_epoch(self),
-                           caf::actor{self}, st.settings);
+                           caf::actor{self}, st.settings, await_feed);
   self->monitor(topic);
+  if (st.bridge)
+    self->send(st.bridge, interest_atom_v, name, topic, true);
   return st.topics.emplace(name, router_state::entry{topic, 0}).first->second;
 }
 
@@ -41,10 +44,18 @@ void route(self_ptr self, const publication_ptr& pub) {
     node_metrics().topic_unrouted.fetch_add(1, std::memory_order_relaxed);
 }
 
+void tell_bridge_gone(self_ptr self, const std::string& name,
+                      const caf::actor& topic) {
+  if (self->state.bridge)
+    self->send(self->state.bridge, interest_atom_v, name, topic, false);
+}
+
 } // namespace
 
-caf::behavior router_actor(self_ptr self, routing_settings settings) {
+caf::behavior router_actor(self_ptr self, routing_settings settings,
+                           caf::actor bridge) {
   self->state.settings = std::move(settings);
+  self->state.bridge = std::move(bridge);
   if (self->state.settings.node_id.empty())
     self->state.settings.node_id = "node";
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -56,6 +67,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings) {
         // new incarnation with a new epoch.
         spdlog::warn("topic.down name={} reason={}", i->first,
                      caf::to_string(dm.reason));
+        tell_bridge_gone(self, i->first, i->second.topic);
         topics.erase(i);
         return;
       }
@@ -108,6 +120,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings) {
         return; // an attach is on its way: the topic stays
       self->demonitor(i->second.topic);
       self->send(i->second.topic, stop_atom_v);
+      tell_bridge_gone(self, name, i->second.topic);
       topics.erase(i);
     },
     [self](stats_atom) {

@@ -23,6 +23,8 @@ namespace tickgate {
 ///   (idle_atom, name, attaches_seen) -> stops the topic if no attach is in flight to it
 ///   (stats_atom) -> router_stats
 ///   (stop_atom) -> stops every topic, then itself
+/// With a bridge, every topic start and stop is reported to it
+/// (interest_atom), so the node's upstream subscriptions follow its topics.
 ///
 /// Every attach and detach for a topic passes through here, so the router
 /// knows how many attaches it forwarded; a topic that reports idle with the
@@ -35,12 +37,14 @@ struct router_state {
 
   std::unordered_map<std::string, entry> topics;
   routing_settings settings;
+  caf::actor bridge; // null in embedded mode; told of every topic start and stop
   uint64_t epochs_issued = 0;
 
   static inline const char* name = "router";
 };
 
+/// `bridge`: the upstream bridge actor, or null (embedded mode).
 caf::behavior router_actor(caf::stateful_actor<router_state>* self,
-                           routing_settings settings);
+                           routing_settings settings, caf::actor bridge);
 
 } // namespace tickgate

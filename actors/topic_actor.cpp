@@ -82,33 +82,42 @@ void fan_out(self_ptr self, const publication& pub) {
   m.topic_bytes_out.fetch_add(bytes, std::memory_order_relaxed);
 }
 
-} // namespace
-
-caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
-                          caf::actor router, routing_settings settings) {
+// Sends a status frame to `subs`, encoded once per wire format.
+void send_status(self_ptr self, const std::vector<subscriber>& subs) {
   auto& st = self->state;
-  st.name = std::move(name);
-  st.epoch = std::move(epoch);
-  st.router = std::move(router);
-  st.settings = std::move(settings);
-  node_metrics().topic_live.fetch_add(1, std::memory_order_relaxed);
-  self->attach_functor([] {
-    node_metrics().topic_live.fetch_sub(1, std::memory_order_relaxed);
-  });
-  self->set_down_handler(
-    [self](caf::down_msg& dm) { remove_subscriber(self, dm.source.id()); });
-  spdlog::debug("topic.start name={} epoch={}", self->state.name,
-                self->state.epoch);
-  arm_grace_timer(self); // a topic spawned for an attach that was withdrawn still ends
+  std::array<std::optional<frame>, wire_format_count> frames;
+  auto state = st.feed_up ? "feed_up" : "feed_down";
+  auto message = st.feed_up ? std::string{"deliveries resumed"} : st.feed_message;
+  for (auto& s : subs) {
+    auto& f = frames[static_cast<size_t>(s.format)];
+    if (!f)
+      f = make_frame(encode_status(s.format, st.name, state, message),
+                     is_binary(s.format));
+    s.sink->send(*f);
+  }
+}
+
+void confirm_attach(self_ptr self, const caf::actor& conn, uint64_t req) {
+  self->send(conn, attached_atom_v, req, self->state.name, caf::actor{self});
+}
+
+caf::behavior serving(self_ptr self);
+
+// Handlers both phases share.
+caf::message_handler common(self_ptr self) {
   return {
-    [self](attach_atom, uint64_t req, subscriber& s) {
-      auto& st = self->state;
-      ++st.attaches_seen;
-      auto conn = s.conn;
-      add_subscriber(self, std::move(s));
-      self->send(conn, attached_atom_v, req, st.name, caf::actor{self});
-    },
     [self](detach_atom, uint64_t req, const caf::actor& conn) {
+      // Confirm an attach still awaiting the feed first, so the client's
+      // subscribe ack precedes its unsubscribe ack.
+      auto& owed = self->state.unconfirmed;
+      for (auto i = owed.begin(); i != owed.end();) {
+        if (i->first == conn) {
+          confirm_attach(self, i->first, i->second);
+          i = owed.erase(i);
+        } else {
+          ++i;
+        }
+      }
       if (remove_subscriber(self, conn.id()))
         self->demonitor(conn);
       self->send(conn, detached_atom_v, req, self->state.name);
@@ -129,6 +138,73 @@ caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
       self->quit();
     },
   };
+}
+
+caf::behavior awaiting_feed(self_ptr self) {
+  return caf::message_handler{
+    [self](attach_atom, uint64_t req, subscriber& s) {
+      auto& st = self->state;
+      ++st.attaches_seen;
+      st.unconfirmed.emplace_back(s.conn, req);
+      add_subscriber(self, std::move(s));
+    },
+    [self](feed_atom, bool up, const std::string& message) {
+      auto& st = self->state;
+      st.feed_up = up;
+      st.feed_message = message;
+      if (!up)
+        send_status(self, st.subs);
+      for (auto& [conn, req] : st.unconfirmed)
+        confirm_attach(self, conn, req);
+      st.unconfirmed.clear();
+      self->become(serving(self));
+    },
+  }.or_else(common(self));
+}
+
+caf::behavior serving(self_ptr self) {
+  return caf::message_handler{
+    [self](attach_atom, uint64_t req, subscriber& s) {
+      auto& st = self->state;
+      ++st.attaches_seen;
+      auto conn = s.conn;
+      if (!st.feed_up)
+        send_status(self, {s});
+      add_subscriber(self, std::move(s));
+      confirm_attach(self, conn, req);
+    },
+    [self](feed_atom, bool up, const std::string& message) {
+      auto& st = self->state;
+      if (up == st.feed_up)
+        return;
+      st.feed_up = up;
+      st.feed_message = message;
+      spdlog::info("topic.feed name={} state={}", st.name,
+                   up ? "up" : "down");
+      send_status(self, st.subs);
+    },
+  }.or_else(common(self));
+}
+
+} // namespace
+
+caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
+                          caf::actor router, routing_settings settings,
+                          bool await_feed) {
+  auto& st = self->state;
+  st.name = std::move(name);
+  st.epoch = std::move(epoch);
+  st.router = std::move(router);
+  st.settings = std::move(settings);
+  node_metrics().topic_live.fetch_add(1, std::memory_order_relaxed);
+  self->attach_functor([] {
+    node_metrics().topic_live.fetch_sub(1, std::memory_order_relaxed);
+  });
+  self->set_down_handler(
+    [self](caf::down_msg& dm) { remove_subscriber(self, dm.source.id()); });
+  spdlog::debug("topic.start name={} epoch={}", st.name, st.epoch);
+  arm_grace_timer(self); // a topic spawned for an attach that was withdrawn still ends
+  return await_feed ? awaiting_feed(self) : serving(self);
 }
 
 } // namespace tickgate

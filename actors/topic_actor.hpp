@@ -24,9 +24,20 @@ namespace tickgate {
 ///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
 ///   (detach_atom, req, actor conn)  -> removes it, replies detached_atom
 ///   (publish_atom, publication_ptr | publication_batch)
+///   (feed_atom, up, message)        -> the upstream (Redis) is up or down
 ///   (stop_atom)                     -> quits (the router confirmed idleness)
 /// When the last subscriber leaves, a grace timer starts; if nobody attached
 /// when it fires, the topic tells the router (idle_atom) and waits for stop_atom.
+///
+/// Phases (a topic with an upstream starts in awaiting_feed, others in serving):
+///
+///   awaiting_feed --(feed_atom, up | down)--> serving
+///
+/// awaiting_feed: attaches are recorded but not confirmed, so a client's ack
+///   means the upstream subscription exists and nothing published after the ack
+///   is missed. The first feed_atom confirms them all.
+/// serving: attaches are confirmed at once; feed_atom changes tell every
+///   subscriber with a status frame (feed_down / feed_up).
 struct topic_state {
   std::string name;
   std::string epoch;
@@ -39,6 +50,11 @@ struct topic_state {
   std::vector<subscriber> subs;
   std::unordered_map<caf::actor_id, size_t> index;
 
+  bool feed_up = true;            // false while the upstream is down
+  std::string feed_message;       // why it is down
+  // awaiting_feed only: confirmations owed, (connection, request id).
+  std::vector<std::pair<caf::actor, uint64_t>> unconfirmed;
+
   uint64_t attaches_seen = 0;     // attach requests received, for the idle handshake
   uint64_t grace_token = 0;       // invalidates stale grace timers
   int64_t last_publish_us = 0;
@@ -46,8 +62,10 @@ struct topic_state {
   static inline const char* name_ = "topic";
 };
 
+/// `await_feed`: start in awaiting_feed (the node has an upstream bridge).
 caf::behavior topic_actor(caf::stateful_actor<topic_state>* self,
                           std::string name, std::string epoch,
-                          caf::actor router, routing_settings settings);
+                          caf::actor router, routing_settings settings,
+                          bool await_feed);
 
 } // namespace tickgate

@@ -44,6 +44,16 @@ TICKGATE_ATOM(closed_atom, "closed")
 TICKGATE_ATOM(tick_atom, "tick")
 // anyone -> router: counts for /health and /api/stats.
 TICKGATE_ATOM(stats_atom, "stats")
+// router -> bridge: a topic came to life (true) or stopped (false): (name, topic, bool).
+TICKGATE_ATOM(interest_atom, "interest")
+// bridge -> topic: the upstream feed is up or down: (bool up, message).
+TICKGATE_ATOM(feed_atom, "feed")
+// redis link -> bridge: the link came up or went down: (bool up, reason).
+TICKGATE_ATOM(link_atom, "link")
+// node -> bridge: the router to hand publications to: (use_atom, router).
+TICKGATE_ATOM(use_atom, "use")
+// redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
+TICKGATE_ATOM(subscribed_atom, "subscribed")
 
 #undef TICKGATE_ATOM
 
@@ -56,6 +66,15 @@ struct subscriber {
 };
 
 using publication_batch = std::vector<publication_ptr>;
+
+/// One message Redis delivered on a subscribed channel.
+struct redis_message {
+  std::string channel;
+  std::string payload;
+};
+
+/// Everything the Redis link read in one go, in arrival order.
+using redis_batch = std::vector<redis_message>;
 
 /// Reply to `stats_atom` from the router.
 struct router_stats {
@@ -73,3 +92,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_error)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::redis_batch)

@@ -42,14 +42,28 @@ int64_t uptime_s(const net_context& ctx) {
   return duration_cast<seconds>(steady_clock::now() - ctx.node.started).count();
 }
 
+bool redis_mode(const net_context& ctx) {
+  return ctx.node.mode == "redis";
+}
+
+bool redis_down(const net_context& ctx) {
+  return redis_mode(ctx) && node_metrics().bridge_link_up.load() == 0;
+}
+
+// Liveness: 200 while the process serves; "degraded" while Redis is configured
+// but unreachable (clients stay connected; deliveries resume on reconnect).
 http_response health(net_context& ctx, const http_request& req) {
   auto& m = node_metrics();
+  std::string redis = redis_mode(ctx)
+                        ? fmt::format(R"(,"redis":"{}")", redis_down(ctx) ? "down" : "up")
+                        : std::string{};
   return json_response(
     req, http::status::ok,
-    fmt::format(R"({{"status":"ok","node":"{}","version":"{}","mode":"{}",)"
+    fmt::format(R"({{"status":"{}","node":"{}","version":"{}","mode":"{}"{},)"
                 R"("uptime_s":{},"connections":{},"topics":{},"subscriptions":{}}})",
-                ctx.node.node_id, ctx.node.version, ctx.node.mode,
-                uptime_s(ctx), m.conn_open.load(), m.topic_live.load(),
+                redis_down(ctx) ? "degraded" : "ok", ctx.node.node_id,
+                ctx.node.version, ctx.node.mode, redis, uptime_s(ctx),
+                m.conn_open.load(), m.topic_live.load(),
                 m.topic_subscriptions.load()));
 }
 
@@ -70,6 +84,8 @@ http_response stats(net_context& ctx, const http_request& req) {
       R"("slow_closed":{},"replies_out":{},"errors":{{{}}}}},)"
       R"("topic":{{"live":{},"subscriptions":{},"events_in":{},"events_out":{},)"
       R"("bytes_out":{},"unrouted":{}}},)"
+      R"("bridge":{{"link_up":{},"messages_in":{},"oversize_dropped":{},"published":{},)"
+      R"("publish_dropped":{},"reconnects":{}}},)"
       R"("http":{{"publish_requests":{},"publish_rejected":{}}}}})",
       ctx.node.node_id, uptime_s(ctx), m.conn_open.load(),
       m.conn_accepted.load(), m.conn_frames_in.load(),
@@ -77,7 +93,10 @@ http_response stats(net_context& ctx, const http_request& req) {
       m.conn_replies_out.load(), errors, m.topic_live.load(),
       m.topic_subscriptions.load(), m.topic_events_in.load(),
       m.topic_events_out.load(), m.topic_bytes_out.load(),
-      m.topic_unrouted.load(), m.http_publish_requests.load(),
+      m.topic_unrouted.load(), m.bridge_link_up.load(),
+      m.bridge_messages_in.load(), m.bridge_oversize.load(),
+      m.bridge_published.load(), m.bridge_publish_dropped.load(),
+      m.bridge_reconnects.load(), m.http_publish_requests.load(),
       m.http_publish_rejected.load()));
 }
 
@@ -88,6 +107,11 @@ http_response publish(net_context& ctx, const http_request& req) {
   if (auto* err = std::get_if<publish_error>(&decoded)) {
     m.http_publish_rejected.fetch_add(1, std::memory_order_relaxed);
     return error_response(req, http::status::bad_request, err->message);
+  }
+  if (redis_down(ctx)) {
+    m.http_publish_rejected.fetch_add(1, std::memory_order_relaxed);
+    return error_response(req, http::status::service_unavailable,
+                          "redis is unavailable; nothing was published");
   }
   auto& items = std::get<std::vector<publish_item>>(decoded);
   auto ts = now_us();

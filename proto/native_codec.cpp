@@ -313,4 +313,24 @@ std::string encode_pong(wire_format f, std::optional<uint64_t> id,
   return out;
 }
 
+std::string encode_status(wire_format f, std::string_view topic,
+                          std::string_view state, std::string_view message) {
+  if (f == wire_format::proto) {
+    v1::ServerFrame frame;
+    auto* st = frame.mutable_status();
+    st->set_topic(std::string{topic});
+    st->set_state(std::string{state});
+    st->set_message(std::string{message});
+    return serialize(frame);
+  }
+  std::string out = R"({"type":"status","topic":")";
+  out += topic;
+  out += R"(","state":")";
+  out += state;
+  out += R"(","message":)";
+  json_text::append_string(out, message);
+  out += '}';
+  return out;
+}
+
 } // namespace tickgate

@@ -66,4 +66,8 @@ std::string encode_error(wire_format f, std::optional<uint64_t> id,
 std::string encode_pong(wire_format f, std::optional<uint64_t> id,
                         int64_t ts_us);
 
+/// `state` is "feed_down" or "feed_up".
+std::string encode_status(wire_format f, std::string_view topic,
+                          std::string_view state, std::string_view message);
+
 } // namespace tickgate

@@ -32,7 +32,7 @@ struct routing : ::testing::Test {
     settings.topic_idle_grace = 100ms;
     settings.node_id = "t";
     sys = std::make_unique<caf::actor_system>(cfg);
-    router = sys->spawn(router_actor, settings);
+    router = sys->spawn(router_actor, settings, caf::actor{});
   }
 
   void TearDown() override {

@@ -100,13 +100,38 @@ int main(int argc, char** argv) {
   if (cfg.node_id.empty())
     cfg.node_id = random_node_id();
 
+  bool redis_mode = !cfg.redis_url.empty();
+  tickgate::bridge_settings bridge_cfg;
+  tickgate::net::redis_link_settings link_cfg;
+  if (redis_mode) {
+    if (auto err = cfg.redis(bridge_cfg, link_cfg)) {
+      spdlog::error("config.invalid {}", *err);
+      return 2;
+    }
+  }
+
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
   ctx.edge = cfg.edge();
-  ctx.node = {cfg.node_id, version, "embedded", std::chrono::steady_clock::now()};
-  ctx.router = system.spawn(tickgate::router_actor, cfg.routing());
-  ctx.bus = ctx.router; // embedded mode: publishes go straight to the router
+  ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",
+              std::chrono::steady_clock::now()};
+  std::shared_ptr<tickgate::net::redis_link> link;
+  caf::actor bridge;
+  if (redis_mode) {
+    // Redis mode: topics follow Redis channels; publishes go out through Redis
+    // so every node sees them.
+    link = std::make_shared<tickgate::net::redis_link>(link_cfg);
+    bridge = system.spawn(tickgate::bridge_actor, link, caf::actor{}, bridge_cfg);
+    ctx.router = system.spawn(tickgate::router_actor, cfg.routing(), bridge);
+    caf::anon_send(bridge, tickgate::use_atom_v, ctx.router);
+    ctx.bus = bridge;
+    link->start(bridge);
+  } else {
+    // Embedded mode: publishes go straight to the router.
+    ctx.router = system.spawn(tickgate::router_actor, cfg.routing(), caf::actor{});
+    ctx.bus = ctx.router;
+  }
   int rc = 0;
   {
     tickgate::net::server srv{ctx};
@@ -115,6 +140,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       spdlog::error("net.listen_failed host={} port={} error={}", ctx.edge.host,
                     ctx.edge.port, e.what());
+      if (link)
+        link->stop();
+      if (bridge)
+        caf::anon_send(bridge, tickgate::stop_atom_v);
       caf::anon_send(ctx.router, tickgate::stop_atom_v);
       return 1;
     }
@@ -122,8 +151,13 @@ int main(int argc, char** argv) {
     if (cfg.demo)
       demo = system.spawn(tickgate::demo_feed_actor, ctx.bus, cfg.demo_feed());
     print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
-    spdlog::info("node.start node={} port={} io_threads={} mode=embedded demo={}",
-                 ctx.node.node_id, srv.port(), ctx.edge.io_threads, cfg.demo);
+    spdlog::info("node.start node={} port={} io_threads={} mode={} demo={}",
+                 ctx.node.node_id, srv.port(), ctx.edge.io_threads,
+                 ctx.node.mode, cfg.demo);
+    if (redis_mode)
+      spdlog::info("bridge.config to={} patterns={} mappings={}",
+                   link_cfg.endpoint.describe(), bridge_cfg.patterns.size(),
+                   bridge_cfg.mapping.rules().size());
     if (!cfg.ready_file.empty()) {
       std::ofstream out{cfg.ready_file + ".tmp"};
       out << fmt::format(R"({{"port":{},"pid":{}}})", srv.port(), getpid())
@@ -149,6 +183,10 @@ int main(int argc, char** argv) {
     stats_timer.cancel();
     srv.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
       cfg.shutdown_grace));
+    if (link)
+      link->stop();
+    if (bridge)
+      caf::anon_send(bridge, tickgate::stop_atom_v);
     caf::anon_send(ctx.router, tickgate::stop_atom_v);
     system.await_all_actors_done();
   }

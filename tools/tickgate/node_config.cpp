@@ -46,6 +46,14 @@ node_config::node_config() {
     .add(outbound_max_bytes, "outbound-max-bytes", "per-client queue bound in bytes (then: close 1008 slow consumer)")
     .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
     .add(io_threads, "io-threads", "threads running sockets");
+  opt_group{custom_options_, "redis"}
+    .add(redis_url, "url", "redis://[[user]:password@]host[:port][/db]; empty: embedded bus (env REDIS_URL, REDIS_HOST/REDIS_PORT, REDIS_PASSWORD)")
+    .add(redis_patterns, "patterns", "PSUBSCRIBE these; channels they cover get no SUBSCRIBE of their own")
+    .add(redis_mappings, "mappings", "topic <-> channel templates, e.g. \"trade@{symbol} -> channel:trade:{symbol}\"")
+    .add(redis_max_payload_bytes, "max-payload-bytes", "larger Redis messages are dropped and counted")
+    .add(redis_reconnect_min, "reconnect-min", "first reconnect delay (doubles, with jitter)")
+    .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
+    .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted");
   opt_group{custom_options_, "topic"}
     .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left");
 }
@@ -71,6 +79,37 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
   if (!flag_given(cli_args, "--ws.host"))
     if (auto host = env("WS_HOST"))
       ws_host = host;
+  if (!flag_given(cli_args, "--redis.url")) {
+    if (auto url = env("REDIS_URL")) {
+      redis_url = url;
+    } else if (env("REDIS_HOST") || env("REDIS_PORT")) {
+      std::string cred;
+      if (auto pw = env("REDIS_PASSWORD"))
+        cred = std::string{":"} + pw + "@";
+      redis_url = "redis://" + cred + (env("REDIS_HOST") ? env("REDIS_HOST") : "127.0.0.1")
+                  + ":" + (env("REDIS_PORT") ? env("REDIS_PORT") : "6379");
+    }
+  }
+}
+
+std::optional<std::string>
+node_config::redis(bridge_settings& bridge,
+                   net::redis_link_settings& link) const {
+  std::string error;
+  auto ep = net::redis_endpoint::parse(redis_url, error);
+  if (!ep)
+    return "redis.url: " + error;
+  if (auto err = channel_map::parse(redis_mappings, bridge.mapping))
+    return "redis.mappings: " + *err;
+  bridge.patterns = redis_patterns;
+  bridge.max_payload_bytes = redis_max_payload_bytes;
+  link.endpoint = *ep;
+  link.reconnect_min = std::max(std::chrono::milliseconds{10},
+                                as<std::chrono::milliseconds>(redis_reconnect_min));
+  link.reconnect_max = std::max(link.reconnect_min,
+                                as<std::chrono::milliseconds>(redis_reconnect_max));
+  link.max_pending_publishes = redis_max_pending_publishes;
+  return std::nullopt;
 }
 
 routing_settings node_config::routing() const {

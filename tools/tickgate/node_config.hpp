@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,14 +10,17 @@
 
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
+#include "actors/bridge_actor.hpp"
 #include "net/net_context.hpp"
+#include "net/redis_link.hpp"
 
 namespace tickgate {
 
 /// Every option of a tickgate node. CAF's config system fills it from
 /// configs/tickgate.ini (--config-file=...) and --key=value flags;
-/// apply_environment() then honours WS_PORT/PORT and WS_HOST unless the same
-/// option was given as a flag.
+/// apply_environment() then honours WS_PORT/PORT, WS_HOST, REDIS_URL,
+/// REDIS_HOST/REDIS_PORT and REDIS_PASSWORD unless the same option was given as
+/// a flag.
 struct node_config : caf::actor_system_config {
   // [global]
   bool demo = false;
@@ -42,6 +46,15 @@ struct node_config : caf::actor_system_config {
   size_t max_subscriptions = 100;
   int64_t io_threads = 1;
 
+  // [redis]
+  std::string redis_url;                 // empty: embedded mode (in-process bus)
+  std::vector<std::string> redis_patterns;
+  std::vector<std::string> redis_mappings;
+  size_t redis_max_payload_bytes = 1024 * 1024;
+  caf::timespan redis_reconnect_min = std::chrono::milliseconds(100);
+  caf::timespan redis_reconnect_max = std::chrono::seconds(1);
+  size_t redis_max_pending_publishes = 100000;
+
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);
 
@@ -54,6 +67,10 @@ struct node_config : caf::actor_system_config {
   routing_settings routing() const;
   net::edge_settings edge() const;
   demo_feed_settings demo_feed() const;
+
+  /// Bridge and link settings; returns an error message for a bad URL or mapping.
+  std::optional<std::string> redis(bridge_settings& bridge,
+                                   net::redis_link_settings& link) const;
 };
 
 } // namespace tickgate
