@@ -139,7 +139,10 @@ http_response handle_http(net_context& ctx, const http_request& req) {
   if (path == "/health") {
     if (method != http::verb::get && method != http::verb::head)
       return error_response(req, http::status::method_not_allowed, "use GET");
-    return health(ctx, req);
+    auto res = health(ctx, req);
+    if (method == http::verb::head)
+      res.body().clear(); // Content-Length stays that of the GET answer
+    return res;
   }
   if (path == "/api/stats") {
     if (method != http::verb::get)

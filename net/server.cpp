@@ -15,7 +15,8 @@ using tcp = asio::ip::tcp;
 server::server(net_context& ctx)
   : ctx_(ctx),
     ioc_(std::max(1, ctx.edge.io_threads)),
-    acceptor_(asio::make_strand(ioc_)) {
+    acceptor_(asio::make_strand(ioc_)),
+    accept_retry_(acceptor_.get_executor()) {
 }
 
 server::~server() {
@@ -42,12 +43,23 @@ void server::do_accept() {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {
-        // Out of descriptors and similar: log, keep accepting.
-        spdlog::warn("net.accept_failed error={}", ec.message());
-      } else {
-        socket.set_option(tcp::no_delay(true));
-        std::make_shared<http_session>(std::move(socket), ctx_)->run();
+        // Out of descriptors and similar: pause before accepting again, or
+        // the failing accept spins; log at most once per second.
+        auto now = std::chrono::steady_clock::now();
+        if (now - last_accept_error_log_ >= std::chrono::seconds(1)) {
+          spdlog::warn("net.accept_failed error={} retrying_in_ms=100", ec.message());
+          last_accept_error_log_ = now;
+        }
+        accept_retry_.expires_after(std::chrono::milliseconds(100));
+        accept_retry_.async_wait([this](boost::system::error_code wait_ec) {
+          if (!wait_ec)
+            do_accept();
+        });
+        return;
       }
+      boost::system::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<http_session>(std::move(socket), ctx_)->run();
       do_accept();
     });
 }
@@ -59,6 +71,7 @@ void server::shutdown(std::chrono::milliseconds grace) {
   asio::post(acceptor_.get_executor(), [this] {
     boost::system::error_code ignored;
     acceptor_.close(ignored);
+    accept_retry_.cancel();
   });
   {
     std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};

@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "net/net_context.hpp"
 
@@ -37,6 +38,8 @@ private:
   net_context& ctx_;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer accept_retry_; // after an accept error (e.g. EMFILE)
+  std::chrono::steady_clock::time_point last_accept_error_log_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   bool stopped_ = false;

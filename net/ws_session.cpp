@@ -229,17 +229,31 @@ void ws_session::drop_unsent() {
 void ws_session::start_close(uint16_t code, std::string reason) {
   if (close_started_ || finished_)
     return;
-  if (ping_in_flight_) {
-    deferred_close_.emplace(code, std::move(reason));
-    return;
+  // A peer that stopped reading blocks the close frame behind a stuck write
+  // (and Beast starts its close timeout only once the frame is out): give the
+  // whole close a hard deadline, then drop the TCP connection.
+  if (!close_deadline_armed_) {
+    close_deadline_armed_ = true;
+    ping_timer_.expires_after(ctx_.edge.handshake_timeout);
+    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->finished_)
+        return;
+      spdlog::info("conn.close_timeout after={}s dropping connection",
+                   self->ctx_.edge.handshake_timeout.count());
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
   }
   {
     std::lock_guard<std::mutex> guard{mtx_};
     closing_ = true;
     drop_unsent();
   }
+  if (ping_in_flight_) {
+    deferred_close_.emplace(code, std::move(reason));
+    return;
+  }
   close_started_ = true;
-  ping_timer_.cancel();
   spdlog::debug("conn.close code={} reason={}", code, reason);
   websocket::close_reason cr{static_cast<websocket::close_code>(code), reason};
   ws_.async_close(cr, [self = shared_from_this()](beast::error_code ec) {
@@ -261,7 +275,7 @@ void ws_session::arm_ping_timer(std::chrono::steady_clock::duration after) {
 // ping and waits pong_timeout (pong_check_due_); then it gives up on a silent
 // peer or waits out the rest of the interval.
 void ws_session::on_ping_timer() {
-  if (finished_ || close_started_)
+  if (finished_ || close_started_ || close_deadline_armed_)
     return;
   if (pong_check_due_) {
     pong_check_due_ = false;

@@ -76,6 +76,7 @@ private:
   bool ping_in_flight_ = false;
   bool write_in_flight_ = false;
   bool close_started_ = false;
+  bool close_deadline_armed_ = false; // ping_timer_ now guards the close
   bool finished_ = false;
   bool registered_ = false;
   std::optional<std::pair<uint16_t, std::string>> deferred_close_;

@@ -1,5 +1,6 @@
 #include "proto/payload.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <simdjson.h>
@@ -10,9 +11,14 @@ namespace tickgate {
 
 payload_kind classify_payload(std::string_view bytes) {
   thread_local simdjson::dom::parser parser;
+  // simdjson reads up to SIMDJSON_PADDING bytes past the end: parse from a
+  // reused, padded copy instead of allocating one per payload.
+  thread_local std::string padded;
   if (!bytes.empty()) {
-    simdjson::padded_string padded(bytes);
-    if (!parser.parse(padded).error())
+    if (padded.size() < bytes.size() + simdjson::SIMDJSON_PADDING)
+      padded.resize(bytes.size() + simdjson::SIMDJSON_PADDING);
+    std::copy(bytes.begin(), bytes.end(), padded.begin());
+    if (!parser.parse(padded.data(), bytes.size(), false).error())
       return payload_kind::json;
   }
   return json_text::is_valid_utf8(bytes) ? payload_kind::text

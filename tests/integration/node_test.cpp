@@ -393,3 +393,54 @@ TEST(node, environment_port_is_honoured) {
     }
   }, 3000ms));
 }
+
+TEST(node, a_client_that_stops_reading_is_dropped_and_others_lose_nothing) {
+  node_process node({"--ws.outbound-max-messages=5", "--ws.handshake-timeout=1s",
+                     "--ws.max-http-body-bytes=1000000"});
+  ws_client fast{node.port()};
+  subscribe(fast, 1, {"t"});
+  // A raw client with a tiny receive buffer: subscribes, then never reads.
+  boost::asio::io_context ioc;
+  boost::asio::ip::tcp::socket s{ioc};
+  s.open(boost::asio::ip::tcp::v4());
+  s.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
+  std::string req = "GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  std::string response;
+  boost::asio::read_until(s, boost::asio::dynamic_buffer(response), "\r\n\r\n");
+  std::string sub = R"({"op":"subscribe","id":1,"topics":["t"]})";
+  std::string frame{"\x81", 1};
+  frame.push_back(static_cast<char>(0x80 | sub.size()));
+  frame.append(4, '\0'); // mask key 0: payload unchanged
+  frame += sub;
+  boost::asio::write(s, boost::asio::buffer(frame));
+  ASSERT_TRUE(eventually([&] {
+    return field(http_request(node.port(), "GET", "/health").body, "subscriptions") == "2";
+  }));
+  std::string big = "\"" + std::string(200000, 'x') + "\"";
+  for (int i = 1; i <= 40; ++i) {
+    ASSERT_EQ(publish(node.port(), "t", big), 200);
+    auto ev = next_event(fast);
+    ASSERT_TRUE(ev) << "fast client lost event " << i;
+    EXPECT_EQ(field(ev->data, "seq"), std::to_string(i));
+  }
+  EXPECT_EQ(stat(node.port(), "conn", "slow_closed"), 1);
+  // The stalled client is gone within the close deadline, subscriptions too.
+  EXPECT_TRUE(eventually([&] {
+    return field(http_request(node.port(), "GET", "/health").body, "connections") == "1";
+  }, 5000ms));
+  EXPECT_EQ(field(http_request(node.port(), "GET", "/health").body, "subscriptions"), "1");
+}
+
+TEST(node, head_health_has_no_body_and_bad_node_ids_are_refused) {
+  node_process node;
+  auto head = http_request(node.port(), "HEAD", "/health");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  auto cmd = tickgate_binary() + " --node-id='a\"b' --ws.port=0 > /dev/null 2>&1";
+  auto status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+}

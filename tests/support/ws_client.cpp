@@ -95,11 +95,13 @@ http_result http_request(uint16_t port, const std::string& method,
   req.prepare_payload();
   http::write(stream, req);
   beast::flat_buffer buf;
-  http::response<http::string_body> res;
+  http::response_parser<http::string_body> parser;
+  parser.skip(req.method() == http::verb::head); // HEAD: headers only
   beast::error_code ec;
-  http::read(stream, buf, res, ec);
+  http::read(stream, buf, parser, ec);
   if (ec)
     throw std::runtime_error("http read failed: " + ec.message());
+  auto res = parser.release();
   return {static_cast<int>(res.result_int()), res.body()};
 }
 

@@ -21,6 +21,7 @@
 #include "actors/router_actor.hpp"
 #include "actors/vocabulary.hpp"
 #include "net/server.hpp"
+#include "proto/topic_name.hpp"
 #include "tools/tickgate/node_config.hpp"
 
 namespace {
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   if (cfg.node_id.empty())
     cfg.node_id = random_node_id();
+  if (!tickgate::is_valid_topic(cfg.node_id) || cfg.node_id.size() > 64) {
+    spdlog::error("config.invalid node-id '{}': 1-64 characters from letters, "
+                  "digits and _-.:@/|=+", cfg.node_id);
+    return 2;
+  }
 
   bool redis_mode = !cfg.redis_url.empty();
   tickgate::bridge_settings bridge_cfg;
@@ -158,6 +164,14 @@ int main(int argc, char** argv) {
       spdlog::info("bridge.config to={} patterns={} mappings={}",
                    link_cfg.endpoint.describe(), bridge_cfg.patterns.size(),
                    bridge_cfg.mapping.rules().size());
+    std::promise<int> stop;
+    boost::asio::signal_set signals{srv.io_context(), SIGINT, SIGTERM};
+    signals.async_wait([&stop](boost::system::error_code ec, int sig) {
+      if (!ec)
+        stop.set_value(sig);
+    });
+    // Written only once SIGTERM is handled, so a script that reacts to the
+    // file can stop the node gracefully.
     if (!cfg.ready_file.empty()) {
       std::ofstream out{cfg.ready_file + ".tmp"};
       out << fmt::format(R"({{"port":{},"pid":{}}})", srv.port(), getpid())
@@ -166,12 +180,6 @@ int main(int argc, char** argv) {
       std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
     }
 
-    std::promise<int> stop;
-    boost::asio::signal_set signals{srv.io_context(), SIGINT, SIGTERM};
-    signals.async_wait([&stop](boost::system::error_code ec, int sig) {
-      if (!ec)
-        stop.set_value(sig);
-    });
     boost::asio::steady_timer stats_timer{srv.io_context()};
     schedule_stats(stats_timer, cfg.stats_interval, ctx.node);
 
