@@ -302,3 +302,23 @@ TEST(redis_bridge, password_user_and_database_come_from_the_url) {
   EXPECT_NE(health(wrong).find("degraded"), std::string::npos);
   EXPECT_NE(wrong.log().find("bridge.auth_failed"), std::string::npos);
 }
+
+TEST(redis_bridge, tickgate_pub_feeds_subscribers_through_redis_at_its_rate) {
+  redis_process redis;
+  node_process node({"--redis.url=" + redis.url()});
+  ws_client c{node.port()};
+  subscribe(c, 1, "trade@AAPL");
+  auto cmd = tickgate_binary() + "-pub --redis " + redis.url()
+             + " --symbols 2 --types trade --rate 200 --duration 1 --quiet"
+             + " > /tmp/tickgate-pub-smoke.out 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // 200 trades over 2 symbols: AAPL gets every other one.
+  int got = 0;
+  while (auto ev = next_event(c, 1000ms)) {
+    ++got;
+    EXPECT_EQ(field(ev->data, "seq"), std::to_string(got));
+    EXPECT_NE(field(ev->data, "data").find(R"("s":"AAPL")"), std::string::npos);
+    EXPECT_NE(field(ev->data, "data").find(R"("P":)"), std::string::npos);
+  }
+  EXPECT_EQ(got, 100);
+}

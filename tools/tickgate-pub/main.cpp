@@ -229,9 +229,14 @@ int main(int argc, char** argv) {
     auto now = clock_type::now();
     auto elapsed = std::chrono::duration<double>(std::min(now, deadline) - start).count();
     auto due = static_cast<uint64_t>(elapsed * rate);
-    if (duration > 0 && tick + std::chrono::milliseconds(1) >= deadline)
-      due = static_cast<uint64_t>(duration * rate); // the last tick completes the run
-    while (sent < due && !failed) {
+    if (duration > 0 && tick + std::chrono::milliseconds(1) >= deadline) {
+      // The last tick completes an on-pace run exactly; a run the target
+      // could not keep up with just ends at the deadline.
+      auto total = static_cast<uint64_t>(duration * rate);
+      if (total - std::min(total, sent) <= static_cast<uint64_t>(rate / 100) + 1)
+        due = total;
+    }
+    while (sent < due && !failed && clock_type::now() < deadline + std::chrono::milliseconds(1)) {
       batch.clear();
       auto n = std::min<uint64_t>(due - sent, max_batch);
       auto ts = tickgate::pub::now_us();
