@@ -1,9 +1,12 @@
 #include "actors/connection_actor.hpp"
 
+#include <algorithm>
+
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
+#include "proto/dialect_settings.hpp"
 
 namespace tickgate {
 
@@ -11,15 +14,36 @@ namespace {
 
 using self_ptr = caf::stateful_actor<connection_state>*;
 
-void reply(self_ptr self, wire_format f, std::string bytes) {
+void send_frame(self_ptr self, const wire_format& f, std::string bytes) {
   node_metrics().conn_replies_out.fetch_add(1, std::memory_order_relaxed);
   self->state.sink->send(make_frame(std::move(bytes), is_binary(f)));
 }
 
-void reply_error(self_ptr self, wire_format f, std::optional<uint64_t> id,
-                 error_code code, std::string_view message) {
+reply_to reply_address(const client_command& cmd) {
+  return reply_to{cmd.format, cmd.id, cmd.ctx};
+}
+
+void reply_error(self_ptr self, const reply_to& to, error_code code,
+                 std::string_view message) {
   node_metrics().count_error(code);
-  reply(self, f, encode_error(f, id, code, message));
+  send_frame(self, to.format, encode_error_frame(to, code, message));
+}
+
+// Every subscription's client-facing name, in a stable order.
+std::vector<std::string> current_names(self_ptr self) {
+  std::vector<std::string> out;
+  for (auto& [topic, sub] : self->state.subs)
+    out.push_back(sub.name);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void send_ack(self_ptr self, const reply_to& to, client_op op,
+              const std::vector<std::string>& names) {
+  auto current = current_names(self);
+  for (auto& bytes : encode_ack_frames(to, op, names, current))
+    send_frame(self, to.format, std::move(bytes));
 }
 
 subscriber make_subscriber(self_ptr self, wire_format f) {
@@ -57,43 +81,63 @@ void confirm(self_ptr self, uint64_t req) {
   auto i = pending.find(req);
   if (i == pending.end() || --i->second.outstanding > 0)
     return;
-  auto& p = i->second;
-  reply(self, p.format, encode_ack(p.format, p.id, p.op, p.topics));
+  auto p = std::move(i->second);
   pending.erase(i);
+  send_ack(self, p.to, p.op, p.names);
+}
+
+// The action protocol caps symbols per client (a setting of that dialect).
+size_t subscription_limit(self_ptr self, const wire_format& f) {
+  auto limit = self->state.settings.max_subscriptions;
+  if (f.kind == dialect::action)
+    limit = std::min(limit, dialects().action_max_symbols);
+  return limit;
+}
+
+std::string limit_message(const wire_format& f, size_t fresh, size_t limit,
+                          size_t now) {
+  if (f.kind == dialect::action)
+    return "Cannot subscribe: would exceed maximum of " + std::to_string(limit)
+           + " symbols";
+  return "subscribing to " + std::to_string(fresh)
+         + " more topic(s) would exceed the limit of " + std::to_string(limit)
+         + " per connection (now " + std::to_string(now) + ")";
 }
 
 void subscribe(self_ptr self, client_command& cmd) {
   auto& st = self->state;
+  auto names = cmd.names.empty() ? cmd.topics : cmd.names;
   std::vector<std::string> fresh;
-  for (auto& t : cmd.topics)
-    if (st.subs.count(t) == 0)
+  for (size_t i = 0; i < cmd.topics.size(); ++i) {
+    auto& t = cmd.topics[i];
+    if (st.subs.count(t) == 0) {
       fresh.push_back(t);
-  if (st.subs.size() + fresh.size() > st.settings.max_subscriptions) {
-    reply_error(self, cmd.format, cmd.id, error_code::limit_exceeded,
-                "subscribing to " + std::to_string(fresh.size())
-                  + " more topic(s) would exceed the limit of "
-                  + std::to_string(st.settings.max_subscriptions)
-                  + " per connection (now "
-                  + std::to_string(st.subs.size()) + ")");
+    }
+  }
+  auto limit = subscription_limit(self, cmd.format);
+  if (st.subs.size() + fresh.size() > limit) {
+    reply_error(self, reply_address(cmd), error_code::limit_exceeded,
+                limit_message(cmd.format, fresh.size(), limit, st.subs.size()));
     return;
   }
   if (fresh.empty()) {
-    reply(self, cmd.format,
-          encode_ack(cmd.format, cmd.id, cmd.op, cmd.topics));
+    send_ack(self, reply_address(cmd), cmd.op, names);
     return;
   }
-  for (auto& t : fresh)
-    st.subs.emplace(t, connection_state::subscription{caf::actor{}, cmd.format});
+  for (size_t i = 0; i < cmd.topics.size(); ++i)
+    if (st.subs.count(cmd.topics[i]) == 0)
+      st.subs.emplace(cmd.topics[i],
+                      connection_state::subscription{caf::actor{}, cmd.format, names[i]});
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, cmd.id, cmd.format, std::move(cmd.topics),
-                            fresh.size()});
+                            cmd.op, reply_address(cmd), std::move(names), fresh.size()});
   self->send(st.router, attach_atom_v, req, std::move(fresh),
              make_subscriber(self, cmd.format));
 }
 
 void unsubscribe(self_ptr self, client_command& cmd) {
   auto& st = self->state;
+  auto names = cmd.names.empty() ? cmd.topics : cmd.names;
   std::vector<std::string> present;
   for (auto& t : cmd.topics) {
     if (st.subs.count(t) > 0) {
@@ -102,14 +146,12 @@ void unsubscribe(self_ptr self, client_command& cmd) {
     }
   }
   if (present.empty()) {
-    reply(self, cmd.format,
-          encode_ack(cmd.format, cmd.id, cmd.op, cmd.topics));
+    send_ack(self, reply_address(cmd), cmd.op, names);
     return;
   }
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, cmd.id, cmd.format, std::move(cmd.topics),
-                            present.size()});
+                            cmd.op, reply_address(cmd), std::move(names), present.size()});
   // Through the router, so the detach cannot overtake an attach still on its way.
   self->send(st.router, detach_atom_v, req, std::move(present),
              caf::actor{self});
@@ -145,17 +187,21 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
         case client_op::unsubscribe:
           unsubscribe(self, cmd);
           break;
+        case client_op::list:
+          send_ack(self, reply_address(cmd), cmd.op, current_names(self));
+          break;
         case client_op::ping:
-          reply(self, cmd.format, encode_pong(cmd.format, cmd.id, now_us()));
+          send_frame(self, cmd.format,
+                     encode_pong_frame(reply_address(cmd), now_us()));
           break;
         case client_op::auth:
-          reply_error(self, cmd.format, cmd.id, error_code::unsupported,
+          reply_error(self, reply_address(cmd), error_code::unsupported,
                       "authentication is not enabled on this node");
           break;
       }
     },
     [self](const client_error& err) {
-      reply_error(self, err.format, err.id, err.code, err.message);
+      reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
     },
     [self](attached_atom, uint64_t req, const std::string& name,
            const caf::actor& topic) {

@@ -13,7 +13,7 @@
 
 #include "actors/settings.hpp"
 #include "actors/vocabulary.hpp"
-#include "proto/native_codec.hpp"
+#include "proto/frame_codec.hpp"
 
 namespace tickgate {
 
@@ -22,7 +22,7 @@ namespace tickgate {
 /// client only through the session's sink.
 ///
 /// Messages:
-///   client_command       -> subscribe / unsubscribe / ping / auth
+///   client_command       -> subscribe / unsubscribe / list / ping / auth, in any dialect
 ///   client_error         -> the session could not decode a frame: error frame
 ///   (attached_atom, req, name, topic), (detached_atom, req, name) -> completes requests
 ///   (closed_atom)        -> the socket is gone: quit (topics drop us on down_msg)
@@ -31,10 +31,9 @@ namespace tickgate {
 struct connection_state {
   struct pending_request {
     client_op op = client_op::subscribe;
-    std::optional<uint64_t> id;
-    wire_format format = wire_format::json;
-    std::vector<std::string> topics; // as the client named them, for the ack
-    size_t outstanding = 0;          // confirmations still to come
+    reply_to to;
+    std::vector<std::string> names; // as the client named them, for the ack
+    size_t outstanding = 0;         // confirmations still to come
   };
 
   session_sink_ptr sink;
@@ -44,6 +43,7 @@ struct connection_state {
   struct subscription {
     caf::actor topic; // null while the attach is in flight
     wire_format format = wire_format::json;
+    std::string name; // as the client named it (symbol, room, topic)
   };
 
   // Subscriptions, including those still being attached.

@@ -6,13 +6,31 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
-#include "proto/native_codec.hpp"
+#include "proto/frame_codec.hpp"
 
 namespace tickgate {
 
 namespace {
 
 using self_ptr = caf::stateful_actor<topic_state>*;
+
+// One encoding per distinct wire format among the receivers; almost always
+// one or two entries, so a vector beats a map.
+class frame_cache {
+public:
+  template <class Encode>
+  const frame& get(const wire_format& f, Encode encode) {
+    auto key = f.key();
+    for (auto& [k, fr] : entries_)
+      if (k == key)
+        return fr;
+    entries_.emplace_back(key, make_frame(encode(), is_binary(f)));
+    return entries_.back().second;
+  }
+
+private:
+  std::vector<std::pair<uint32_t, frame>> entries_;
+};
 
 bool add_subscriber(self_ptr self, subscriber s) {
   auto& st = self->state;
@@ -63,19 +81,17 @@ void fan_out(self_ptr self, const publication& pub) {
     return;
   }
   // Encode lazily, once per wire format in use.
-  std::array<std::optional<frame>, wire_format_count> frames;
+  frame_cache frames;
   event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind};
   uint64_t bytes = 0;
   uint64_t queued = 0;
   for (auto& s : st.subs) {
-    auto& f = frames[static_cast<size_t>(s.format)];
-    if (!f)
-      f = make_frame(encode_event(s.format, ev), is_binary(s.format));
+    auto& f = frames.get(s.format, [&] { return encode_event_frame(s.format, ev); });
     // An overflowing session closes itself; its connection actor then quits
     // and the down handler removes it here.
-    if (s.sink->send(*f) == send_result::queued) {
+    if (s.sink->send(f) == send_result::queued) {
       ++queued;
-      bytes += f->bytes->size();
+      bytes += f.bytes->size();
     }
   }
   m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
@@ -85,16 +101,13 @@ void fan_out(self_ptr self, const publication& pub) {
 // Sends a status frame to `subs`, encoded once per wire format.
 void send_status(self_ptr self, const std::vector<subscriber>& subs) {
   auto& st = self->state;
-  std::array<std::optional<frame>, wire_format_count> frames;
+  frame_cache frames;
   auto state = st.feed_up ? "feed_up" : "feed_down";
   auto message = st.feed_up ? std::string{"deliveries resumed"} : st.feed_message;
-  for (auto& s : subs) {
-    auto& f = frames[static_cast<size_t>(s.format)];
-    if (!f)
-      f = make_frame(encode_status(s.format, st.name, state, message),
-                     is_binary(s.format));
-    s.sink->send(*f);
-  }
+  for (auto& s : subs)
+    s.sink->send(frames.get(s.format, [&] {
+      return encode_status_frame(s.format, st.name, state, message);
+    }));
 }
 
 void confirm_attach(self_ptr self, const caf::actor& conn, uint64_t req) {

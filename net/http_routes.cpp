@@ -37,6 +37,47 @@ http_response error_response(const http_request& req, http::status status,
 
 namespace {
 
+// The value of `key` in the query string of `target` ("" if absent).
+std::string_view query_param(std::string_view target, std::string_view key) {
+  auto q = target.find('?');
+  if (q == std::string_view::npos)
+    return {};
+  auto query = target.substr(q + 1);
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == key)
+      return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (amp == std::string_view::npos)
+      break;
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+} // namespace
+
+std::optional<std::string> socketio_handshake_problem(std::string_view target) {
+  if (query_param(target, "EIO") != "4")
+    return std::string{"Unsupported protocol version: this server speaks Engine.IO 4 (socket.io-client 3.x/4.x)"};
+  if (query_param(target, "transport") != "websocket")
+    return std::string{"WebSocket transport required: HTTP long-polling is not supported, "
+                       "connect with transports: ['websocket']"};
+  return std::nullopt;
+}
+
+http_response socketio_error_response(const http_request& req,
+                                      std::string_view message) {
+  std::string body = R"({"code":3,"message":)";
+  json_text::append_string(body, message);
+  body += '}';
+  auto res = json_response(req, http::status::bad_request, std::move(body));
+  return res;
+}
+
+namespace {
+
 int64_t uptime_s(const net_context& ctx) {
   using namespace std::chrono;
   return duration_cast<seconds>(steady_clock::now() - ctx.node.started).count();
@@ -154,10 +195,14 @@ http_response handle_http(net_context& ctx, const http_request& req) {
       return error_response(req, http::status::method_not_allowed, "use POST");
     return publish(ctx, req);
   }
-  for (auto& p : ctx.edge.ws_paths)
-    if (path == p)
-      return error_response(req, http::status::upgrade_required,
-                            "this path serves WebSocket clients only");
+  if (auto* dialect = ctx.edge.dialect_at(path)) {
+    if (*dialect == "socketio") // a long-polling or otherwise plain request
+      return socketio_error_response(
+        req, socketio_handshake_problem(req.target())
+               .value_or("WebSocket transport required: send a WebSocket upgrade"));
+    return error_response(req, http::status::upgrade_required,
+                          "this path serves WebSocket clients only");
+  }
   return error_response(req, http::status::not_found, "no such route");
 }
 

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+#include <string>
+
 #include <boost/beast/http.hpp>
 
 #include "net/net_context.hpp"
@@ -22,6 +25,14 @@ http_response json_response(const http_request& req,
 http_response error_response(const http_request& req,
                              boost::beast::http::status status,
                              std::string_view message);
+
+/// Why a Socket.IO request cannot be served (only EIO=4 over the WebSocket
+/// transport is), or nullopt.
+std::optional<std::string> socketio_handshake_problem(std::string_view target);
+
+/// 400 in the shape Socket.IO servers answer bad requests with.
+http_response socketio_error_response(const http_request& req,
+                                      std::string_view message);
 
 /// The path of a request target without its query string.
 std::string_view target_path(std::string_view target);

@@ -64,17 +64,21 @@ void http_session::on_read(beast::error_code ec, size_t) {
   }
   auto req = parser_->release();
   if (beast::websocket::is_upgrade(req)) {
-    auto path = target_path(req.target());
-    for (auto& p : ctx_.edge.ws_paths) {
-      if (path == p) {
-        stream_.expires_never();
-        std::make_shared<ws_session>(stream_.release_socket(), ctx_)
-          ->run(std::move(req));
+    auto* dialect = ctx_.edge.dialect_at(target_path(req.target()));
+    if (!dialect) {
+      send(error_response(req, http::status::not_found,
+                          "no WebSocket endpoint at this path"));
+      return;
+    }
+    if (*dialect == "socketio") {
+      if (auto problem = socketio_handshake_problem(req.target())) {
+        send(socketio_error_response(req, *problem));
         return;
       }
     }
-    send(error_response(req, http::status::not_found,
-                        "no WebSocket endpoint at this path"));
+    stream_.expires_never();
+    std::make_shared<ws_session>(stream_.release_socket(), ctx_, *dialect)
+      ->run(std::move(req));
     return;
   }
   send(handle_http(ctx_, req));

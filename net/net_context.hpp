@@ -19,7 +19,19 @@ namespace tickgate::net {
 struct edge_settings {
   std::string host = "0.0.0.0";
   uint16_t port = 8080;
-  std::vector<std::string> ws_paths{"/v1", "/", "/ws"};
+  // path -> dialect ("native", "action", "stream", "typed", "socketio", or
+  // "auto": detect from the first frame).
+  std::vector<std::pair<std::string, std::string>> endpoints{
+    {"/v1", "native"}, {"/", "auto"}, {"/ws", "typed"}, {"/stream", "stream"},
+    {"/socket.io/", "socketio"}};
+
+  /// The dialect served at `path`, or nullptr.
+  const std::string* dialect_at(std::string_view path) const {
+    for (auto& [p, d] : endpoints)
+      if (p == path)
+        return &d;
+    return nullptr;
+  }
   size_t max_frame_bytes = 64 * 1024;          // larger client frames close with 1009
   size_t max_http_body_bytes = 1024 * 1024;    // larger publish bodies get 413
   std::chrono::seconds ping_interval{30};      // WebSocket ping after this much silence

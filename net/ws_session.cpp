@@ -1,5 +1,7 @@
 #include "net/ws_session.hpp"
 
+#include <random>
+
 #include <boost/asio/post.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
@@ -38,6 +40,18 @@ std::optional<wire_format> pick_subprotocol(std::string_view offered,
   return std::nullopt;
 }
 
+std::string random_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  auto v = rng();
+  for (auto& c : out) {
+    c = digits[v & 0xF];
+    v >>= 4;
+  }
+  return out;
+}
+
 bool is_expected_end(const beast::error_code& ec) {
   return ec == websocket::error::closed || ec == boost::asio::error::eof
          || ec == boost::asio::error::operation_aborted
@@ -48,15 +62,27 @@ bool is_expected_end(const beast::error_code& ec) {
 } // namespace
 
 ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
-                       net_context& ctx)
-  : ws_(std::move(socket)), ctx_(ctx), ping_timer_(ws_.get_executor()) {
+                       net_context& ctx, std::string dialect)
+  : ws_(std::move(socket)),
+    ctx_(ctx),
+    dialect_(std::move(dialect)),
+    ping_timer_(ws_.get_executor()) {
 }
 
 ws_session::~ws_session() = default;
 
 void ws_session::run(http_request req) {
-  forced_format_ = pick_subprotocol(req[http::field::sec_websocket_protocol],
-                                    subprotocol_);
+  decoder_options options;
+  options.session_id = random_id();
+  if (dialect_ == "native" || dialect_ == "auto")
+    options.forced = pick_subprotocol(req[http::field::sec_websocket_protocol],
+                                      subprotocol_);
+  options.ping_interval_ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.edge.ping_interval).count();
+  options.ping_timeout_ms
+    = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.edge.pong_timeout).count();
+  options.max_payload = ctx_.edge.max_frame_bytes;
+  decoder_ = make_frame_decoder(dialect_, std::move(options));
   ws_.set_option(websocket::stream_base::timeout{
     ctx_.edge.handshake_timeout, websocket::stream_base::none(), false});
   ws_.read_message_max(ctx_.edge.max_frame_bytes);
@@ -96,6 +122,8 @@ void ws_session::on_accept(beast::error_code ec) {
       if (kind == websocket::frame_type::pong)
         awaiting_pong_ = false;
     });
+  for (auto& greeting : decoder_->on_open())
+    send_text(std::move(greeting));
   do_read();
   if (shutting_down) {
     start_close(1001, "server shutting down");
@@ -126,16 +154,22 @@ void ws_session::on_read(beast::error_code ec, size_t) {
   node_metrics().conn_frames_in.fetch_add(1, std::memory_order_relaxed);
   std::string_view bytes{static_cast<const char*>(buffer_.data().data()),
                          buffer_.size()};
-  auto decoded = decode_client_frame(bytes, ws_.got_binary());
+  auto out = decoder_->decode(bytes, ws_.got_binary());
   buffer_.consume(buffer_.size());
-  std::visit(
-    [this](auto& msg) {
-      if (forced_format_)
-        msg.format = *forced_format_;
-      caf::anon_send(conn_, std::move(msg));
-    },
-    decoded);
+  if (out.pong)
+    awaiting_pong_ = false;
+  for (auto& r : out.replies)
+    send_text(std::move(r));
+  for (auto& msg : out.frames)
+    std::visit([this](auto& m) { caf::anon_send(conn_, std::move(m)); }, msg);
+  if (out.close)
+    start_close(1000, "client closed"); // the read below sees the close reply
   do_read();
+}
+
+void ws_session::send_text(std::string bytes) {
+  node_metrics().conn_replies_out.fetch_add(1, std::memory_order_relaxed);
+  send(make_frame(std::move(bytes), false));
 }
 
 send_result ws_session::send(const frame& f) {
@@ -297,6 +331,8 @@ void ws_session::on_ping_timer() {
   awaiting_pong_ = true;
   ping_in_flight_ = true;
   pong_check_due_ = true;
+  if (auto beat = decoder_->heartbeat()) // Engine.IO: "2", answered with "3"
+    send_text(std::move(*beat));
   ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
     self->ping_in_flight_ = false;
     if (!ec && self->deferred_close_) {

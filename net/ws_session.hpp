@@ -15,6 +15,7 @@
 #include "actors/session_sink.hpp"
 #include "net/http_routes.hpp"
 #include "net/net_context.hpp"
+#include "proto/frame_decoder.hpp"
 #include "proto/wire_format.hpp"
 
 namespace tickgate::net {
@@ -31,7 +32,9 @@ namespace tickgate::net {
 class ws_session : public session_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
-  ws_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx);
+  /// `dialect`: the protocol of the listener path (see proto/frame_decoder.hpp).
+  ws_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx,
+             std::string dialect);
   ~ws_session() override;
 
   /// Completes the handshake for the upgrade request `req`, then serves.
@@ -47,6 +50,7 @@ private:
   void on_accept(boost::beast::error_code ec);
   void do_read();
   void on_read(boost::beast::error_code ec, size_t bytes);
+  void send_text(std::string bytes); // a frame the session itself answers with
   void drain();                         // strand: write the next queued frame
   void on_write(boost::beast::error_code ec, size_t bytes);
   void start_close(uint16_t code, std::string reason); // strand
@@ -59,7 +63,8 @@ private:
   boost::beast::flat_buffer buffer_;
   net_context& ctx_;
   caf::actor conn_;
-  std::optional<wire_format> forced_format_; // chosen by subprotocol
+  std::string dialect_;
+  std::unique_ptr<frame_decoder> decoder_; // strand only
   std::string subprotocol_;
 
   // Guarded by mtx_.

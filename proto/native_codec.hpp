@@ -14,8 +14,15 @@
 
 namespace tickgate {
 
-/// Client operations of the native protocol.
-enum class client_op : uint8_t { subscribe, unsubscribe, ping, auth };
+/// Client operations, in the internal model every dialect maps to.
+enum class client_op : uint8_t { subscribe, unsubscribe, ping, auth, list };
+
+/// What a reply has to carry back besides the native id, per dialect.
+struct request_ctx {
+  std::optional<uint64_t> ack_id; // socketio: the packet's ack id
+  std::string echo;               // raw JSON to echo: stream/typed "id", typed ping timestamp
+  std::string verb;               // socketio: the event name ("subscribe", "join_room", ...)
+};
 
 std::string_view to_string(client_op op);
 
@@ -24,8 +31,10 @@ struct client_command {
   client_op op = client_op::ping;
   std::optional<uint64_t> id;
   std::vector<std::string> topics; // subscribe / unsubscribe, each valid and unique
+  std::vector<std::string> names;  // the same, as the client named them (symbols, rooms); parallel to topics
   std::string token;               // auth
-  wire_format format = wire_format::json; // answer in this format
+  wire_format format = wire_format::json; // answer (and deliver) in this format
+  request_ctx ctx;
 };
 
 /// A frame the decoder rejected; `id` is set when it could be read.
@@ -34,6 +43,7 @@ struct client_error {
   std::string message;
   std::optional<uint64_t> id;
   wire_format format = wire_format::json;
+  request_ctx ctx;
 };
 
 using decoded_frame = std::variant<client_command, client_error>;

@@ -204,7 +204,7 @@ TEST_F(routing, decode_errors_come_back_as_error_frames_and_are_counted) {
   auto& m = node_metrics();
   auto base = m.conn_errors[static_cast<size_t>(error_code::unknown_op)].load();
   auto c = connect();
-  client_error err{error_code::unknown_op, "unknown op 'x'", 4, wire_format::json};
+  client_error err{error_code::unknown_op, "unknown op 'x'", 4, wire_format::json, {}};
   auto before = c.sink->count();
   caf::anon_send(c.conn, err);
   ASSERT_TRUE(c.sink->wait_for_frames(before + 1));

@@ -157,7 +157,7 @@ TEST(node, unsubscribe_stops_delivery) {
 TEST(node, clients_on_different_topics_see_only_their_own) {
   node_process node;
   ws_client x{node.port()};
-  ws_client y{node.port(), "/ws"};
+  ws_client y{node.port(), "/"}; // the root detects the native protocol
   subscribe(x, 1, {"trade@X"});
   subscribe(y, 1, {"trade@Y"});
   ASSERT_EQ(publish(node.port(), "trade@X", "1"), 200);

@@ -62,16 +62,19 @@ void print_banner(const tickgate::net::node_info& node,
                   bool demo) {
   auto host = edge.host == "0.0.0.0" || edge.host == "::" ? "127.0.0.1"
                                                           : edge.host;
+  std::string endpoints;
+  for (auto& [path, dialect] : edge.endpoints)
+    endpoints += (endpoints.empty() ? "" : ", ") + path + " " + dialect;
   std::printf(
     "tickgate %s  node %s  mode %s%s\n"
-    "  WebSocket  ws://%s:%u/v1   (paths: %s)\n"
+    "  WebSocket  ws://%s:%u/v1   (%s)\n"
     "  HTTP       http://%s:%u    (/health, /api/stats, POST /api/publish)\n"
     "  try        wscat -c ws://%s:%u/v1  then  {\"op\":\"subscribe\",\"id\":1,\"topics\":[\"trade@AAPL\"]}\n"
     "  publish    curl -XPOST %s:%u/api/publish -d '{\"topic\":\"trade@AAPL\",\"data\":{\"p\":\"189.20\",\"q\":\"5\"}}'\n"
     "  Ctrl-C stops the node.\n",
     version, node.node_id.c_str(), node.mode.c_str(),
     demo ? " + demo feed" : "", host.c_str(), port,
-    fmt::format("{}", fmt::join(edge.ws_paths, ", ")).c_str(), host.c_str(),
+    endpoints.c_str(), host.c_str(),
     port, host.c_str(), port, host.c_str(), port);
   std::fflush(stdout);
 }
@@ -116,10 +119,17 @@ int main(int argc, char** argv) {
     }
   }
 
+  tickgate::net::edge_settings edge;
+  if (auto err = cfg.edge(edge)) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
+  }
+  cfg.apply_dialects();
+
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
-  ctx.edge = cfg.edge();
+  ctx.edge = edge;
   ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",
               std::chrono::steady_clock::now()};
   std::shared_ptr<tickgate::net::redis_link> link;

@@ -6,6 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "proto/dialect_settings.hpp"
+#include "proto/frame_decoder.hpp"
+
 namespace tickgate {
 
 namespace {
@@ -36,7 +39,7 @@ node_config::node_config() {
   opt_group{custom_options_, "ws"}
     .add(ws_host, "host", "listen address (env WS_HOST)")
     .add(ws_port, "port", "listen port for WebSocket and HTTP; 0 picks one (env WS_PORT or PORT)")
-    .add(ws_paths, "paths", "paths that accept WebSocket upgrades")
+    .add(ws_endpoints, "endpoints", "WebSocket paths and their dialect: path=native|action|stream|typed|socketio|auto")
     .add(max_frame_bytes, "max-frame-bytes", "largest client frame; larger closes with 1009")
     .add(max_http_body_bytes, "max-http-body-bytes", "largest HTTP request body; larger gets 413")
     .add(ping_interval, "ping-interval", "WebSocket ping period")
@@ -54,6 +57,17 @@ node_config::node_config() {
     .add(redis_reconnect_min, "reconnect-min", "first reconnect delay (doubles, with jitter)")
     .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
     .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted");
+  opt_group{custom_options_, "dialects"}
+    .add(action_topic, "action-topic", "topic of an action-protocol symbol ({symbol})")
+    .add(action_event_type, "action-event-type", "\"type\" of action-protocol event frames")
+    .add(action_max_symbols, "action-max-symbols", "symbols one action-protocol client may follow")
+    .add(typed_topic, "typed-topic", "topic of a typed-envelope symbol ({symbol})")
+    .add(typed_event_type, "typed-event-type", "\"type\" of typed-envelope event frames")
+    .add(socketio_namespaces, "socketio-namespaces", "Socket.IO namespaces clients may connect to")
+    .add(socketio_subscribe_topics, "socketio-subscribe-topics", "topics a Socket.IO subscribe {symbols} joins per symbol")
+    .add(socketio_rooms, "socketio-rooms", "room prefixes join_room accepts (a room is its topic)")
+    .add(socketio_room_events, "socketio-room-events", "prefix=event name for deliveries to rooms")
+    .add(socketio_subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics");
   opt_group{custom_options_, "topic"}
     .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left");
 }
@@ -120,11 +134,32 @@ routing_settings node_config::routing() const {
   return r;
 }
 
-net::edge_settings node_config::edge() const {
-  net::edge_settings e;
+void node_config::apply_dialects() const {
+  auto& d = dialects();
+  d.action_topic = action_topic;
+  d.action_event_type = action_event_type;
+  d.action_max_symbols = action_max_symbols;
+  d.typed_topic = typed_topic;
+  d.typed_event_type = typed_event_type;
+  d.namespaces = socketio_namespaces;
+  d.subscribe_topics = socketio_subscribe_topics;
+  d.room_prefixes = socketio_rooms;
+  d.room_events = socketio_room_events;
+  d.subscribe_events = socketio_subscribe_events;
+}
+
+std::optional<std::string> node_config::edge(net::edge_settings& e) const {
   e.host = ws_host;
   e.port = ws_port;
-  e.ws_paths = ws_paths;
+  e.endpoints.clear();
+  for (auto& spec : ws_endpoints) {
+    auto eq = spec.rfind('=');
+    if (eq == std::string::npos || spec.empty() || spec[0] != '/'
+        || !is_known_dialect(spec.substr(eq + 1)))
+      return "ws.endpoints: bad entry '" + spec
+             + "' (expected /path=native|action|stream|typed|socketio|auto)";
+    e.endpoints.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+  }
   e.max_frame_bytes = max_frame_bytes;
   e.max_http_body_bytes = max_http_body_bytes;
   e.ping_interval = std::max(std::chrono::seconds{1}, as<std::chrono::seconds>(ping_interval));
@@ -133,7 +168,7 @@ net::edge_settings node_config::edge() const {
   e.outbound_max_messages = outbound_max_messages;
   e.outbound_max_bytes = outbound_max_bytes;
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
-  return e;
+  return std::nullopt;
 }
 
 demo_feed_settings node_config::demo_feed() const {

@@ -35,7 +35,8 @@ struct node_config : caf::actor_system_config {
   // [ws]
   std::string ws_host = "0.0.0.0";
   uint16_t ws_port = 8080;
-  std::vector<std::string> ws_paths{"/v1", "/", "/ws"};
+  std::vector<std::string> ws_endpoints{"/v1=native", "/=auto", "/ws=typed",
+                                        "/stream=stream", "/socket.io/=socketio"};
   size_t max_frame_bytes = 64 * 1024;
   size_t max_http_body_bytes = 1024 * 1024;
   caf::timespan ping_interval = std::chrono::seconds(30);
@@ -55,6 +56,20 @@ struct node_config : caf::actor_system_config {
   caf::timespan redis_reconnect_max = std::chrono::seconds(1);
   size_t redis_max_pending_publishes = 100000;
 
+  // [dialects]
+  std::string action_topic = "channel:trade:{symbol}";
+  std::string action_event_type = "trade";
+  size_t action_max_symbols = 5;
+  std::string typed_topic = "channel:trade:{symbol}";
+  std::string typed_event_type = "market_data";
+  std::vector<std::string> socketio_namespaces{"/", "/prices", "/market", "/user", "/admin"};
+  std::vector<std::string> socketio_subscribe_topics{"price:{symbol}"};
+  std::vector<std::string> socketio_rooms{"price:", "orderbook:", "trade:", "user:"};
+  std::vector<std::string> socketio_room_events{"price:=price_update", "orderbook:=order_book_update",
+                                                "trade:=trade_notification", "user:=user_update"};
+  std::vector<std::string> socketio_subscribe_events{"price:=price.update", "orderbook:=market.depth",
+                                                     "trade:=trade.executed"};
+
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);
 
@@ -65,7 +80,11 @@ struct node_config : caf::actor_system_config {
   void apply_environment(const std::vector<std::string>& cli_args);
 
   routing_settings routing() const;
-  net::edge_settings edge() const;
+  /// Edge settings; returns an error message for a bad endpoint.
+  std::optional<std::string> edge(net::edge_settings& out) const;
+
+  /// Applies the [dialects] section to the process-wide dialect settings.
+  void apply_dialects() const;
   demo_feed_settings demo_feed() const;
 
   /// Bridge and link settings; returns an error message for a bad URL or mapping.

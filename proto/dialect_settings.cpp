@@ -1,0 +1,44 @@
+#include "proto/dialect_settings.hpp"
+
+#include "proto/topic_name.hpp"
+
+namespace tickgate {
+
+dialect_settings& dialects() {
+  static dialect_settings instance;
+  return instance;
+}
+
+std::optional<std::string> dialect_settings::expand(std::string_view templ,
+                                                    std::string_view symbol) {
+  std::string out{templ};
+  constexpr std::string_view key = "{symbol}";
+  if (auto pos = out.find(key); pos != std::string::npos)
+    out.replace(pos, key.size(), symbol);
+  if (!is_valid_topic(out))
+    return std::nullopt;
+  return out;
+}
+
+std::string_view dialect_settings::socketio_event(std::string_view topic,
+                                                  uint8_t style) const {
+  auto& table = style == 0 ? room_events : subscribe_events;
+  for (auto& entry : table) {
+    auto eq = entry.find('=');
+    if (eq == std::string::npos)
+      continue;
+    std::string_view prefix{entry.data(), eq};
+    if (topic.substr(0, prefix.size()) == prefix)
+      return std::string_view{entry}.substr(eq + 1);
+  }
+  return default_event;
+}
+
+std::optional<uint8_t> dialect_settings::namespace_index(std::string_view ns) const {
+  for (size_t i = 0; i < namespaces.size() && i < 256; ++i)
+    if (namespaces[i] == ns)
+      return static_cast<uint8_t>(i);
+  return std::nullopt;
+}
+
+} // namespace tickgate

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/wire_format.hpp"
+
+namespace tickgate {
+
+/// How the seed dialects map onto topics and name their events. Set once at
+/// start-up (configs/tickgate.ini [dialects]); read by decoders and encoders.
+struct dialect_settings {
+  // Action protocol: symbol AAPL <-> topic "channel:trade:AAPL" (the Redis
+  // channel of that deployment, so the identity channel mapping fits).
+  std::string action_topic = "channel:trade:{symbol}";
+  std::string action_event_type = "trade";
+  size_t action_max_symbols = 5;
+
+  // Typed envelope: the same symbol topics as the action protocol.
+  std::string typed_topic = "channel:trade:{symbol}";
+  std::string typed_event_type = "market_data";
+
+  // Socket.IO.
+  std::vector<std::string> namespaces{"/", "/prices", "/market", "/user", "/admin"};
+  std::vector<std::string> subscribe_topics{"price:{symbol}"}; // "subscribe" {symbols}
+  std::vector<std::string> room_prefixes{"price:", "orderbook:", "trade:", "user:"};
+  // topic prefix = event name, for topics joined as rooms / by "subscribe".
+  std::vector<std::string> room_events{"price:=price_update", "orderbook:=order_book_update",
+                                       "trade:=trade_notification", "user:=user_update"};
+  std::vector<std::string> subscribe_events{"price:=price.update", "orderbook:=market.depth",
+                                            "trade:=trade.executed"};
+  std::string default_event = "update";
+
+  /// `template` with {symbol} replaced, or nullopt if the result is no valid topic.
+  static std::optional<std::string> expand(std::string_view templ,
+                                           std::string_view symbol);
+
+  /// Socket.IO event name for a delivery of `topic` in `style`.
+  std::string_view socketio_event(std::string_view topic, uint8_t style) const;
+
+  /// Index of namespace `ns`, or nullopt.
+  std::optional<uint8_t> namespace_index(std::string_view ns) const;
+};
+
+/// The node's dialect settings (defaults until configured).
+dialect_settings& dialects();
+
+} // namespace tickgate

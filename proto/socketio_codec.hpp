@@ -1,0 +1,52 @@
+#pragma once
+
+#include <array>
+#include <set>
+#include <string>
+
+#include "proto/frame_codec.hpp"
+#include "proto/frame_decoder.hpp"
+
+namespace tickgate {
+
+/// Socket.IO v4 over the WebSocket transport (Engine.IO v4 framing):
+///   Engine.IO: 0 open (server), 1 close, 2 ping (server), 3 pong (client), 4 message
+///   Socket.IO: 0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR
+///   packet = <type>[<namespace>,][<ack id>][<JSON>]
+/// Client events: subscribe/unsubscribe {symbols:[...]}, join_room/leave_room
+/// {room:"price:X"}, ping. Topics come from dialect_settings.
+class socketio_decoder : public frame_decoder {
+public:
+  explicit socketio_decoder(decoder_options options);
+
+  std::vector<std::string> on_open() override;
+  decoder_output decode(std::string_view bytes, bool binary) override;
+  std::optional<std::string> heartbeat() override { return std::string{"2"}; }
+
+private:
+  void on_packet(std::string_view packet, decoder_output& out);
+  void on_event(uint8_t ns, std::optional<uint64_t> ack, std::string_view json,
+                decoder_output& out);
+
+  decoder_options options_;
+  std::array<bool, 256> connected_{};
+  std::array<std::set<std::string>, 256> topics_; // per namespace, for DISCONNECT
+  std::string auth_token_;                         // from CONNECT; checked once auth exists
+};
+
+namespace socketio {
+
+/// "42/prices,[...]"-style prefix: packet type, namespace (omitted for "/").
+std::string packet_prefix(char type, uint8_t ns);
+
+std::string event(const wire_format& f, const event_fields& ev);
+std::vector<std::string> ack(const reply_to& to, client_op op,
+                             std::span<const std::string> names);
+std::string error(const reply_to& to, error_code code, std::string_view message);
+std::string pong(const reply_to& to, int64_t ts_us);
+std::string status(const wire_format& f, std::string_view topic, std::string_view state,
+                   std::string_view message);
+
+} // namespace socketio
+
+} // namespace tickgate
