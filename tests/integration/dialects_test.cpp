@@ -1,0 +1,195 @@
+// The seed dialects against the real binary, frame for frame. Timestamps
+// (milliseconds, server time) are compared as "T".
+
+#include <fstream>
+#include <regex>
+#include <sys/wait.h>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/node_process.hpp"
+#include "support/redis_process.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+
+namespace {
+
+std::string norm(const std::string& s) {
+  // Only the envelope's own timestamp (last field, or before "id").
+  static const std::regex ts{R"("timestamp":\d{13}(?=\}$|,"id":))"};
+  return std::regex_replace(s, ts, R"("timestamp":T)");
+}
+
+std::string next(ws_client& c, std::chrono::milliseconds t = 5000ms) {
+  auto m = c.read(t);
+  return m ? norm(m->data) : "<nothing>";
+}
+
+int publish(uint16_t port, const std::string& topic, const std::string& data) {
+  return http_request(port, "POST", "/api/publish",
+                      R"({"topic":")" + topic + R"(","data":)" + data + "}")
+    .status;
+}
+
+} // namespace
+
+TEST(action_protocol, subscribe_events_limits_and_errors_match_the_seed) {
+  node_process node;
+  ws_client c{node.port(), "/"};
+  c.send_text(R"({"action":"subscribe","symbols":["AAPL","googl"]})");
+  EXPECT_EQ(next(c), R"x({"type":"success","message":"Successfully subscribed to 2 symbol(s)",)x"
+                     R"("data":{"subscribed":["AAPL","GOOGL"],"currentSubscriptions":["AAPL","GOOGL"]},"timestamp":T})");
+  ASSERT_EQ(publish(node.port(), "channel:trade:AAPL",
+                    R"({"symbol":"AAPL","price":150.25,"volume":100,"timestamp":1763800000000,"exchange":"NASDAQ"})"),
+            200);
+  EXPECT_EQ(next(c), R"({"type":"trade","data":{"symbol":"AAPL","price":150.25,"volume":100,)"
+                     R"("timestamp":1763800000000,"exchange":"NASDAQ"},"timestamp":T})");
+  c.send_text(R"({"action":"subscribe","symbols":["A","B","C","D"]})");
+  EXPECT_EQ(next(c), R"({"type":"error","message":"Cannot subscribe: would exceed maximum of 5 symbols","timestamp":T})");
+  c.send_text(R"({"action":"unsubscribe","symbols":["GOOGL"]})");
+  EXPECT_EQ(next(c), R"x({"type":"success","message":"Successfully unsubscribed from 1 symbol(s)",)x"
+                     R"("data":{"unsubscribed":["GOOGL"],"currentSubscriptions":["AAPL"]},"timestamp":T})");
+  c.send_text(R"({"action":"ping"})");
+  EXPECT_EQ(next(c), R"({"type":"pong","timestamp":T})");
+  c.send_text("not json");
+  EXPECT_EQ(next(c), R"({"type":"error","message":"Invalid message format","timestamp":T})");
+  c.send_text(R"({"action":"launch"})");
+  EXPECT_EQ(next(c), R"({"type":"error","message":"Unknown action: launch","timestamp":T})");
+  c.send_text(R"({"action":"subscribe","symbols":"AAPL"})");
+  EXPECT_EQ(next(c), R"({"type":"error","message":"Symbols must be a non-empty array of strings","timestamp":T})");
+}
+
+TEST(stream_protocol, subscribe_list_unsubscribe_and_events_match_the_exchange_shape) {
+  node_process node;
+  ws_client c{node.port(), "/stream"};
+  c.send_text(R"({"method":"SUBSCRIBE","params":["trade@TATA_INR","depth@TATA_INR"],"id":1})");
+  EXPECT_EQ(next(c), R"({"result":null,"id":1})");
+  ASSERT_EQ(publish(node.port(), "trade@TATA_INR",
+                    R"({"e":"trade","t":12345,"m":false,"p":"1000.50","q":"10","s":"TATA_INR"})"),
+            200);
+  EXPECT_EQ(next(c), R"({"stream":"trade@TATA_INR","data":{"e":"trade","t":12345,"m":false,"p":"1000.50","q":"10","s":"TATA_INR"}})");
+  ASSERT_EQ(publish(node.port(), "depth@TATA_INR",
+                    R"({"a":[["1001.00","50"]],"b":[["1000.00","30"]],"e":"depth"})"),
+            200);
+  EXPECT_EQ(next(c), R"({"stream":"depth@TATA_INR","data":{"a":[["1001.00","50"]],"b":[["1000.00","30"]],"e":"depth"}})");
+  c.send_text(R"({"method":"LIST_SUBSCRIPTIONS","id":"q"})");
+  EXPECT_EQ(next(c), R"({"result":["depth@TATA_INR","trade@TATA_INR"],"id":"q"})");
+  c.send_text(R"({"method":"UNSUBSCRIBE","params":["depth@TATA_INR"],"id":2})");
+  EXPECT_EQ(next(c), R"({"result":null,"id":2})");
+  c.send_text("{oops");
+  EXPECT_EQ(next(c), R"({"error":{"code":3,"msg":"Invalid JSON"},"id":null})");
+  c.send_text(R"({"method":"SUBSCRIBE","params":["bad name"],"id":4})");
+  EXPECT_EQ(next(c), R"({"error":{"code":1,"msg":"Invalid request: bad stream name"},"id":4})");
+  c.send_text(R"({"method":"TRADE","id":5})");
+  EXPECT_EQ(next(c), R"({"error":{"code":2,"msg":"Invalid request: unknown method TRADE"},"id":5})");
+}
+
+TEST(typed_envelope, greets_answers_pings_and_delivers_market_data) {
+  node_process node;
+  ws_client c{node.port(), "/ws"};
+  auto hello = next(c);
+  EXPECT_EQ(std::regex_replace(hello, std::regex{R"("clientId":"[0-9a-f]{16}")"}, R"("clientId":"C")"),
+            R"({"type":"connection","data":{"clientId":"C","message":"Connected to tickgate"},"timestamp":T})");
+  c.send_text(R"({"type":"ping","data":{"timestamp":1763800000123}})");
+  EXPECT_EQ(next(c), R"({"type":"pong","data":{"timestamp":1763800000123},"timestamp":T})");
+  c.send_text(R"({"type":"subscribe","data":{"symbols":["AAPL"]},"id":"r1"})");
+  EXPECT_EQ(next(c), R"({"type":"subscribed","data":{"symbols":["AAPL"]},"timestamp":T,"id":"r1"})");
+  ASSERT_EQ(publish(node.port(), "channel:trade:AAPL", R"({"symbol":"AAPL","price":150.25})"), 200);
+  EXPECT_EQ(next(c), R"({"type":"market_data","data":{"symbol":"AAPL","price":150.25},"timestamp":T})");
+  c.send_text(R"({"type":"unsubscribe","data":{"symbols":["AAPL"]}})");
+  EXPECT_EQ(next(c), R"({"type":"unsubscribed","data":{"symbols":["AAPL"]},"timestamp":T})");
+  c.send_text(R"({"type":"dance","id":7})");
+  EXPECT_EQ(next(c), R"({"type":"error","data":{"message":"Unknown message type: dance","code":"unknown_op"},"timestamp":T,"id":7})");
+  c.send_text(R"({"type":"subscribe","data":{}})");
+  EXPECT_EQ(next(c), R"({"type":"error","data":{"message":"data.symbols must be a non-empty array of strings","code":"bad_request"},"timestamp":T})");
+}
+
+TEST(dialects, the_root_path_detects_each_dialect_from_the_first_frame) {
+  node_process node;
+  ws_client action{node.port(), "/"};
+  ws_client stream{node.port(), "/"};
+  ws_client native{node.port(), "/"};
+  action.send_text(R"({"action":"ping"})");
+  EXPECT_EQ(next(action), R"({"type":"pong","timestamp":T})");
+  stream.send_text(R"({"method":"LIST_SUBSCRIPTIONS","id":1})");
+  EXPECT_EQ(next(stream), R"({"result":[],"id":1})");
+  native.send_text(R"({"op":"subscribe","id":1,"topics":["x"]})");
+  EXPECT_EQ(next(native), R"({"type":"ack","id":1,"op":"subscribe","topics":["x"]})");
+}
+
+TEST(dialects, all_four_side_by_side_on_one_node_and_one_redis) {
+  redis_process redis;
+  node_process node({"--redis.url=" + redis.url()});
+  ws_client action{node.port(), "/"};
+  ws_client typed{node.port(), "/ws"};
+  ws_client stream{node.port(), "/stream"};
+  ws_client native{node.port(), "/v1"};
+  next(typed); // connection greeting
+  action.send_text(R"({"action":"subscribe","symbols":["AAPL"]})");
+  typed.send_text(R"({"type":"subscribe","data":{"symbols":["AAPL"]}})");
+  stream.send_text(R"({"method":"SUBSCRIBE","params":["trade@AAPL"],"id":1})");
+  native.send_text(R"({"op":"subscribe","id":1,"topics":["channel:trade:AAPL","trade@AAPL"]})");
+  EXPECT_NE(next(action).find("success"), std::string::npos);
+  EXPECT_NE(next(typed).find("subscribed"), std::string::npos);
+  EXPECT_EQ(next(stream), R"({"result":null,"id":1})");
+  EXPECT_NE(next(native).find("ack"), std::string::npos);
+  auto channels = redis_command(redis.port(), {"PUBSUB", "CHANNELS"});
+  std::sort(channels.begin(), channels.end());
+  EXPECT_EQ(channels, (std::vector<std::string>{"channel:trade:AAPL", "trade@AAPL"}));
+  redis_command(redis.port(), {"PUBLISH", "channel:trade:AAPL", R"({"price":1})"});
+  redis_command(redis.port(), {"PUBLISH", "trade@AAPL", R"({"p":"2"})"});
+  EXPECT_EQ(next(action), R"({"type":"trade","data":{"price":1},"timestamp":T})");
+  EXPECT_EQ(next(typed), R"({"type":"market_data","data":{"price":1},"timestamp":T})");
+  EXPECT_EQ(next(stream), R"({"stream":"trade@AAPL","data":{"p":"2"}})");
+  auto n1 = next(native);
+  auto n2 = next(native);
+  EXPECT_NE(n1.find(R"("topic":"channel:trade:AAPL")"), std::string::npos) << n1;
+  EXPECT_NE(n2.find(R"("topic":"trade@AAPL")"), std::string::npos) << n2;
+}
+
+TEST(socketio, the_unmodified_socket_io_client_connects_subscribes_and_receives) {
+  node_process node;
+  auto script = std::string{TICKGATE_SOURCE_DIR} + "/tests/socketio/client_test.js";
+  auto cmd = "node " + script + " " + std::to_string(node.port())
+             + " > /tmp/tickgate-socketio-test.out 2>&1";
+  auto status = std::system(cmd.c_str());
+  std::ifstream in{"/tmp/tickgate-socketio-test.out"};
+  std::string output{std::istreambuf_iterator<char>{in}, {}};
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("socketio: all checks passed"), std::string::npos) << output;
+}
+
+TEST(socketio, engine_io_frames_on_the_wire) {
+  node_process node;
+  ws_client c{node.port(), "/socket.io/?EIO=4&transport=websocket"};
+  auto open = next(c);
+  EXPECT_EQ(std::regex_replace(open, std::regex{R"("sid":"[0-9a-f]{16}")"}, R"("sid":"S")"),
+            R"(0{"sid":"S","upgrades":[],"pingInterval":30000,"pingTimeout":10000,"maxPayload":65536})");
+  c.send_text("40/market,");
+  auto ok = next(c);
+  EXPECT_EQ(ok.rfind("40/market,{\"sid\":", 0), 0u) << ok;
+  EXPECT_EQ(next(c).rfind(R"(42/market,["connected",)", 0), 0u);
+  c.send_text(R"(42/market,7["subscribe",{"symbols":["SOL-USDC"]}])");
+  EXPECT_EQ(next(c), R"(43/market,7[{"success":true,"symbols":["SOL-USDC"]}])");
+  EXPECT_EQ(next(c), R"(42/market,["subscription.confirmed",{"action":"subscribe","symbols":["SOL-USDC"]}])");
+  ASSERT_EQ(publish(node.port(), "price:SOL-USDC", R"({"p":"150"})"), 200);
+  EXPECT_EQ(next(c), R"(42/market,["price.update",{"p":"150"}])");
+  c.send_text(R"(42/market,["fly",{}])");
+  EXPECT_EQ(next(c), R"(42/market,["error",{"message":"unknown event fly","code":"unknown_op"}])");
+  c.send_text("41/market,"); // leaving the namespace drops its subscriptions
+  ASSERT_EQ(publish(node.port(), "price:SOL-USDC", R"({"p":"151"})"), 200);
+  EXPECT_FALSE(c.read(300ms));
+}
+
+TEST(socketio, long_polling_and_old_protocol_versions_get_a_clear_400) {
+  node_process node;
+  auto polling = http_request(node.port(), "GET", "/socket.io/?EIO=4&transport=polling");
+  EXPECT_EQ(polling.status, 400);
+  EXPECT_NE(polling.body.find("WebSocket transport required"), std::string::npos) << polling.body;
+  auto v3 = http_request(node.port(), "GET", "/socket.io/?EIO=3&transport=polling");
+  EXPECT_EQ(v3.status, 400);
+  EXPECT_NE(v3.body.find("Engine.IO 4"), std::string::npos) << v3.body;
+}
