@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 
 namespace tickgate {
@@ -188,6 +189,24 @@ caf::behavior bridge_actor(self_ptr self, std::shared_ptr<redis_port> port,
       st.port->publish(std::move(out));
     },
     [self](use_atom, const caf::actor& router) { self->state.router = router; },
+    [self](register_atom, const caf::actor& inspector) {
+      register_with(self, inspector, "bridge");
+    },
+    [self](inspect_atom) {
+      auto& st = self->state;
+      actor_stats s;
+      s.kind = "bridge";
+      s.name = "bridge";
+      s.id = self->id();
+      s.mailbox = self->mailbox().size();
+      s.msgs_in = node_metrics().bridge_messages_in.load();
+      s.msgs_out = node_metrics().bridge_published.load();
+      s.restarts = node_metrics().bridge_reconnects.load();
+      s.extra.emplace_back("link", st.link_up ? "\"up\"" : "\"down\"");
+      s.extra.emplace_back("channels", std::to_string(st.channels.size()));
+      s.extra.emplace_back("patterns", std::to_string(st.settings.patterns.size()));
+      return s;
+    },
     [self](stop_atom) { self->quit(); },
   };
 }

@@ -5,7 +5,9 @@
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
+#include "proto/json_text.hpp"
 #include "proto/dialect_settings.hpp"
 
 namespace tickgate {
@@ -165,6 +167,15 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   st.sink = std::move(sink);
   st.router = std::move(router);
   st.settings = std::move(settings);
+  register_with(self, st.settings.inspector, "connection");
+  // A failure here must cost only this client its connection.
+  self->attach_functor([sink = st.sink](const caf::error& reason) {
+    if (reason && reason != caf::exit_reason::user_shutdown) {
+      node_metrics().conn_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("conn.actor_failed reason={} closing 1011", caf::to_string(reason));
+      sink->close(1011, "internal error");
+    }
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     auto i = st.topic_names.find(dm.source.id());
@@ -180,6 +191,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   });
   return {
     [self](client_command& cmd) {
+      ++self->state.commands;
+      self->state.last_format = cmd.format;
       switch (cmd.op) {
         case client_op::subscribe:
           subscribe(self, cmd);
@@ -204,9 +217,53 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
     },
     [self](attached_atom, uint64_t req, const std::string& name,
-           const caf::actor& topic) {
+           const caf::actor& topic, const std::string& epoch) {
       bind_topic(self, name, topic);
+      if (req == 0) { // re-attached after the topic failed
+        auto& st = self->state;
+        if (auto i = st.subs.find(name); i != st.subs.end())
+          send_frame(self, i->second.format,
+                     encode_reset_frame(i->second.format, name, epoch));
+        return;
+      }
       confirm(self, req);
+    },
+    [self](kick_atom) {
+      node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
+      self->state.sink->close(1008, "kicked by operator");
+    },
+    [self](broadcast_atom, const std::string& json) {
+      auto& f = self->state.last_format;
+      send_frame(self, f, encode_system_frame(f, json));
+    },
+    [self](inspect_atom) {
+      auto& st = self->state;
+      auto io = st.sink->stats();
+      actor_stats s;
+      s.kind = "connection";
+      s.name = io.addr;
+      s.id = self->id();
+      s.mailbox = self->mailbox().size();
+      s.msgs_in = st.commands;
+      s.msgs_out = io.frames_out;
+      auto now = std::chrono::steady_clock::now();
+      s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - st.started).count();
+      auto quote = [](const std::string& v) {
+        std::string out;
+        json_text::append_string(out, v);
+        return out;
+      };
+      s.extra.emplace_back("addr", quote(io.addr));
+      s.extra.emplace_back("dialect", quote(io.dialect));
+      s.extra.emplace_back("user", "null");
+      s.extra.emplace_back("subs", std::to_string(st.subs.size()));
+      s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));
+      s.extra.emplace_back("queue_bytes", std::to_string(io.queued_bytes));
+      s.extra.emplace_back("bytes_out", std::to_string(io.bytes_out));
+      s.extra.emplace_back("idle_ms", io.last_in_us == 0
+                                        ? std::to_string(s.age_ms)
+                                        : std::to_string((now_us() - io.last_in_us) / 1000));
+      return s;
     },
     [self](detached_atom, uint64_t req, const std::string&) {
       confirm(self, req);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,12 @@ namespace tickgate {
 ///   client_error         -> the session could not decode a frame: error frame
 ///   (attached_atom, req, name, topic), (detached_atom, req, name) -> completes requests
 ///   (closed_atom)        -> the socket is gone: quit (topics drop us on down_msg)
+///   (kick_atom)          -> an operator closes the client
+///   (broadcast_atom, json) -> a system message to the client
+///   (inspect_atom)       -> actor_stats
+/// A topic that fails is attached again; when its new incarnation confirms,
+/// the client gets a `reset` with the new epoch. A failure of this actor
+/// closes only its own client (1011).
 /// Acks go out once every topic of the request confirmed, so a publish made
 /// after the client saw the ack reaches it.
 struct connection_state {
@@ -53,7 +60,11 @@ struct connection_state {
   std::unordered_map<caf::actor_id, std::string> topic_names;
 
   std::unordered_map<uint64_t, pending_request> pending;
-  uint64_t next_request = 1; // 0 marks internal re-attaches that need no ack
+  uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
+
+  wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
+  uint64_t commands = 0;                       // client requests handled
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   static inline const char* name = "connection";
 };

@@ -6,6 +6,7 @@
 #include <caf/event_based_actor.hpp>
 #include <spdlog/fmt/fmt.h>
 
+#include "actors/inspector_actor.hpp"
 #include "actors/vocabulary.hpp"
 
 namespace tickgate {
@@ -78,6 +79,23 @@ caf::behavior demo_feed_actor(self_ptr self, caf::actor bus,
       if (!batch.empty())
         self->send(st.bus, publish_atom_v, std::move(batch));
       self->delayed_send(self, tick_interval, tick_atom_v);
+    },
+    [self](register_atom, const caf::actor& inspector) {
+      register_with(self, inspector, "demo_feed");
+    },
+    [self](inspect_atom) {
+      auto& st = self->state;
+      actor_stats s;
+      s.kind = "demo_feed";
+      s.name = "demo_feed";
+      s.id = self->id();
+      s.mailbox = self->mailbox().size();
+      s.msgs_out = st.sent;
+      s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - st.started).count();
+      s.extra.emplace_back("symbols", std::to_string(st.settings.symbols.size()));
+      s.extra.emplace_back("rate", std::to_string(st.settings.rate));
+      return s;
     },
   };
 }

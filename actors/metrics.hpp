@@ -23,6 +23,10 @@ struct metrics {
   counter conn_slow_closed{0};   // conn.slow_closed: closed as slow consumers
   counter conn_replies_out{0};   // conn.replies_out: acks, errors, pongs queued
   std::array<counter, error_code_count> conn_errors{}; // conn.errors by code
+  counter conn_failures{0};      // conn.failures: connection actors that failed (closed 1011)
+  counter conn_bytes_in{0};      // conn.bytes_in: client frame bytes received
+  counter conn_kicked{0};        // conn.kicked: closed by an operator
+  std::array<gauge, 6> conn_by_dialect{}; // conn.open per endpoint dialect (native, action, stream, typed, socketio, auto)
 
   gauge topic_live{0};           // topic.live: topic actors alive
   gauge topic_subscriptions{0};  // topic.subscriptions: (topic, client) pairs
@@ -30,6 +34,25 @@ struct metrics {
   counter topic_events_out{0};   // topic.events_out: event frames queued to clients
   counter topic_bytes_out{0};    // topic.bytes_out: bytes of those frames
   counter topic_unrouted{0};     // topic.unrouted: publications for topics nobody follows
+  counter topic_restarts{0};     // topic.restarts: topic actors restarted after a failure
+  gauge largest_mailbox{0};      // node.largest_mailbox: sampled from routing actors every few seconds
+
+  // Publish-to-write latency of event frames: acceptance by the node until the
+  // socket write completed. Bucket upper bounds in microseconds.
+  static constexpr std::array<int64_t, 13> latency_bounds_us{
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
+  std::array<counter, latency_bounds_us.size() + 1> latency_buckets{}; // last: +Inf
+  counter latency_sum_us{0};
+  counter latency_count{0};
+
+  void observe_latency(int64_t us) {
+    size_t i = 0;
+    while (i < latency_bounds_us.size() && us > latency_bounds_us[i])
+      ++i;
+    latency_buckets[i].fetch_add(1, std::memory_order_relaxed);
+    latency_sum_us.fetch_add(static_cast<uint64_t>(us > 0 ? us : 0), std::memory_order_relaxed);
+    latency_count.fetch_add(1, std::memory_order_relaxed);
+  }
 
   gauge bridge_link_up{0};          // bridge.link_up: 1 while Redis is connected (0 also when not configured)
   counter bridge_messages_in{0};    // bridge.messages_in: messages read from Redis

@@ -6,6 +6,7 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 #include "actors/topic_actor.hpp"
 
@@ -28,8 +29,10 @@ router_state::entry& find_or_spawn(self_ptr self, const std::string& name) {
   if (i != st.topics.end())
     return i->second;
   bool await_feed = static_cast<bool>(st.bridge);
+  auto h = st.history.find(name);
+  uint64_t restarts = h == st.history.end() ? 0 : h->second.restarts;
   auto topic = self->spawn(topic_actor, name, next_epoch(self),
-                           caf::actor{self}, st.settings, await_feed);
+                           caf::actor{self}, st.settings, await_feed, restarts);
   self->monitor(topic);
   if (st.bridge)
     self->send(st.bridge, interest_atom_v, name, topic, true);
@@ -50,6 +53,42 @@ void tell_bridge_gone(self_ptr self, const std::string& name,
     self->send(self->state.bridge, interest_atom_v, name, topic, false);
 }
 
+void forward_attach(self_ptr self, const std::string& name, uint64_t req,
+                    const subscriber& s) {
+  auto& h = self->state.history;
+  if (auto i = h.find(name); i != h.end() && i->second.held) {
+    self->state.held_attaches[name].emplace_back(req, s);
+    return;
+  }
+  auto& e = find_or_spawn(self, name);
+  ++e.attaches_forwarded;
+  self->send(e.topic, attach_atom_v, req, s);
+}
+
+// Records a failure of `name`; holds its next start back when it fails too often.
+void on_topic_failed(self_ptr self, const std::string& name) {
+  auto& st = self->state;
+  auto& h = st.history[name];
+  auto now = std::chrono::steady_clock::now();
+  ++h.restarts;
+  node_metrics().topic_restarts.fetch_add(1, std::memory_order_relaxed);
+  h.failures.push_back(now);
+  while (!h.failures.empty() && now - h.failures.front() > st.settings.restart_window)
+    h.failures.pop_front();
+  if (h.failures.size() <= st.settings.restart_burst) {
+    h.backoff = std::chrono::milliseconds{0};
+    spdlog::warn("topic.restart name={} restarts={}", name, h.restarts);
+    return;
+  }
+  h.backoff = h.backoff.count() == 0
+                ? st.settings.restart_backoff
+                : std::min(st.settings.restart_backoff_max, h.backoff * 2);
+  h.held = true;
+  spdlog::warn("topic.restart_backoff name={} failures_in_window={} delay_ms={}",
+               name, h.failures.size(), h.backoff.count());
+  self->delayed_send(self, h.backoff, tick_atom_v, name);
+}
+
 } // namespace
 
 caf::behavior router_actor(self_ptr self, routing_settings settings,
@@ -58,6 +97,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
   self->state.bridge = std::move(bridge);
   if (self->state.settings.node_id.empty())
     self->state.settings.node_id = "node";
+  register_with(self, self->state.settings.inspector, "router");
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& topics = self->state.topics;
     for (auto i = topics.begin(); i != topics.end(); ++i) {
@@ -65,10 +105,11 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
         // A topic that ends without stop_atom failed. Its subscribers' connection
         // actors see the same down message and attach again, which spawns a
         // new incarnation with a new epoch.
-        spdlog::warn("topic.down name={} reason={}", i->first,
-                     caf::to_string(dm.reason));
-        tell_bridge_gone(self, i->first, i->second.topic);
+        auto name = i->first;
+        spdlog::warn("topic.down name={} reason={}", name, caf::to_string(dm.reason));
+        tell_bridge_gone(self, name, i->second.topic);
         topics.erase(i);
+        on_topic_failed(self, name);
         return;
       }
     }
@@ -76,11 +117,40 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
   return {
     [self](attach_atom, uint64_t req, const std::vector<std::string>& names,
            const subscriber& s) {
-      for (auto& name : names) {
-        auto& e = find_or_spawn(self, name);
-        ++e.attaches_forwarded;
-        self->send(e.topic, attach_atom_v, req, s);
-      }
+      ++self->state.msgs_in;
+      for (auto& name : names)
+        forward_attach(self, name, req, s);
+    },
+    [self](tick_atom, const std::string& name) { // a backoff is over
+      auto& st = self->state;
+      st.history[name].held = false;
+      auto held = std::move(st.held_attaches[name]);
+      st.held_attaches.erase(name);
+      spdlog::info("topic.restart_resumed name={} waiting_attaches={}", name, held.size());
+      for (auto& [req, s] : held)
+        forward_attach(self, name, req, s);
+    },
+    [self](restart_atom, const std::string& name) {
+      auto& topics = self->state.topics;
+      auto i = topics.find(name);
+      if (i == topics.end())
+        return false;
+      self->send(i->second.topic, fault_atom_v);
+      return true;
+    },
+    [self](inspect_atom) {
+      auto& st = self->state;
+      actor_stats s;
+      s.kind = "router";
+      s.name = "router";
+      s.id = self->id();
+      s.mailbox = self->mailbox().size();
+      s.msgs_in = st.msgs_in;
+      s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - st.started).count();
+      s.extra.emplace_back("topics", std::to_string(st.topics.size()));
+      s.extra.emplace_back("held_topics", std::to_string(st.held_attaches.size()));
+      return s;
     },
     [self](detach_atom, uint64_t req, const std::vector<std::string>& names,
            const caf::actor& conn) {
@@ -92,8 +162,12 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
           self->send(conn, detached_atom_v, req, name);
       }
     },
-    [self](publish_atom, const publication_ptr& pub) { route(self, pub); },
+    [self](publish_atom, const publication_ptr& pub) {
+      ++self->state.msgs_in;
+      route(self, pub);
+    },
     [self](publish_atom, const publication_batch& batch) {
+      ++self->state.msgs_in;
       if (batch.size() == 1) {
         route(self, batch.front());
         return;

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
@@ -22,7 +25,15 @@ namespace tickgate {
 ///   (publish_atom, publication_ptr | publication_batch)   -> forwards to live topics
 ///   (idle_atom, name, attaches_seen) -> stops the topic if no attach is in flight to it
 ///   (stats_atom) -> router_stats
+///   (restart_atom, name) -> bool: injects a fault into the topic (operator)
+///   (inspect_atom) -> actor_stats
 ///   (stop_atom) -> stops every topic, then itself
+///
+/// Supervision: a topic that ends without stop_atom failed. Its subscribers'
+/// connections attach again and get a new incarnation (new epoch, `reset`
+/// frame). More than restart_burst failures within restart_window hold the
+/// next start back by restart_backoff (doubling up to restart_backoff_max);
+/// attaches meanwhile wait and are forwarded when the topic starts.
 /// With a bridge, every topic start and stop is reported to it
 /// (interest_atom), so the node's upstream subscriptions follow its topics.
 ///
@@ -35,7 +46,19 @@ struct router_state {
     uint64_t attaches_forwarded = 0;
   };
 
+  // Failures of one topic name, for restart backoff.
+  struct restart_history {
+    std::deque<std::chrono::steady_clock::time_point> failures; // within restart_window
+    uint64_t restarts = 0;
+    std::chrono::milliseconds backoff{0};
+    bool held = false; // in backoff: attaches wait in `held_attaches`
+  };
+
   std::unordered_map<std::string, entry> topics;
+  std::unordered_map<std::string, restart_history> history;
+  std::unordered_map<std::string, std::vector<std::pair<uint64_t, subscriber>>> held_attaches;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  uint64_t msgs_in = 0;
   routing_settings settings;
   caf::actor bridge; // null in embedded mode; told of every topic start and stop
   uint64_t epochs_issued = 0;

@@ -12,11 +12,23 @@ namespace tickgate {
 struct frame {
   std::shared_ptr<const std::string> bytes;
   bool binary = false;
+  int64_t ts_us = 0; // events: publish acceptance time, for the publish-to-write latency
 };
 
 inline frame make_frame(std::string bytes, bool binary) {
   return frame{std::make_shared<const std::string>(std::move(bytes)), binary};
 }
+
+/// What a session reports about its client (tickgatectl connections).
+struct sink_stats {
+  std::string addr;        // peer address:port
+  std::string dialect;     // of the listener path
+  uint64_t queued_frames = 0;
+  uint64_t queued_bytes = 0;
+  uint64_t frames_out = 0; // written to the socket
+  uint64_t bytes_out = 0;
+  int64_t last_in_us = 0;  // last client frame (0: none yet)
+};
 
 enum class send_result : uint8_t {
   queued,   // the frame will be written
@@ -36,8 +48,11 @@ public:
 
   /// Starts a close handshake with `code` and `reason`; later sends are discarded.
   virtual void close(uint16_t code, std::string_view reason) = 0;
+
+  virtual sink_stats stats() const { return {}; }
 };
 
 using session_sink_ptr = std::shared_ptr<session_sink>;
+
 
 } // namespace tickgate

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include <caf/actor.hpp>
+
 namespace tickgate {
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
@@ -12,6 +14,13 @@ struct routing_settings {
   size_t max_subscriptions = 100;             // per connection
   std::chrono::milliseconds topic_idle_grace{5000}; // stop a topic this long after its last subscriber left
   std::string node_id = "node";               // prefix of every topic epoch
+  caf::actor inspector;                       // every actor registers here (may be null in tests)
+  // Supervision: more than restart_burst restarts of one topic within
+  // restart_window delay its next start by restart_backoff (doubling, capped).
+  size_t restart_burst = 5;
+  std::chrono::milliseconds restart_window{10000};
+  std::chrono::milliseconds restart_backoff{1000};
+  std::chrono::milliseconds restart_backoff_max{30000};
 };
 
 } // namespace tickgate

@@ -1,10 +1,12 @@
 #include "actors/topic_actor.hpp"
 
 #include <optional>
+#include <stdexcept>
 
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 #include "proto/frame_codec.hpp"
 
@@ -18,6 +20,9 @@ using self_ptr = caf::stateful_actor<topic_state>*;
 // one or two entries, so a vector beats a map.
 class frame_cache {
 public:
+  explicit frame_cache(int64_t ts_us = 0) : ts_us_(ts_us) {
+  }
+
   template <class Encode>
   const frame& get(const wire_format& f, Encode encode) {
     auto key = f.key();
@@ -25,10 +30,12 @@ public:
       if (k == key)
         return fr;
     entries_.emplace_back(key, make_frame(encode(), is_binary(f)));
+    entries_.back().second.ts_us = ts_us_;
     return entries_.back().second;
   }
 
 private:
+  int64_t ts_us_;
   std::vector<std::pair<uint32_t, frame>> entries_;
 };
 
@@ -75,13 +82,14 @@ void fan_out(self_ptr self, const publication& pub) {
   auto& m = node_metrics();
   m.topic_events_in.fetch_add(1, std::memory_order_relaxed);
   st.last_publish_us = pub.ts_us;
+  ++st.published;
   ++st.seq;
   if (st.subs.empty()) {
     m.topic_unrouted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // Encode lazily, once per wire format in use.
-  frame_cache frames;
+  frame_cache frames{pub.ts_us};
   event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind};
   uint64_t bytes = 0;
   uint64_t queued = 0;
@@ -94,6 +102,7 @@ void fan_out(self_ptr self, const publication& pub) {
       bytes += f.bytes->size();
     }
   }
+  st.delivered += queued;
   m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
   m.topic_bytes_out.fetch_add(bytes, std::memory_order_relaxed);
 }
@@ -111,7 +120,32 @@ void send_status(self_ptr self, const std::vector<subscriber>& subs) {
 }
 
 void confirm_attach(self_ptr self, const caf::actor& conn, uint64_t req) {
-  self->send(conn, attached_atom_v, req, self->state.name, caf::actor{self});
+  auto& st = self->state;
+  self->send(conn, attached_atom_v, req, st.name, caf::actor{self}, st.epoch);
+}
+
+actor_stats describe(self_ptr self) {
+  auto& st = self->state;
+  actor_stats s;
+  s.kind = "topic";
+  s.name = st.name;
+  s.id = self->id();
+  s.mailbox = self->mailbox().size();
+  s.msgs_in = st.published;
+  s.msgs_out = st.delivered;
+  s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now() - st.started)
+               .count();
+  s.restarts = st.restarts;
+  s.extra.emplace_back("subscribers", std::to_string(st.subs.size()));
+  s.extra.emplace_back("seq", std::to_string(st.seq));
+  s.extra.emplace_back("epoch", "\"" + st.epoch + "\"");
+  s.extra.emplace_back("feed", st.feed_up ? "\"up\"" : "\"down\"");
+  s.extra.emplace_back("last_publish_age_ms",
+                       st.last_publish_us == 0
+                         ? std::string{"null"}
+                         : std::to_string((now_us() - st.last_publish_us) / 1000));
+  return s;
 }
 
 caf::behavior serving(self_ptr self);
@@ -149,6 +183,12 @@ caf::message_handler common(self_ptr self) {
       spdlog::debug("topic.stop name={} seq={}", self->state.name,
                     self->state.seq);
       self->quit();
+    },
+    [self](inspect_atom) { return describe(self); },
+    [self](fault_atom) {
+      spdlog::warn("topic.fault_injected name={} epoch={}", self->state.name,
+                   self->state.epoch);
+      throw std::runtime_error("fault injected by operator");
     },
   };
 }
@@ -203,8 +243,9 @@ caf::behavior serving(self_ptr self) {
 
 caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
                           caf::actor router, routing_settings settings,
-                          bool await_feed) {
+                          bool await_feed, uint64_t restarts) {
   auto& st = self->state;
+  st.restarts = restarts;
   st.name = std::move(name);
   st.epoch = std::move(epoch);
   st.router = std::move(router);
@@ -215,6 +256,7 @@ caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
   });
   self->set_down_handler(
     [self](caf::down_msg& dm) { remove_subscriber(self, dm.source.id()); });
+  register_with(self, st.settings.inspector, "topic");
   spdlog::debug("topic.start name={} epoch={}", st.name, st.epoch);
   arm_grace_timer(self); // a topic spawned for an attach that was withdrawn still ends
   return await_feed ? awaiting_feed(self) : serving(self);

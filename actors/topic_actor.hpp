@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -25,6 +26,8 @@ namespace tickgate {
 ///   (detach_atom, req, actor conn)  -> removes it, replies detached_atom
 ///   (publish_atom, publication_ptr | publication_batch)
 ///   (feed_atom, up, message)        -> the upstream (Redis) is up or down
+///   (inspect_atom)                  -> actor_stats
+///   (fault_atom)                    -> fails on purpose (operator's fault injection)
 ///   (stop_atom)                     -> quits (the router confirmed idleness)
 /// When the last subscriber leaves, a grace timer starts; if nobody attached
 /// when it fires, the topic tells the router (idle_atom) and waits for stop_atom.
@@ -55,6 +58,11 @@ struct topic_state {
   // awaiting_feed only: confirmations owed, (connection, request id).
   std::vector<std::pair<caf::actor, uint64_t>> unconfirmed;
 
+  uint64_t restarts = 0;          // failures of earlier incarnations (from the router)
+  uint64_t published = 0;         // publications received
+  uint64_t delivered = 0;         // event frames queued to subscribers
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
   uint64_t attaches_seen = 0;     // attach requests received, for the idle handshake
   uint64_t grace_token = 0;       // invalidates stale grace timers
   int64_t last_publish_us = 0;
@@ -66,6 +74,6 @@ struct topic_state {
 caf::behavior topic_actor(caf::stateful_actor<topic_state>* self,
                           std::string name, std::string epoch,
                           caf::actor router, routing_settings settings,
-                          bool await_feed);
+                          bool await_feed, uint64_t restarts);
 
 } // namespace tickgate

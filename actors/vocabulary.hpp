@@ -24,7 +24,7 @@ namespace tickgate {
 
 // connection -> router -> topic: add a subscriber (request id, subscriber).
 TICKGATE_ATOM(attach_atom, "attach")
-// topic -> connection: the subscriber is in (request id, topic name, topic).
+// topic -> connection: the subscriber is in (request id, topic name, topic, epoch).
 TICKGATE_ATOM(attached_atom, "attached")
 // connection -> router -> topic: remove a subscriber (request id, connection).
 TICKGATE_ATOM(detach_atom, "detach")
@@ -52,6 +52,19 @@ TICKGATE_ATOM(feed_atom, "feed")
 TICKGATE_ATOM(link_atom, "link")
 // node -> bridge: the router to hand publications to: (use_atom, router).
 TICKGATE_ATOM(use_atom, "use")
+// any actor -> inspector at start: (register_atom, kind).
+TICKGATE_ATOM(register_atom, "register")
+// inspector -> any actor: describe yourself -> actor_stats.
+TICKGATE_ATOM(inspect_atom, "inspect")
+// tickgatectl / HTTP -> inspector: (admin_atom, secret, command, args) -> JSON text.
+TICKGATE_ATOM(admin_atom, "admin")
+// inspector -> connection: close the client (operator's kick).
+TICKGATE_ATOM(kick_atom, "kick")
+// inspector -> router: (restart_atom, topic) fault injection; router -> topic: (fault_atom).
+TICKGATE_ATOM(restart_atom, "restart")
+TICKGATE_ATOM(fault_atom, "fault")
+// inspector -> connections: (broadcast_atom, JSON payload) system message to every client.
+TICKGATE_ATOM(broadcast_atom, "broadcast")
 // redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
@@ -76,6 +89,20 @@ struct redis_message {
 /// Everything the Redis link read in one go, in arrival order.
 using redis_batch = std::vector<redis_message>;
 
+/// One actor's self-description for the inspector (tickgatectl). Counters are
+/// the actor's own; `extra` holds kind-specific fields as (key, JSON value).
+struct actor_stats {
+  std::string kind;
+  std::string name;
+  uint64_t id = 0;
+  uint64_t mailbox = 0;
+  uint64_t msgs_in = 0;
+  uint64_t msgs_out = 0;
+  int64_t age_ms = 0;
+  uint64_t restarts = 0;
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
 /// Reply to `stats_atom` from the router.
 struct router_stats {
   uint64_t topics = 0;
@@ -93,3 +120,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_error)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::redis_batch)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::actor_stats)

@@ -35,9 +35,6 @@ http_response error_response(const http_request& req, http::status status,
   return json_response(req, status, std::move(body));
 }
 
-namespace {
-
-// The value of `key` in the query string of `target` ("" if absent).
 std::string_view query_param(std::string_view target, std::string_view key) {
   auto q = target.find('?');
   if (q == std::string_view::npos)
@@ -55,8 +52,6 @@ std::string_view query_param(std::string_view target, std::string_view key) {
   }
   return {};
 }
-
-} // namespace
 
 std::optional<std::string> socketio_handshake_problem(std::string_view target) {
   if (query_param(target, "EIO") != "4")
@@ -141,6 +136,105 @@ http_response stats(net_context& ctx, const http_request& req) {
       m.http_publish_rejected.load()));
 }
 
+// Prometheus text exposition (version 0.0.4).
+http_response prometheus(net_context& ctx, const http_request& req) {
+  auto& m = node_metrics();
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  auto sample = [&](const char* name, auto value, std::string labels = {}) {
+    out += fmt::format("{}{} {}\n", name, labels.empty() ? "" : "{" + labels + "}", value);
+  };
+  static const char* dialect_names[] = {"native", "action", "stream", "typed", "socketio", "auto"};
+  metric("tickgate_connections", "gauge", "Open WebSocket connections by endpoint dialect.");
+  for (size_t i = 0; i < 6; ++i)
+    sample("tickgate_connections", m.conn_by_dialect[i].load(),
+           fmt::format(R"(dialect="{}")", dialect_names[i]));
+  metric("tickgate_connections_accepted_total", "counter", "WebSocket handshakes completed.");
+  sample("tickgate_connections_accepted_total", m.conn_accepted.load());
+  metric("tickgate_subscriptions", "gauge", "Topic subscriptions (topic, client pairs).");
+  sample("tickgate_subscriptions", m.topic_subscriptions.load());
+  metric("tickgate_topics", "gauge", "Live topic actors.");
+  sample("tickgate_topics", m.topic_live.load());
+  metric("tickgate_messages_in_total", "counter", "Client frames received.");
+  sample("tickgate_messages_in_total", m.conn_frames_in.load());
+  metric("tickgate_bytes_in_total", "counter", "Client frame bytes received.");
+  sample("tickgate_bytes_in_total", m.conn_bytes_in.load());
+  metric("tickgate_messages_out_total", "counter", "Frames queued to clients, by kind.");
+  sample("tickgate_messages_out_total", m.topic_events_out.load(), R"(kind="event")");
+  sample("tickgate_messages_out_total", m.conn_replies_out.load(), R"(kind="reply")");
+  metric("tickgate_bytes_out_total", "counter", "Event frame bytes queued to clients.");
+  sample("tickgate_bytes_out_total", m.topic_bytes_out.load());
+  metric("tickgate_publications_total", "counter", "Publications routed to topics.");
+  sample("tickgate_publications_total", m.topic_events_in.load());
+  metric("tickgate_publications_unrouted_total", "counter", "Publications for topics nobody follows.");
+  sample("tickgate_publications_unrouted_total", m.topic_unrouted.load());
+  metric("tickgate_errors_total", "counter", "Error frames sent to clients, by code.");
+  for (int i = 1; i < error_code_count; ++i)
+    sample("tickgate_errors_total", m.conn_errors[i].load(),
+           fmt::format(R"(code="{}")", to_string(static_cast<error_code>(i))));
+  metric("tickgate_frames_too_large_total", "counter", "Connections closed with 1009.");
+  sample("tickgate_frames_too_large_total", m.conn_frames_too_large.load());
+  metric("tickgate_slow_consumer_disconnects_total", "counter", "Connections closed as slow consumers (queue overflow).");
+  sample("tickgate_slow_consumer_disconnects_total", m.conn_slow_closed.load());
+  metric("tickgate_connection_failures_total", "counter", "Connection actors that failed (closed 1011).");
+  sample("tickgate_connection_failures_total", m.conn_failures.load());
+  metric("tickgate_topic_restarts_total", "counter", "Topic actors restarted after a failure.");
+  sample("tickgate_topic_restarts_total", m.topic_restarts.load());
+  metric("tickgate_redis_up", "gauge", "1 while Redis is connected (0 also in embedded mode).");
+  sample("tickgate_redis_up", m.bridge_link_up.load());
+  metric("tickgate_redis_reconnects_total", "counter", "Redis connections re-established.");
+  sample("tickgate_redis_reconnects_total", m.bridge_reconnects.load());
+  metric("tickgate_redis_messages_in_total", "counter", "Messages read from Redis.");
+  sample("tickgate_redis_messages_in_total", m.bridge_messages_in.load());
+  metric("tickgate_largest_mailbox", "gauge", "Largest mailbox among routing actors (sampled every 5 s).");
+  sample("tickgate_largest_mailbox", m.largest_mailbox.load());
+  metric("tickgate_publish_to_write_seconds", "histogram",
+         "From the node accepting a publication to the event frame's socket write completing.");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < metrics::latency_bounds_us.size(); ++i) {
+    cumulative += m.latency_buckets[i].load();
+    sample("tickgate_publish_to_write_seconds_bucket", cumulative,
+           fmt::format(R"(le="{}")", static_cast<double>(metrics::latency_bounds_us[i]) / 1e6));
+  }
+  cumulative += m.latency_buckets.back().load();
+  sample("tickgate_publish_to_write_seconds_bucket", cumulative, R"(le="+Inf")");
+  sample("tickgate_publish_to_write_seconds_sum",
+         fmt::format("{:.6f}", static_cast<double>(m.latency_sum_us.load()) / 1e6));
+  sample("tickgate_publish_to_write_seconds_count", m.latency_count.load());
+  metric("tickgate_uptime_seconds", "gauge", "Seconds since the node started.");
+  sample("tickgate_uptime_seconds", uptime_s(ctx));
+  http_response res{http::status::ok, req.version()};
+  res.set(http::field::server, "tickgate");
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(out);
+  res.prepare_payload();
+  return res;
+}
+
+// Readiness: listeners up (we are answering) and Redis connected when configured.
+http_response ready(net_context& ctx, const http_request& req) {
+  if (redis_down(ctx))
+    return json_response(req, http::status::service_unavailable,
+                         R"({"ready":false,"reason":"redis unavailable"})");
+  return json_response(req, http::status::ok, R"({"ready":true})");
+}
+
+// Figures a load balancer can weigh nodes by.
+http_response lb_status(net_context& ctx, const http_request& req) {
+  auto& m = node_metrics();
+  bool accepting = !redis_down(ctx);
+  return json_response(
+    req, accepting ? http::status::ok : http::status::service_unavailable,
+    fmt::format(R"({{"node":"{}","accepting":{},"connections":{},"subscriptions":{},)"
+                R"("topics":{},"events_out":{},"largest_mailbox":{}}})",
+                ctx.node.node_id, accepting ? "true" : "false", m.conn_open.load(),
+                m.topic_subscriptions.load(), m.topic_live.load(),
+                m.topic_events_out.load(), m.largest_mailbox.load()));
+}
+
 http_response publish(net_context& ctx, const http_request& req) {
   auto& m = node_metrics();
   m.http_publish_requests.fetch_add(1, std::memory_order_relaxed);
@@ -190,6 +284,12 @@ http_response handle_http(net_context& ctx, const http_request& req) {
       return error_response(req, http::status::method_not_allowed, "use GET");
     return stats(ctx, req);
   }
+  if (path == "/metrics" && method == http::verb::get)
+    return prometheus(ctx, req);
+  if (path == "/ready" && method == http::verb::get)
+    return ready(ctx, req);
+  if (path == "/lb/status" && method == http::verb::get)
+    return lb_status(ctx, req);
   if (path == "/api/publish") {
     if (method != http::verb::post)
       return error_response(req, http::status::method_not_allowed, "use POST");

@@ -34,6 +34,9 @@ std::optional<std::string> socketio_handshake_problem(std::string_view target);
 http_response socketio_error_response(const http_request& req,
                                       std::string_view message);
 
+/// The value of `key` in the query string of `target` ("" if absent; not %-decoded).
+std::string_view query_param(std::string_view target, std::string_view key);
+
 /// The path of a request target without its query string.
 std::string_view target_path(std::string_view target);
 

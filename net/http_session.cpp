@@ -6,6 +6,11 @@
 
 #include "net/ws_session.hpp"
 
+#include <boost/asio/post.hpp>
+#include <caf/event_based_actor.hpp>
+
+#include "actors/vocabulary.hpp"
+
 namespace tickgate::net {
 
 namespace beast = boost::beast;
@@ -81,7 +86,99 @@ void http_session::on_read(beast::error_code ec, size_t) {
       ->run(std::move(req));
     return;
   }
+  if (target_path(req.target()).substr(0, 7) == "/admin/") {
+    admin(req);
+    return;
+  }
   send(handle_http(ctx_, req));
+}
+
+namespace {
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      auto hex = [](char c) -> int {
+        return c >= '0' && c <= '9' ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+      };
+      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+} // namespace
+
+// The same commands tickgatectl sends, for non-C++ tooling:
+//   GET  /admin/info | actors?kind=&sort=&limit= | topics | connections | show?id=
+//   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
+// The secret, if configured, comes in the X-Admin-Secret header.
+void http_session::admin(const http_request& req) {
+  auto target = req.target();
+  auto command = std::string{target_path(target).substr(7)};
+  auto q = [&](const char* key) { return percent_decode(query_param(target, key)); };
+  std::vector<std::string> args;
+  bool post = req.method() == http::verb::post;
+  bool get = req.method() == http::verb::get;
+  if ((command == "info" || command == "topics" || command == "connections") && get) {
+  } else if (command == "actors" && get) {
+    args = {q("kind"), q("sort"), q("limit")};
+  } else if (command == "show" && get) {
+    args = {q("id")};
+  } else if (command == "kick" && post) {
+    args = {q("id")};
+  } else if (command == "restart" && post) {
+    args = {q("topic")};
+  } else if (command == "publish" && post) {
+    args = {q("topic"), req.body()};
+  } else if (command == "broadcast" && post) {
+    args = {req.body()};
+  } else {
+    send(error_response(req, http::status::not_found,
+                        "no such admin route (GET info, actors, topics, connections, show; "
+                        "POST kick, restart, publish, broadcast)"));
+    return;
+  }
+  auto secret = std::string{req["X-Admin-Secret"]};
+  auto self = shared_from_this();
+  auto version = req.version();
+  auto keep_alive = req.keep_alive();
+  ctx_.system.spawn([self, version, keep_alive, inspector = ctx_.inspector, secret,
+                     command, args](caf::event_based_actor* a) {
+    a->request(inspector, std::chrono::seconds(10), admin_atom_v, secret, command, args)
+      .then([=](const std::string& json) { self->answer_admin(version, keep_alive, json); },
+            [=](caf::error& err) {
+              self->answer_admin(version, keep_alive,
+                                 R"({"ok":false,"code":"internal","error":")"
+                                   + caf::to_string(err) + "\"}");
+            });
+  });
+}
+
+void http_session::answer_admin(unsigned version, bool keep_alive, const std::string& json) {
+  auto status = json.find(R"("ok":true)") == 1 ? http::status::ok
+                : json.find(R"("code":"denied")") != std::string::npos    ? http::status::forbidden
+                : json.find(R"("code":"not_found")") != std::string::npos ? http::status::not_found
+                : json.find(R"("code":"bad_request")") != std::string::npos
+                  ? http::status::bad_request
+                  : http::status::internal_server_error;
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this(), version,
+                                             keep_alive, status, json] {
+    http_request head;
+    head.version(version);
+    head.keep_alive(keep_alive);
+    self->send(json_response(head, status, json));
+  });
 }
 
 void http_session::send(http_response res) {

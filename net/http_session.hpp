@@ -24,6 +24,8 @@ private:
   void do_read();
   void on_read(boost::beast::error_code ec, size_t bytes);
   void send(http_response res);
+  void admin(const http_request& req);        // /admin/...: asks the inspector
+  void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
   void on_write(bool keep_alive, boost::beast::error_code ec, size_t bytes);
 
   boost::beast::tcp_stream stream_;

@@ -62,6 +62,7 @@ struct net_context {
   caf::actor_system& system;
   caf::actor router; // subscribes go here
   caf::actor bus;    // publishes go here
+  caf::actor inspector; // /admin/... requests go here
   routing_settings routing;
   edge_settings edge;
   node_info node;

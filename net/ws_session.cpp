@@ -9,6 +9,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/metrics.hpp"
 #include "proto/native_codec.hpp"
+#include "proto/payload.hpp"
 
 namespace tickgate::net {
 
@@ -71,7 +72,21 @@ ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
 
 ws_session::~ws_session() = default;
 
+static size_t dialect_slot(const std::string& d) {
+  static const char* names[] = {"native", "action", "stream", "typed", "socketio", "auto"};
+  for (size_t i = 0; i < 6; ++i)
+    if (d == names[i])
+      return i;
+  return 5;
+}
+
 void ws_session::run(http_request req) {
+  {
+    beast::error_code ec;
+    auto ep = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  dialect_index_ = dialect_slot(dialect_);
   decoder_options options;
   options.session_id = random_id();
   if (dialect_ == "native" || dialect_ == "auto")
@@ -114,6 +129,7 @@ void ws_session::on_accept(beast::error_code ec) {
   auto& m = node_metrics();
   m.conn_open.fetch_add(1, std::memory_order_relaxed);
   m.conn_accepted.fetch_add(1, std::memory_order_relaxed);
+  m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
   conn_ = ctx_.system.spawn(connection_actor,
                             std::static_pointer_cast<session_sink>(shared_from_this()),
                             ctx_.router, ctx_.routing);
@@ -151,7 +167,13 @@ void ws_session::on_read(beast::error_code ec, size_t) {
     finish(ec);
     return;
   }
-  node_metrics().conn_frames_in.fetch_add(1, std::memory_order_relaxed);
+  auto& m = node_metrics();
+  m.conn_frames_in.fetch_add(1, std::memory_order_relaxed);
+  m.conn_bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    last_in_us_ = now_us();
+  }
   std::string_view bytes{static_cast<const char*>(buffer_.data().data()),
                          buffer_.size()};
   auto out = decoder_->decode(bytes, ws_.got_binary());
@@ -204,6 +226,12 @@ send_result ws_session::send(const frame& f) {
   return send_result::overflow;
 }
 
+sink_stats ws_session::stats() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return sink_stats{peer_, dialect_, queue_.size(), queued_bytes_,
+                    frames_out_, bytes_out_, last_in_us_};
+}
+
 void ws_session::close(uint16_t code, std::string_view reason) {
   boost::asio::post(ws_.get_executor(),
                     [self = shared_from_this(), code, r = std::string{reason}] {
@@ -238,7 +266,15 @@ void ws_session::on_write(beast::error_code ec, size_t) {
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!queue_.empty()) {
-      queued_bytes_ -= queue_.front().bytes->size();
+      auto& done = queue_.front();
+      auto size = done.bytes->size();
+      queued_bytes_ -= size;
+      if (!ec) {
+        ++frames_out_;
+        bytes_out_ += size;
+        if (done.ts_us > 0)
+          node_metrics().observe_latency(now_us() - done.ts_us);
+      }
       queue_.pop_front();
     }
     if (ec)
@@ -366,6 +402,7 @@ void ws_session::finish(beast::error_code ec) {
   if (conn_) {
     caf::anon_send(conn_, closed_atom_v);
     node_metrics().conn_open.fetch_sub(1, std::memory_order_relaxed);
+    node_metrics().conn_by_dialect[dialect_index_].fetch_sub(1, std::memory_order_relaxed);
   }
 }
 

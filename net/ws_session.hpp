@@ -42,6 +42,7 @@ public:
 
   send_result send(const frame& f) override;
   void close(uint16_t code, std::string_view reason) override;
+  sink_stats stats() const override;
 
   /// Ends the session without a close handshake. Only when no I/O thread runs.
   void abort();
@@ -68,7 +69,12 @@ private:
   std::string subprotocol_;
 
   // Guarded by mtx_.
-  std::mutex mtx_;
+  mutable std::mutex mtx_;
+  std::string peer_;          // address:port, set before the session is shared
+  uint64_t frames_out_ = 0;
+  uint64_t bytes_out_ = 0;
+  int64_t last_in_us_ = 0;
+  size_t dialect_index_ = 0;  // into metrics::conn_by_dialect
   std::deque<frame> queue_; // front() is being written while writing_
   size_t queued_bytes_ = 0;
   bool draining_ = false;   // a drain is posted or a write is in flight

@@ -1,7 +1,9 @@
 // Dispatches events and replies to the encoder of each dialect.
 #include "proto/frame_codec.hpp"
 
+#include "proto/json_text.hpp"
 #include "proto/socketio_codec.hpp"
+#include "tickgate.pb.h"
 
 namespace tickgate {
 
@@ -58,6 +60,62 @@ std::string encode_status_frame(const wire_format& f, std::string_view topic,
     case dialect::native: return encode_status(f, topic, state, message);
     case dialect::socketio: return socketio::status(f, topic, state, message);
     default: return seed::status(f, topic, state, message);
+  }
+}
+
+namespace {
+
+std::string ms_timestamp() {
+  std::string out = R"(,"timestamp":)";
+  json_text::append_int(out, now_us() / 1000);
+  return out;
+}
+
+} // namespace
+
+std::string encode_reset_frame(const wire_format& f, std::string_view topic,
+                               std::string_view epoch) {
+  std::string body = R"({"topic":")";
+  body += topic;
+  body += R"(","epoch":)";
+  json_text::append_string(body, epoch);
+  body += '}';
+  switch (f.kind) {
+    case dialect::native: {
+      if (f.binary) {
+        v1::ServerFrame frame;
+        frame.mutable_reset()->set_topic(std::string{topic});
+        frame.mutable_reset()->set_epoch(std::string{epoch});
+        return frame.SerializeAsString();
+      }
+      return R"({"type":"reset",)" + body.substr(1);
+    }
+    case dialect::stream:
+      return R"({"stream":")" + std::string{topic} + R"(","reset":{"epoch":)"
+             + body.substr(body.find("\"epoch\":") + 8) + "}";
+    case dialect::socketio:
+      return socketio::packet_prefix('2', f.ns) + R"(["reset",)" + body + "]";
+    default:
+      return R"({"type":"reset","data":)" + body + ms_timestamp() + "}";
+  }
+}
+
+std::string encode_system_frame(const wire_format& f, std::string_view json) {
+  switch (f.kind) {
+    case dialect::native: {
+      if (f.binary) {
+        v1::ServerFrame frame;
+        frame.mutable_system()->set_data(std::string{json});
+        return frame.SerializeAsString();
+      }
+      return R"({"type":"system","data":)" + std::string{json} + "}";
+    }
+    case dialect::stream:
+      return R"({"stream":"system","data":)" + std::string{json} + "}";
+    case dialect::socketio:
+      return socketio::packet_prefix('2', f.ns) + R"(["system",)" + std::string{json} + "]";
+    default:
+      return R"({"type":"system","data":)" + std::string{json} + ms_timestamp() + "}";
   }
 }
 

@@ -36,6 +36,13 @@ std::string encode_pong_frame(const reply_to& to, int64_t ts_us);
 std::string encode_status_frame(const wire_format& f, std::string_view topic,
                                 std::string_view state, std::string_view message);
 
+/// The topic restarted with a new epoch.
+std::string encode_reset_frame(const wire_format& f, std::string_view topic,
+                               std::string_view epoch);
+
+/// An operator's system message (`json` is a valid JSON value).
+std::string encode_system_frame(const wire_format& f, std::string_view json);
+
 // Decoders of the seed dialects (stateless; Socket.IO has its own state,
 // see socketio_codec.hpp).
 decoded_frame decode_action_frame(std::string_view bytes);

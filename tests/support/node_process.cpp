@@ -25,8 +25,8 @@ node_process::node_process(std::vector<std::string> extra_args) {
   dir_ = tmpl;
   auto ready = dir_ + "/ready.json";
   std::vector<std::string> args{tickgate_binary(), "--ws.host=127.0.0.1",
-                                "--ws.port=0", "--ready-file=" + ready,
-                                "--log-level=debug"};
+                                "--ws.port=0", "--admin.port=0",
+                                "--ready-file=" + ready, "--log-level=debug"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ < 0)
@@ -40,6 +40,11 @@ node_process::node_process(std::vector<std::string> extra_args) {
     unsetenv("WS_PORT");
     unsetenv("PORT");
     unsetenv("WS_HOST");
+    unsetenv("ADMIN_PORT");
+    unsetenv("ADMIN_SECRET");
+    unsetenv("REDIS_URL");
+    unsetenv("REDIS_HOST");
+    unsetenv("REDIS_PORT");
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -57,6 +62,8 @@ node_process::node_process(std::vector<std::string> extra_args) {
       if (pos == std::string::npos)
         return false;
       port_ = static_cast<uint16_t>(std::atoi(line.c_str() + pos + 7));
+      if (auto a = line.find("\"admin_port\":"); a != std::string::npos)
+        admin_port_ = static_cast<uint16_t>(std::atoi(line.c_str() + a + 13));
       return port_ != 0;
     },
     std::chrono::milliseconds(10000));

@@ -21,6 +21,7 @@ public:
   node_process& operator=(const node_process&) = delete;
 
   uint16_t port() const { return port_; }
+  uint16_t admin_port() const { return admin_port_; }
   pid_t pid() const { return pid_; }
 
   /// Sends `sig` and waits up to `timeout` for the exit; returns the exit
@@ -33,6 +34,7 @@ public:
 private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string dir_;
 };
 

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "actors/demo_feed_actor.hpp"
+#include "actors/inspector_actor.hpp"
+#include <caf/io/middleman.hpp>
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "actors/vocabulary.hpp"
@@ -132,6 +134,12 @@ int main(int argc, char** argv) {
   ctx.edge = edge;
   ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",
               std::chrono::steady_clock::now()};
+  // The inspector first: every other actor registers with it at start.
+  tickgate::inspector_settings inspector_cfg;
+  inspector_cfg.secret = cfg.admin_secret;
+  ctx.inspector = system.spawn(tickgate::inspector_actor, inspector_cfg);
+  ctx.routing.inspector = ctx.inspector;
+  auto routing = ctx.routing;
   std::shared_ptr<tickgate::net::redis_link> link;
   caf::actor bridge;
   if (redis_mode) {
@@ -139,13 +147,14 @@ int main(int argc, char** argv) {
     // so every node sees them.
     link = std::make_shared<tickgate::net::redis_link>(link_cfg);
     bridge = system.spawn(tickgate::bridge_actor, link, caf::actor{}, bridge_cfg);
-    ctx.router = system.spawn(tickgate::router_actor, cfg.routing(), bridge);
+    ctx.router = system.spawn(tickgate::router_actor, routing, bridge);
     caf::anon_send(bridge, tickgate::use_atom_v, ctx.router);
+    caf::anon_send(bridge, tickgate::register_atom_v, ctx.inspector);
     ctx.bus = bridge;
     link->start(bridge);
   } else {
     // Embedded mode: publishes go straight to the router.
-    ctx.router = system.spawn(tickgate::router_actor, cfg.routing(), caf::actor{});
+    ctx.router = system.spawn(tickgate::router_actor, routing, caf::actor{});
     ctx.bus = ctx.router;
   }
   int rc = 0;
@@ -164,9 +173,36 @@ int main(int argc, char** argv) {
       return 1;
     }
     caf::actor demo;
-    if (cfg.demo)
+    if (cfg.demo) {
       demo = system.spawn(tickgate::demo_feed_actor, ctx.bus, cfg.demo_feed());
+      caf::anon_send(demo, tickgate::register_atom_v, ctx.inspector);
+    }
+    // tickgatectl: the inspector, published through CAF's middleman.
+    auto admin = system.middleman().publish(ctx.inspector, cfg.admin_port,
+                                            cfg.admin_host.c_str(), true);
+    if (!admin) {
+      spdlog::error("admin.listen_failed host={} port={} error={}", cfg.admin_host,
+                    cfg.admin_port, system.render(admin.error()));
+      srv.shutdown(std::chrono::milliseconds{0});
+      caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
+      if (demo)
+        caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
+      if (link)
+        link->stop();
+      if (bridge)
+        caf::anon_send(bridge, tickgate::stop_atom_v);
+      caf::anon_send(ctx.router, tickgate::stop_atom_v);
+      return 1;
+    }
+    uint16_t admin_port = *admin;
+    caf::anon_send(ctx.inspector, tickgate::use_atom_v, ctx.router, ctx.bus,
+                   fmt::format(R"("id":"{}","version":"{}","mode":"{}","ws_port":{},"admin_port":{}{})",
+                               ctx.node.node_id, version, ctx.node.mode, srv.port(), admin_port,
+                               redis_mode ? R"(,"redis":")" + link_cfg.endpoint.describe() + "\"" : ""));
     print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
+    std::printf("  admin      tickgatectl --node %s:%u info%s\n", cfg.admin_host.c_str(),
+                admin_port, cfg.admin_secret.empty() ? "" : "  (--secret required)");
+    std::fflush(stdout);
     spdlog::info("node.start node={} port={} io_threads={} mode={} demo={}",
                  ctx.node.node_id, srv.port(), ctx.edge.io_threads,
                  ctx.node.mode, cfg.demo);
@@ -184,7 +220,8 @@ int main(int argc, char** argv) {
     // file can stop the node gracefully.
     if (!cfg.ready_file.empty()) {
       std::ofstream out{cfg.ready_file + ".tmp"};
-      out << fmt::format(R"({{"port":{},"pid":{}}})", srv.port(), getpid())
+      out << fmt::format(R"({{"port":{},"admin_port":{},"pid":{}}})", srv.port(),
+                         admin_port, getpid())
           << '\n';
       out.close();
       std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
@@ -206,6 +243,8 @@ int main(int argc, char** argv) {
     if (bridge)
       caf::anon_send(bridge, tickgate::stop_atom_v);
     caf::anon_send(ctx.router, tickgate::stop_atom_v);
+    caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
+    system.middleman().unpublish(ctx.inspector, admin_port);
     system.await_all_actors_done();
   }
   log_stats_line(ctx.node);

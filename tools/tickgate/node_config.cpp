@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <caf/io/middleman.hpp>
 #include <spdlog/spdlog.h>
 
 #include "proto/dialect_settings.hpp"
@@ -27,6 +28,7 @@ bool flag_given(const std::vector<std::string>& args, std::string_view name) {
 } // namespace
 
 node_config::node_config() {
+  load<caf::io::middleman>(); // tickgatectl reaches the inspector through it
   opt_group{custom_options_, "global"}
     .add(demo, "demo", "publish a synthetic trade/ticker feed")
     .add(demo_rate, "demo-rate", "demo trades per second (all symbols)")
@@ -68,8 +70,16 @@ node_config::node_config() {
     .add(socketio_rooms, "socketio-rooms", "room prefixes join_room accepts (a room is its topic)")
     .add(socketio_room_events, "socketio-room-events", "prefix=event name for deliveries to rooms")
     .add(socketio_subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics");
+  opt_group{custom_options_, "admin"}
+    .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
+    .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
+    .add(admin_secret, "secret", "shared secret tickgatectl and /admin/ must present (env ADMIN_SECRET)");
   opt_group{custom_options_, "topic"}
-    .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left");
+    .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left")
+    .add(restart_burst, "restart-burst", "failures of one topic tolerated within restart-window")
+    .add(restart_window, "restart-window", "window for counting a topic's failures")
+    .add(restart_backoff, "restart-backoff", "first delay before restarting a topic that fails too often (doubles)")
+    .add(restart_backoff_max, "restart-backoff-max", "longest restart delay");
 }
 
 void node_config::apply_environment(const std::vector<std::string>& cli_args) {
@@ -93,6 +103,19 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
   if (!flag_given(cli_args, "--ws.host"))
     if (auto host = env("WS_HOST"))
       ws_host = host;
+  if (!flag_given(cli_args, "--admin.port")) {
+    if (auto port = env("ADMIN_PORT")) {
+      char* end = nullptr;
+      auto v = std::strtol(port, &end, 10);
+      if (*end == '\0' && v >= 0 && v <= 65535)
+        admin_port = static_cast<uint16_t>(v);
+      else
+        spdlog::warn("config.bad_env ADMIN_PORT={} ignored", port);
+    }
+  }
+  if (!flag_given(cli_args, "--admin.secret"))
+    if (auto secret = env("ADMIN_SECRET"))
+      admin_secret = secret;
   if (!flag_given(cli_args, "--redis.url")) {
     if (auto url = env("REDIS_URL")) {
       redis_url = url;
@@ -131,6 +154,11 @@ routing_settings node_config::routing() const {
   r.max_subscriptions = max_subscriptions;
   r.topic_idle_grace = as<std::chrono::milliseconds>(idle_grace);
   r.node_id = node_id;
+  r.restart_burst = restart_burst;
+  r.restart_window = as<std::chrono::milliseconds>(restart_window);
+  r.restart_backoff = as<std::chrono::milliseconds>(restart_backoff);
+  r.restart_backoff_max = std::max(r.restart_backoff,
+                                   as<std::chrono::milliseconds>(restart_backoff_max));
   return r;
 }
 

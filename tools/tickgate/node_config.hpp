@@ -19,7 +19,7 @@ namespace tickgate {
 /// Every option of a tickgate node. CAF's config system fills it from
 /// configs/tickgate.ini (--config-file=...) and --key=value flags;
 /// apply_environment() then honours WS_PORT/PORT, WS_HOST, REDIS_URL,
-/// REDIS_HOST/REDIS_PORT and REDIS_PASSWORD unless the same option was given as
+/// REDIS_HOST/REDIS_PORT, REDIS_PASSWORD, ADMIN_PORT and ADMIN_SECRET unless the same option was given as
 /// a flag.
 struct node_config : caf::actor_system_config {
   // [global]
@@ -70,8 +70,17 @@ struct node_config : caf::actor_system_config {
   std::vector<std::string> socketio_subscribe_events{"price:=price.update", "orderbook:=market.depth",
                                                      "trade:=trade.executed"};
 
+  // [admin]
+  std::string admin_host = "127.0.0.1";
+  uint16_t admin_port = 8089;            // 0 picks a free port
+  std::string admin_secret;              // empty: no secret (loopback only is the default)
+
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);
+  size_t restart_burst = 5;
+  caf::timespan restart_window = std::chrono::seconds(10);
+  caf::timespan restart_backoff = std::chrono::seconds(1);
+  caf::timespan restart_backoff_max = std::chrono::seconds(30);
 
   node_config();
 

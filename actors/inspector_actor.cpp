@@ -1,0 +1,326 @@
+#include "actors/inspector_actor.hpp"
+
+#include <algorithm>
+#include <memory>
+
+#include <caf/response_promise.hpp>
+#include <caf/send.hpp>
+#include <simdjson.h>
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include "actors/metrics.hpp"
+#include "proto/json_text.hpp"
+#include "proto/payload.hpp"
+#include "proto/topic_name.hpp"
+
+namespace tickgate {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<inspector_state>*;
+using namespace std::chrono_literals;
+
+constexpr auto gather_timeout = 3s;
+
+std::string json_quote(std::string_view s) {
+  std::string out;
+  json_text::append_string(out, s);
+  return out;
+}
+
+std::string failure(std::string_view code, std::string_view message) {
+  return R"({"ok":false,"code":)" + json_quote(code) + R"(,"error":)" + json_quote(message) + "}";
+}
+
+// Compares secrets in time independent of where they differ.
+bool secret_matches(const std::string& expected, const std::string& given) {
+  if (expected.empty())
+    return true;
+  unsigned char diff = expected.size() == given.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i)
+    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  return diff == 0;
+}
+
+std::vector<caf::actor> actors_of(self_ptr self, std::string_view kind) {
+  std::vector<caf::actor> out;
+  for (auto& [id, e] : self->state.actors)
+    if (kind.empty() || e.kind == kind)
+      out.push_back(e.handle);
+  return out;
+}
+
+// Asks every target for its stats; `done` gets what arrived within the timeout.
+void gather(self_ptr self, std::vector<caf::actor> targets,
+            std::function<void(std::vector<actor_stats>)> done) {
+  if (targets.empty()) {
+    done({});
+    return;
+  }
+  struct pending {
+    std::vector<actor_stats> results;
+    size_t left;
+    std::function<void(std::vector<actor_stats>)> done;
+  };
+  auto p = std::make_shared<pending>(pending{{}, targets.size(), std::move(done)});
+  for (auto& t : targets) {
+    self->request(t, gather_timeout, inspect_atom_v)
+      .then(
+        [p](actor_stats& s) {
+          p->results.push_back(std::move(s));
+          if (--p->left == 0)
+            p->done(std::move(p->results));
+        },
+        [p](caf::error&) { // the actor ended meanwhile or timed out
+          if (--p->left == 0)
+            p->done(std::move(p->results));
+        });
+  }
+}
+
+uint64_t sort_key(const actor_stats& s, std::string_view by) {
+  if (by == "msgs")
+    return s.msgs_in + s.msgs_out;
+  if (by == "age")
+    return static_cast<uint64_t>(s.age_ms);
+  return s.mailbox;
+}
+
+std::string listing(std::string_view field, std::vector<actor_stats> all,
+                    std::string_view sort_by, size_t limit) {
+  if (!sort_by.empty())
+    std::stable_sort(all.begin(), all.end(), [&](const auto& a, const auto& b) {
+      return sort_key(a, sort_by) > sort_key(b, sort_by);
+    });
+  else
+    std::sort(all.begin(), all.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+  if (limit > 0 && all.size() > limit)
+    all.resize(limit);
+  std::string out = R"({"ok":true,")";
+  out += field;
+  out += R"(":[)";
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i)
+      out += ',';
+    out += to_json(all[i]);
+  }
+  return out + "]}";
+}
+
+std::string info(self_ptr self) {
+  auto& m = node_metrics();
+  auto& st = self->state;
+  std::string counts;
+  for (auto& [kind, n] : st.counts) {
+    if (!counts.empty())
+      counts += ',';
+    counts += json_quote(kind) + ":" + std::to_string(n);
+  }
+  return fmt::format(
+    R"({{"ok":true,"node":{{{}}},"uptime_ms":{},"redis":"{}","counts":{{{}}},"connections":{},)"
+    R"("subscriptions":{},"topics":{},"events_in":{},"events_out":{},"topic_restarts":{}}})",
+    st.settings.node_json,
+    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                          - st.started).count(),
+    m.bridge_link_up.load() ? "up" : (st.settings.node_json.find("\"redis\"") != std::string::npos ? "down" : "none"),
+    counts, m.conn_open.load(), m.topic_subscriptions.load(), m.topic_live.load(),
+    m.topic_events_in.load(), m.topic_events_out.load(), m.topic_restarts.load());
+}
+
+bool parse_u64(std::string_view s, uint64_t& out) {
+  if (s.empty())
+    return false;
+  out = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    out = out * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return true;
+}
+
+// Finds an actor by id, or a topic by name.
+caf::actor find(self_ptr self, const std::string& key, std::string_view kind = {}) {
+  uint64_t id = 0;
+  auto& actors = self->state.actors;
+  if (parse_u64(key, id)) {
+    if (auto i = actors.find(id); i != actors.end() && (kind.empty() || i->second.kind == kind))
+      return i->second.handle;
+    return {};
+  }
+  return {};
+}
+
+bool valid_json(std::string_view text) {
+  return classify_payload(text) == payload_kind::json;
+}
+
+} // namespace
+
+std::string to_json(const actor_stats& s) {
+  std::string out = fmt::format(
+    R"({{"id":{},"kind":{},"name":{},"mailbox":{},"msgs_in":{},"msgs_out":{},"age_ms":{},"restarts":{})",
+    s.id, json_quote(s.kind), json_quote(s.name), s.mailbox, s.msgs_in, s.msgs_out,
+    s.age_ms, s.restarts);
+  for (auto& [k, v] : s.extra) {
+    out += ',';
+    out += json_quote(k);
+    out += ':';
+    out += v;
+  }
+  out += '}';
+  return out;
+}
+
+void register_with(caf::local_actor* self, const caf::actor& inspector,
+                   const char* kind) {
+  if (inspector)
+    caf::send_as(caf::actor_cast<caf::actor>(self), inspector, register_atom_v,
+                 std::string{kind});
+}
+
+caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
+  self->state.settings = std::move(settings);
+  self->state.actors[self->id()] = inspector_state::entry{"inspector", caf::actor{self}};
+  ++self->state.counts["inspector"];
+  self->send(self, tick_atom_v);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (auto i = st.actors.find(dm.source.id()); i != st.actors.end()) {
+      if (auto c = st.counts.find(i->second.kind); c != st.counts.end() && c->second > 0)
+        --c->second;
+      st.actors.erase(i);
+    }
+  });
+  return {
+    [self](use_atom, const caf::actor& router, const caf::actor& bus,
+           const std::string& node_json) {
+      auto& st = self->state.settings;
+      st.router = router;
+      st.bus = bus;
+      st.node_json = node_json;
+    },
+    [self](tick_atom) { // sample the routing actors' mailboxes for /metrics
+      std::vector<caf::actor> targets;
+      for (auto& [id, e] : self->state.actors)
+        if (e.kind != "connection")
+          targets.push_back(e.handle);
+      gather(self, std::move(targets), [](std::vector<actor_stats> all) {
+        uint64_t largest = 0;
+        for (auto& s : all)
+          largest = std::max(largest, s.mailbox);
+        node_metrics().largest_mailbox.store(static_cast<int64_t>(largest));
+      });
+      self->delayed_send(self, std::chrono::seconds(5), tick_atom_v);
+    },
+    [self](register_atom, const std::string& kind) {
+      auto& st = self->state;
+      auto who = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!who)
+        return;
+      self->monitor(who);
+      st.actors[who.id()] = inspector_state::entry{kind, who};
+      ++st.counts[kind];
+    },
+    [self](admin_atom, const std::string& secret, const std::string& command,
+           const std::vector<std::string>& args) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!secret_matches(st.settings.secret, secret)) {
+        spdlog::warn("admin.denied command={}", command);
+        return failure("denied", "access denied: wrong or missing secret");
+      }
+      auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string{}; };
+      if (command == "info")
+        return info(self);
+      if (command == "actors" || command == "topics" || command == "connections") {
+        auto kind = command == "actors" ? arg(0)
+                    : command == "topics" ? std::string{"topic"}
+                                          : std::string{"connection"};
+        auto sort_by = command == "actors" ? arg(1) : std::string{};
+        uint64_t limit = 0;
+        if (command == "actors" && !arg(2).empty() && !parse_u64(arg(2), limit))
+          return failure("bad_request", "limit must be a number");
+        if (!sort_by.empty() && sort_by != "mailbox" && sort_by != "msgs" && sort_by != "age")
+          return failure("bad_request", "sort by mailbox, msgs or age");
+        auto rp = self->make_response_promise<std::string>();
+        auto field = command == "actors" ? std::string{"actors"} : command;
+        gather(self, actors_of(self, kind),
+               [rp, field, sort_by, limit](std::vector<actor_stats> all) mutable {
+                 rp.deliver(listing(field, std::move(all), sort_by, limit));
+               });
+        return rp;
+      }
+      if (command == "show") {
+        auto key = arg(0);
+        auto target = find(self, key);
+        auto rp = self->make_response_promise<std::string>();
+        auto targets = target ? std::vector<caf::actor>{target} : actors_of(self, "topic");
+        gather(self, targets, [rp, key](std::vector<actor_stats> all) mutable {
+          for (auto& s : all)
+            if (std::to_string(s.id) == key || s.name == key) {
+              rp.deliver(R"({"ok":true,"actor":)" + to_json(s) + "}");
+              return;
+            }
+          rp.deliver(failure("not_found", "no actor, connection or topic '" + key + "'"));
+        });
+        return rp;
+      }
+      if (command == "kick") {
+        auto conn = find(self, arg(0), "connection");
+        if (!conn)
+          return failure("not_found", "no connection with id '" + arg(0) + "'");
+        self->send(conn, kick_atom_v);
+        spdlog::info("admin.kick conn={}", arg(0));
+        return std::string{R"({"ok":true})"};
+      }
+      if (command == "restart") {
+        if (!is_valid_topic(arg(0)))
+          return failure("bad_request", "usage: restart <topic>");
+        auto rp = self->make_response_promise<std::string>();
+        self->request(st.settings.router, gather_timeout, restart_atom_v, arg(0))
+          .then([rp](bool found) mutable {
+                  rp.deliver(found ? std::string{R"({"ok":true})"}
+                                   : failure("not_found", "no live topic of that name"));
+                },
+                [rp](caf::error& err) mutable {
+                  rp.deliver(failure("internal", caf::to_string(err)));
+                });
+        return rp;
+      }
+      if (command == "publish") {
+        if (!is_valid_topic(arg(0)) || !valid_json(arg(1)))
+          return failure("bad_request", "usage: publish <topic> <json>");
+        auto p = std::make_shared<publication>();
+        p->topic = arg(0);
+        p->payload = arg(1);
+        p->kind = payload_kind::json;
+        p->ts_us = now_us();
+        self->send(st.settings.bus, publish_atom_v, publication_batch{p});
+        return std::string{R"({"ok":true})"};
+      }
+      if (command == "broadcast") {
+        if (!valid_json(arg(0)))
+          return failure("bad_request", "usage: broadcast <json>");
+        auto conns = actors_of(self, "connection");
+        for (auto& c : conns)
+          self->send(c, broadcast_atom_v, arg(0));
+        spdlog::info("admin.broadcast clients={}", conns.size());
+        return R"({"ok":true,"clients":)" + std::to_string(conns.size()) + "}";
+      }
+      return failure("bad_request", "unknown command '" + command + "'");
+    },
+    [self](inspect_atom) {
+      actor_stats s;
+      s.kind = "inspector";
+      s.name = "inspector";
+      s.id = self->id();
+      s.mailbox = self->mailbox().size();
+      s.extra.emplace_back("registered", std::to_string(self->state.actors.size()));
+      return s;
+    },
+  };
+}
+
+} // namespace tickgate

@@ -1,0 +1,219 @@
+#include "tools/tickgatectl/render.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include <simdjson.h>
+
+namespace tickgatectl {
+
+namespace {
+
+using simdjson::dom::element;
+
+struct parsed {
+  simdjson::dom::parser parser;
+  element doc;
+  bool ok = false;
+  explicit parsed(const std::string& json) { ok = !parser.parse(json).get(doc); }
+};
+
+std::string text(element e) {
+  std::string_view s;
+  if (!e.get_string().get(s))
+    return std::string{s};
+  return simdjson::minify(e);
+}
+
+std::string field(element obj, const char* key) {
+  element v;
+  if (obj[key].get(v))
+    return "-";
+  return text(v);
+}
+
+int64_t number(element obj, const char* key) {
+  int64_t v = 0;
+  if (!obj[key].get_int64().get(v))
+    return v;
+  uint64_t u = 0;
+  if (!obj[key].get_uint64().get(u))
+    return static_cast<int64_t>(u);
+  return 0;
+}
+
+std::string age(int64_t ms) {
+  char buf[32];
+  if (ms < 0)
+    return "-";
+  if (ms < 10'000)
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000);
+  else if (ms < 3'600'000)
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60000),
+                  static_cast<long long>(ms / 1000 % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(ms / 3600000),
+                  static_cast<long long>(ms / 60000 % 60));
+  return buf;
+}
+
+double rate(element obj, const char* counter) {
+  auto ms = number(obj, "age_ms");
+  return ms > 0 ? static_cast<double>(number(obj, counter)) * 1000.0 / static_cast<double>(ms)
+                : 0.0;
+}
+
+void actor_table(element list, size_t max_rows = 0) {
+  std::printf("%-8s %-11s %-28s %8s %10s %10s %9s %9s %8s\n", "ID", "KIND", "NAME",
+              "MAILBOX", "IN", "OUT", "RATE/s", "AGE", "RESTARTS");
+  size_t rows = 0;
+  for (element a : list.get_array()) {
+    if (max_rows && rows++ >= max_rows)
+      break;
+    auto name = field(a, "name");
+    if (name.size() > 28)
+      name = name.substr(0, 25) + "...";
+    std::printf("%-8s %-11s %-28s %8lld %10lld %10lld %9.1f %9s %8lld\n",
+                field(a, "id").c_str(), field(a, "kind").c_str(), name.c_str(),
+                static_cast<long long>(number(a, "mailbox")),
+                static_cast<long long>(number(a, "msgs_in")),
+                static_cast<long long>(number(a, "msgs_out")), rate(a, "msgs_in"),
+                age(number(a, "age_ms")).c_str(), static_cast<long long>(number(a, "restarts")));
+  }
+}
+
+void topic_table(element list, size_t max_rows = 0) {
+  std::printf("%-32s %6s %10s %-18s %9s %12s %8s\n", "TOPIC", "SUBS", "SEQ", "EPOCH", "MSGS/s",
+              "LAST-PUB", "RESTARTS");
+  std::vector<element> rows;
+  for (element t : list.get_array())
+    rows.push_back(t);
+  if (max_rows)
+    std::stable_sort(rows.begin(), rows.end(), [](element a, element b) {
+      return rate(a, "msgs_in") > rate(b, "msgs_in");
+    });
+  size_t n = 0;
+  for (auto t : rows) {
+    if (max_rows && n++ >= max_rows)
+      break;
+    auto last = field(t, "last_publish_age_ms");
+    std::printf("%-32s %6s %10s %-18s %9.1f %12s %8lld\n", field(t, "name").c_str(),
+                field(t, "subscribers").c_str(), field(t, "seq").c_str(),
+                field(t, "epoch").c_str(), rate(t, "msgs_in"),
+                last == "null" ? "never" : age(number(t, "last_publish_age_ms")).c_str(),
+                static_cast<long long>(number(t, "restarts")));
+  }
+}
+
+} // namespace
+
+failure error_of(const std::string& json) {
+  parsed p{json};
+  if (!p.ok)
+    return {"internal", "unreadable answer: " + json};
+  return {field(p.doc, "code"), field(p.doc, "error")};
+}
+
+void print_info(const std::string& json) {
+  parsed p{json};
+  element node;
+  if (!p.ok || p.doc["node"].get(node))
+    return;
+  std::printf("node          %s\nversion       %s\nmode          %s\n", field(node, "id").c_str(),
+              field(node, "version").c_str(), field(node, "mode").c_str());
+  std::printf("ports         ws/http %s, admin %s\n", field(node, "ws_port").c_str(),
+              field(node, "admin_port").c_str());
+  std::printf("redis         %s%s\n", field(p.doc, "redis").c_str(),
+              field(node, "redis") == "-" ? "" : ("  " + field(node, "redis")).c_str());
+  std::printf("uptime        %s\n", age(number(p.doc, "uptime_ms")).c_str());
+  std::printf("connections   %s\nsubscriptions %s\ntopics        %s\n",
+              field(p.doc, "connections").c_str(), field(p.doc, "subscriptions").c_str(),
+              field(p.doc, "topics").c_str());
+  std::printf("events        %s in, %s out\ntopic restarts %s\n", field(p.doc, "events_in").c_str(),
+              field(p.doc, "events_out").c_str(), field(p.doc, "topic_restarts").c_str());
+  element counts;
+  if (!p.doc["counts"].get(counts)) {
+    std::printf("actors       ");
+    for (auto [k, v] : counts.get_object())
+      std::printf(" %s=%s", std::string{k}.c_str(), text(v).c_str());
+    std::printf("\n");
+  }
+}
+
+void print_actors(const std::string& json) {
+  parsed p{json};
+  element list;
+  if (p.ok && !p.doc["actors"].get(list))
+    actor_table(list);
+}
+
+void print_topics(const std::string& json) {
+  parsed p{json};
+  element list;
+  if (p.ok && !p.doc["topics"].get(list))
+    topic_table(list);
+}
+
+// One key=value line per client, like Redis CLIENT LIST.
+void print_connections(const std::string& json) {
+  parsed p{json};
+  element list;
+  if (!p.ok || p.doc["connections"].get(list))
+    return;
+  for (element c : list.get_array())
+    std::printf("id=%s addr=%s dialect=%s user=%s subs=%s qframes=%s qbytes=%s in=%s out=%s "
+                "age=%s idle=%s\n",
+                field(c, "id").c_str(), field(c, "addr").c_str(), field(c, "dialect").c_str(),
+                field(c, "user") == "null" ? "-" : field(c, "user").c_str(),
+                field(c, "subs").c_str(), field(c, "queue_frames").c_str(),
+                field(c, "queue_bytes").c_str(), field(c, "msgs_in").c_str(),
+                field(c, "msgs_out").c_str(), age(number(c, "age_ms")).c_str(),
+                age(number(c, "idle_ms")).c_str());
+}
+
+void print_show(const std::string& json) {
+  parsed p{json};
+  element actor;
+  if (!p.ok || p.doc["actor"].get(actor))
+    return;
+  for (auto [k, v] : actor.get_object())
+    std::printf("%-20s %s\n", std::string{k}.c_str(), text(v).c_str());
+}
+
+void print_ok(const std::string& json) {
+  parsed p{json};
+  auto clients = p.ok ? field(p.doc, "clients") : std::string{"-"};
+  if (clients != "-")
+    std::printf("OK (%s clients)\n", clients.c_str());
+  else
+    std::printf("OK\n");
+}
+
+void print_top(const std::string& info, const std::string& actors, const std::string& topics,
+               bool json) {
+  if (json) {
+    std::printf(R"({"info":%s,"actors":%s,"topics":%s})" "\n", info.c_str(), actors.c_str(),
+                topics.c_str());
+    return;
+  }
+  std::printf("\033[H\033[2J"); // home + clear
+  parsed i{info};
+  element node;
+  if (i.ok && !i.doc["node"].get(node))
+    std::printf("tickgate %s  %s  connections %s  subscriptions %s  topics %s  events out %s\n\n",
+                field(node, "id").c_str(), field(node, "mode").c_str(),
+                field(i.doc, "connections").c_str(), field(i.doc, "subscriptions").c_str(),
+                field(i.doc, "topics").c_str(), field(i.doc, "events_out").c_str());
+  parsed a{actors};
+  element list;
+  std::printf("Largest mailboxes\n");
+  if (a.ok && !a.doc["actors"].get(list))
+    actor_table(list, 10);
+  parsed t{topics};
+  std::printf("\nBusiest topics\n");
+  if (t.ok && !t.doc["topics"].get(list))
+    topic_table(list, 10);
+}
+
+} // namespace tickgatectl

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+
+namespace tickgatectl {
+
+struct failure {
+  std::string code;
+  std::string message;
+};
+
+/// The "code" and "error" of an {"ok":false,...} answer.
+failure error_of(const std::string& json);
+
+void print_info(const std::string& json);
+void print_actors(const std::string& json);
+void print_topics(const std::string& json);
+void print_connections(const std::string& json);
+void print_show(const std::string& json);
+void print_ok(const std::string& json);
+
+/// One frame of `top`: a screen with the node summary, the actors with the
+/// largest mailboxes and the busiest topics (msgs/s since their start).
+void print_top(const std::string& info, const std::string& actors,
+               const std::string& topics, bool json);
+
+} // namespace tickgatectl
