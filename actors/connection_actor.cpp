@@ -129,7 +129,8 @@ void subscribe(self_ptr self, client_command& cmd) {
   for (size_t i = 0; i < cmd.topics.size(); ++i)
     if (st.subs.count(cmd.topics[i]) == 0)
       st.subs.emplace(cmd.topics[i],
-                      connection_state::subscription{caf::actor{}, cmd.format, names[i]});
+                      connection_state::subscription{caf::actor{}, cmd.format, names[i],
+                                                     st.next_request});
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), fresh.size()});
@@ -182,11 +183,14 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
     if (i == st.topic_names.end())
       return;
     // The topic failed: attach again; the router spawns a new incarnation.
+    // If it failed before confirming the client's subscribe, the same request
+    // id is used, so the client still gets its ack (and no reset: it never saw
+    // the old epoch); otherwise request 0 makes the new incarnation send a reset.
     auto name = i->second;
     st.topic_names.erase(i);
     auto& sub = st.subs[name];
     sub.topic = caf::actor{};
-    self->send(st.router, attach_atom_v, uint64_t{0},
+    self->send(st.router, attach_atom_v, sub.pending_req,
                std::vector<std::string>{name}, make_subscriber(self, sub.format));
   });
   return {
@@ -216,17 +220,16 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
     [self](const client_error& err) {
       reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
     },
-    [self](attached_atom, uint64_t req, const std::string& name,
-           const caf::actor& topic, const std::string& epoch) {
+    [self](binding_atom, const std::string& name, const caf::actor& topic) {
       bind_topic(self, name, topic);
-      if (req == 0) { // re-attached after the topic failed
-        auto& st = self->state;
-        if (auto i = st.subs.find(name); i != st.subs.end())
-          send_frame(self, i->second.format,
-                     encode_reset_frame(i->second.format, name, epoch));
-        return;
-      }
-      confirm(self, req);
+    },
+    [self](attached_atom, uint64_t req, const std::string& name,
+           const caf::actor& topic, const std::string&) {
+      bind_topic(self, name, topic);
+      auto& subs = self->state.subs;
+      if (auto i = subs.find(name); i != subs.end() && i->second.pending_req == req)
+        i->second.pending_req = 0;
+      confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
     },
     [self](kick_atom) {
       node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);

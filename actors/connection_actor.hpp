@@ -25,13 +25,14 @@ namespace tickgate {
 /// Messages:
 ///   client_command       -> subscribe / unsubscribe / list / ping / auth, in any dialect
 ///   client_error         -> the session could not decode a frame: error frame
-///   (attached_atom, req, name, topic), (detached_atom, req, name) -> completes requests
+///   (binding_atom, name, topic) -> the router chose `topic`: monitor it from now on
+///   (attached_atom, req, name, topic, epoch), (detached_atom, req, name) -> completes requests
 ///   (closed_atom)        -> the socket is gone: quit (topics drop us on down_msg)
 ///   (kick_atom)          -> an operator closes the client
 ///   (broadcast_atom, json) -> a system message to the client
 ///   (inspect_atom)       -> actor_stats
-/// A topic that fails is attached again; when its new incarnation confirms,
-/// the client gets a `reset` with the new epoch. A failure of this actor
+/// A topic that fails is attached again; its new incarnation sends the client
+/// a `reset` with the new epoch before any event. A failure of this actor
 /// closes only its own client (1011).
 /// Acks go out once every topic of the request confirmed, so a publish made
 /// after the client saw the ack reaches it.
@@ -51,6 +52,7 @@ struct connection_state {
     caf::actor topic; // null while the attach is in flight
     wire_format format = wire_format::json;
     std::string name; // as the client named it (symbol, room, topic)
+    uint64_t pending_req = 0; // the client request still waiting for this topic's confirmation
   };
 
   // Subscriptions, including those still being attached.

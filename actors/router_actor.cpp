@@ -63,6 +63,7 @@ void forward_attach(self_ptr self, const std::string& name, uint64_t req,
   auto& e = find_or_spawn(self, name);
   ++e.attaches_forwarded;
   self->send(e.topic, attach_atom_v, req, s);
+  self->send(s.conn, binding_atom_v, name, e.topic);
 }
 
 // Records a failure of `name`; holds its next start back when it fails too often.

@@ -12,6 +12,12 @@
 
 namespace tickgate {
 
+topic_state::~topic_state() {
+  if (!subs.empty())
+    node_metrics().topic_subscriptions.fetch_sub(static_cast<int64_t>(subs.size()),
+                                                 std::memory_order_relaxed);
+}
+
 namespace {
 
 using self_ptr = caf::stateful_actor<topic_state>*;
@@ -150,6 +156,15 @@ actor_stats describe(self_ptr self) {
 
 caf::behavior serving(self_ptr self);
 
+// A re-attach (request 0) follows a failure of an earlier incarnation: tell the
+// client the new epoch before it sees any event of it.
+void announce_epoch(self_ptr self, uint64_t req, const subscriber& s) {
+  if (req != 0)
+    return;
+  auto& st = self->state;
+  s.sink->send(make_frame(encode_reset_frame(s.format, st.name, st.epoch), is_binary(s.format)));
+}
+
 // Handlers both phases share.
 caf::message_handler common(self_ptr self) {
   return {
@@ -199,6 +214,7 @@ caf::behavior awaiting_feed(self_ptr self) {
       auto& st = self->state;
       ++st.attaches_seen;
       st.unconfirmed.emplace_back(s.conn, req);
+      announce_epoch(self, req, s);
       add_subscriber(self, std::move(s));
     },
     [self](feed_atom, bool up, const std::string& message) {
@@ -221,6 +237,7 @@ caf::behavior serving(self_ptr self) {
       auto& st = self->state;
       ++st.attaches_seen;
       auto conn = s.conn;
+      announce_epoch(self, req, s);
       if (!st.feed_up)
         send_status(self, {s});
       add_subscriber(self, std::move(s));

@@ -68,6 +68,14 @@ struct topic_state {
   int64_t last_publish_us = 0;
 
   static inline const char* name_ = "topic";
+
+  topic_state() = default;
+  topic_state(const topic_state&) = delete;
+  topic_state& operator=(const topic_state&) = delete;
+
+  // Runs however the topic ends (also when it fails): its subscribers leave
+  // the node's subscription gauge with it.
+  ~topic_state();
 };
 
 /// `await_feed`: start in awaiting_feed (the node has an upstream bridge).

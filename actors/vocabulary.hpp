@@ -24,6 +24,9 @@ namespace tickgate {
 
 // connection -> router -> topic: add a subscriber (request id, subscriber).
 TICKGATE_ATOM(attach_atom, "attach")
+// router -> connection: your attach for (name) went to (topic); watch it, so a
+// failure before it confirms is noticed: (binding_atom, name, topic).
+TICKGATE_ATOM(binding_atom, "binding")
 // topic -> connection: the subscriber is in (request id, topic name, topic, epoch).
 TICKGATE_ATOM(attached_atom, "attached")
 // connection -> router -> topic: remove a subscriber (request id, connection).

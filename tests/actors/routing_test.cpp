@@ -227,3 +227,41 @@ TEST_F(routing, subscribe_then_immediate_unsubscribe_leaves_no_subscription) {
   publish("r", "1");
   EXPECT_FALSE(c.sink->wait_for_frames(3, 150ms));
 }
+
+TEST_F(routing, a_failing_connection_actor_closes_only_its_own_client_with_1011) {
+  auto& m = node_metrics();
+  auto failures = m.conn_failures.load();
+  auto healthy = connect();
+  auto broken = connect();
+  request(healthy, cmd(client_op::subscribe, 1, {"h"}));
+  caf::anon_send_exit(broken.conn, caf::exit_reason::kill);
+  EXPECT_TRUE(eventually([&] { return broken.sink->close_code() == uint16_t{1011}; }));
+  EXPECT_EQ(m.conn_failures.load(), failures + 1);
+  EXPECT_FALSE(healthy.sink->close_code());
+  publish("h", "1");
+  EXPECT_TRUE(healthy.sink->wait_for_frames(2));
+}
+
+TEST_F(routing, a_restarted_topic_announces_its_new_epoch_before_its_events) {
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"r"}));
+  publish("r", "1");
+  ASSERT_TRUE(c.sink->wait_for_frames(2));
+  caf::scoped_actor self{*sys};
+  bool found = false;
+  self->request(router, std::chrono::seconds(3), restart_atom_v, std::string{"r"})
+    .receive([&](bool b) { found = b; }, [](caf::error&) {});
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(c.sink->wait_for_frames(3)); // the reset, once re-attached
+  publish("r", "2");
+  ASSERT_TRUE(c.sink->wait_for_frames(4));
+  auto frames = c.sink->frames();
+  EXPECT_EQ(frames[2].rfind(R"({"type":"reset","topic":"r","epoch":"t-)", 0), 0u) << frames[2];
+  EXPECT_NE(frames[3].find(R"("seq":1,)"), std::string::npos) << frames[3];
+  auto epoch_of = [](const std::string& f) {
+    auto i = f.find("\"epoch\":\"");
+    return f.substr(i + 9, f.find('"', i + 9) - i - 9);
+  };
+  EXPECT_NE(epoch_of(frames[1]), epoch_of(frames[2]));
+  EXPECT_EQ(epoch_of(frames[2]), epoch_of(frames[3]));
+}

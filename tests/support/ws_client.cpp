@@ -84,6 +84,18 @@ void ws_client::close() {
 
 http_result http_request(uint16_t port, const std::string& method,
                          const std::string& target, const std::string& body) {
+  return http_request_with_header(port, method, target, "", "", body);
+}
+
+uint16_t free_port_for_test() {
+  boost::asio::io_context ioc;
+  tcp::acceptor a{ioc, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  return a.local_endpoint().port();
+}
+
+http_result http_request_with_header(uint16_t port, const std::string& method,
+                                     const std::string& target, const std::string& header,
+                                     const std::string& value, const std::string& body) {
   boost::asio::io_context ioc;
   beast::tcp_stream stream{ioc};
   stream.connect(
@@ -91,6 +103,8 @@ http_result http_request(uint16_t port, const std::string& method,
   http::request<http::string_body> req{http::string_to_verb(method), target, 11};
   req.set(http::field::host, "127.0.0.1");
   req.set(http::field::content_type, "application/json");
+  if (!header.empty())
+    req.set(header, value);
   req.body() = body;
   req.prepare_payload();
   http::write(stream, req);

@@ -88,4 +88,12 @@ http_result http_request(uint16_t port, const std::string& method,
                          const std::string& target,
                          const std::string& body = "");
 
+/// The same with one extra request header.
+http_result http_request_with_header(uint16_t port, const std::string& method,
+                                     const std::string& target, const std::string& header,
+                                     const std::string& value, const std::string& body = "");
+
+/// A loopback port nothing listens on (bound, then released).
+uint16_t free_port_for_test();
+
 } // namespace tickgate::test

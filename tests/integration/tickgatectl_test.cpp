@@ -1,0 +1,197 @@
+// tickgatectl against the real binary: every command, --json parsed, the
+// error exits, and the same data under /admin/ over HTTP.
+
+#include <cstdio>
+#include <set>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+
+namespace {
+
+struct run_result {
+  int code = -1;
+  std::string out; // stdout and stderr
+};
+
+run_result ctl(uint16_t admin_port, const std::string& args,
+               const std::string& secret = "s3cret") {
+  std::string cmd = tickgate_binary();
+  cmd += "ctl --node 127.0.0.1:";
+  cmd += std::to_string(admin_port);
+  if (!secret.empty()) {
+    cmd += " --secret ";
+    cmd += secret;
+  }
+  cmd += " ";
+  cmd += args;
+  cmd += " 2>&1";
+  run_result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string field(const std::string& frame, const char* key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc, v;
+  if (parser.parse(frame).get(doc) || doc[key].get(v))
+    return "<missing>";
+  std::string_view s;
+  if (!v.get_string().get(s))
+    return std::string{s};
+  return simdjson::minify(v);
+}
+
+struct ctl_fixture : ::testing::Test {
+  node_process node{{"--admin.secret=s3cret"}};
+  uint16_t admin() const { return node.admin_port(); }
+};
+
+} // namespace
+
+TEST_F(ctl_fixture, info_actors_topics_connections_and_show) {
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["x","y"]})");
+  ASSERT_TRUE(c.read());
+  http_request(node.port(), "POST", "/api/publish", R"({"topic":"x","data":1})");
+  ASSERT_TRUE(c.read());
+
+  auto info = ctl(admin(), "info");
+  EXPECT_EQ(info.code, 0) << info.out;
+  EXPECT_NE(info.out.find("connections   1"), std::string::npos) << info.out;
+  auto info_json = ctl(admin(), "--json info");
+  ASSERT_EQ(info_json.code, 0);
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(info_json.out);
+  EXPECT_EQ(doc["ok"].get_bool().value(), true);
+  std::string_view id = doc["node"]["id"].get_string().value();
+  EXPECT_NE(http_request(node.port(), "GET", "/health").body.find(std::string{id}),
+            std::string::npos);
+
+  auto actors = ctl(admin(), "--json actors");
+  ASSERT_EQ(actors.code, 0) << actors.out;
+  std::set<std::string> kinds;
+  for (auto a : parser.parse(actors.out)["actors"].get_array())
+    kinds.insert(std::string{a["kind"].get_string().value()});
+  EXPECT_EQ(kinds, (std::set<std::string>{"connection", "inspector", "router", "topic"}));
+  auto only_topics = ctl(admin(), "--json actors --kind topic --sort msgs --limit 1");
+  ASSERT_EQ(only_topics.code, 0);
+  auto list = parser.parse(only_topics.out)["actors"].get_array();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list.at(0)["name"].get_string().value(), "x"); // the one with traffic
+  auto table = ctl(admin(), "actors --sort mailbox");
+  EXPECT_NE(table.out.find("MAILBOX"), std::string::npos);
+
+  auto topics = ctl(admin(), "--json topics");
+  ASSERT_EQ(topics.code, 0);
+  for (auto t : parser.parse(topics.out)["topics"].get_array()) {
+    EXPECT_EQ(t["subscribers"].get_int64().value(), 1);
+    if (t["name"].get_string().value() == "x") {
+      EXPECT_EQ(t["seq"].get_int64().value(), 1);
+    }
+  }
+  EXPECT_NE(ctl(admin(), "topics").out.find("EPOCH"), std::string::npos);
+
+  auto conns = ctl(admin(), "connections");
+  ASSERT_EQ(conns.code, 0);
+  EXPECT_NE(conns.out.find("dialect=native"), std::string::npos) << conns.out;
+  EXPECT_NE(conns.out.find("subs=2"), std::string::npos) << conns.out;
+  auto conn_id = conns.out.substr(3, conns.out.find(' ') - 3);
+
+  auto show_topic = ctl(admin(), "--json show x");
+  ASSERT_EQ(show_topic.code, 0) << show_topic.out;
+  EXPECT_EQ(parser.parse(show_topic.out)["actor"]["kind"].get_string().value(), "topic");
+  auto show_conn = ctl(admin(), "show " + conn_id);
+  ASSERT_EQ(show_conn.code, 0) << show_conn.out;
+  EXPECT_NE(show_conn.out.find("connection"), std::string::npos);
+
+  auto top = ctl(admin(), "top --iterations 1");
+  EXPECT_EQ(top.code, 0);
+  EXPECT_NE(top.out.find("Largest mailboxes"), std::string::npos);
+  EXPECT_NE(top.out.find("Busiest topics"), std::string::npos);
+}
+
+TEST_F(ctl_fixture, publish_broadcast_restart_and_kick_act_on_clients) {
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["x"]})");
+  ASSERT_TRUE(c.read());
+  ws_client victim{node.port()};
+  victim.send_text(R"({"op":"ping","id":1})");
+  ASSERT_TRUE(victim.read());
+
+  EXPECT_EQ(ctl(admin(), R"(publish x '{"a":1}')").code, 0);
+  auto ev = c.read();
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(field(ev->data, "data"), R"({"a":1})");
+
+  auto b = ctl(admin(), R"(broadcast '{"msg":"maintenance at 02:00"}')");
+  EXPECT_EQ(b.code, 0);
+  EXPECT_NE(b.out.find("OK (2 clients)"), std::string::npos) << b.out;
+  auto sys = c.read();
+  ASSERT_TRUE(sys);
+  EXPECT_EQ(sys->data, R"({"type":"system","data":{"msg":"maintenance at 02:00"}})");
+  ASSERT_TRUE(victim.read());
+
+  EXPECT_EQ(ctl(admin(), "restart x").code, 0);
+  auto reset = c.read();
+  ASSERT_TRUE(reset);
+  EXPECT_EQ(field(reset->data, "type"), "reset");
+  EXPECT_NE(field(reset->data, "epoch"), field(ev->data, "epoch"));
+
+  auto conns = ctl(admin(), "--json connections");
+  simdjson::dom::parser parser;
+  std::string victim_id;
+  for (auto conn : parser.parse(conns.out)["connections"].get_array())
+    if (conn["subs"].get_int64().value() == 0)
+      victim_id = std::to_string(conn["id"].get_uint64().value());
+  ASSERT_FALSE(victim_id.empty());
+  EXPECT_EQ(ctl(admin(), "kick " + victim_id).code, 0);
+  EXPECT_FALSE(victim.read(3000ms));
+  EXPECT_TRUE(victim.closed());
+  EXPECT_EQ(victim.close_code(), 1008);
+  EXPECT_EQ(victim.close_reason(), "kicked by operator");
+}
+
+TEST_F(ctl_fixture, errors_exit_non_zero_with_a_clear_message) {
+  auto denied = ctl(admin(), "info", "wrong");
+  EXPECT_EQ(denied.code, 3);
+  EXPECT_NE(denied.out.find("access denied"), std::string::npos) << denied.out;
+  EXPECT_EQ(ctl(admin(), "info", "").code, 3);
+  auto unreachable = ctl(free_port_for_test(), "info");
+  EXPECT_EQ(unreachable.code, 2);
+  EXPECT_NE(unreachable.out.find("cannot reach node"), std::string::npos);
+  auto unknown = ctl(admin(), "restart nosuchtopic");
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.out.find("no live topic"), std::string::npos);
+  EXPECT_EQ(ctl(admin(), "show nosuch").code, 1);
+  EXPECT_EQ(ctl(admin(), "kick 999999").code, 1);
+  EXPECT_EQ(ctl(admin(), "publish x notjson").code, 1);
+}
+
+TEST_F(ctl_fixture, the_same_data_is_served_under_admin_over_http) {
+  EXPECT_EQ(http_request(node.port(), "GET", "/admin/info").status, 403);
+  auto ok = http_request_with_header(node.port(), "GET", "/admin/info", "X-Admin-Secret", "s3cret");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_NE(ok.body.find(R"("ok":true)"), std::string::npos);
+  auto actors = http_request_with_header(node.port(), "GET", "/admin/actors?kind=router",
+                                         "X-Admin-Secret", "s3cret");
+  EXPECT_EQ(actors.status, 200);
+  EXPECT_NE(actors.body.find(R"("kind":"router")"), std::string::npos);
+  EXPECT_EQ(http_request_with_header(node.port(), "POST", "/admin/restart?topic=zz",
+                                     "X-Admin-Secret", "s3cret").status,
+            404);
+  EXPECT_EQ(http_request(node.port(), "GET", "/admin/nope").status, 404);
+}
