@@ -74,6 +74,14 @@ std::string read_symbols(simdjson::dom::element field, std::string_view templ,
   return {};
 }
 
+// The error for a read_symbols failure: a bad symbol is an invalid topic,
+// anything else a bad request.
+client_error symbols_error(wire_format f, std::string message, std::string echo = {}) {
+  auto code = message.rfind("Invalid symbol", 0) == 0 ? error_code::invalid_topic
+                                                      : error_code::bad_request;
+  return make_error(f, code, std::move(message), std::move(echo));
+}
+
 bool parse_object(simdjson::dom::parser& parser, std::string_view bytes,
                   simdjson::dom::object& obj) {
   simdjson::dom::element doc;
@@ -127,10 +135,7 @@ decoded_frame decode_action_frame(std::string_view bytes) {
     return make_error(fmt, error_code::bad_request,
                       "Symbols must be a non-empty array of strings");
   if (auto msg = read_symbols(field, dialects().action_topic, cmd); !msg.empty())
-    return make_error(fmt, msg.rfind("Invalid symbol", 0) == 0
-                             ? error_code::invalid_topic
-                             : error_code::bad_request,
-                      std::move(msg));
+    return symbols_error(fmt, std::move(msg));
   return cmd;
 }
 
@@ -223,10 +228,7 @@ decoded_frame decode_typed_frame(std::string_view bytes) {
     return make_error(fmt, error_code::bad_request,
                       "data.symbols must be a non-empty array of strings", echo);
   if (auto msg = read_symbols(symbols, dialects().typed_topic, cmd); !msg.empty())
-    return make_error(fmt, msg.rfind("Invalid symbol", 0) == 0
-                             ? error_code::invalid_topic
-                             : error_code::bad_request,
-                      std::move(msg), echo);
+    return symbols_error(fmt, std::move(msg), echo);
   return cmd;
 }
 

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 #include "tickgate.pb.h"
@@ -20,20 +21,8 @@ using namespace tickgate::test;
 
 namespace {
 
-// A field of a JSON frame, as JSON text (strings keep their quotes).
-std::string field(const std::string& frame, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(frame).get(doc))
-    return "<invalid JSON: " + frame + ">";
-  simdjson::dom::element v;
-  if (doc[key].get(v))
-    return "<missing>";
-  return simdjson::minify(v);
-}
-
 bool is_type(const ws_message& m, const char* type) {
-  return !m.binary && field(m.data, "type") == std::string{"\""} + type + "\"";
+  return !m.binary && json_field(m.data, "type") == std::string{"\""} + type + "\"";
 }
 
 std::string subscribe_frame(uint64_t id, std::initializer_list<std::string> topics) {
@@ -51,8 +40,8 @@ void subscribe(ws_client& c, uint64_t id, std::initializer_list<std::string> top
   c.send_text(subscribe_frame(id, topics));
   auto ack = c.read_until([](const ws_message& m) { return !is_type(m, "event"); });
   ASSERT_TRUE(ack) << "no ack";
-  ASSERT_EQ(field(ack->data, "type"), "\"ack\"") << ack->data;
-  ASSERT_EQ(field(ack->data, "id"), std::to_string(id));
+  ASSERT_EQ(json_field(ack->data, "type"), "\"ack\"") << ack->data;
+  ASSERT_EQ(json_field(ack->data, "id"), std::to_string(id));
 }
 
 int publish(uint16_t port, const std::string& topic, const std::string& data) {
@@ -68,7 +57,25 @@ std::optional<ws_message> next_event(ws_client& c,
 
 std::string error_code_of(ws_client& c) {
   auto m = c.read_until([](const ws_message& m) { return is_type(m, "error"); });
-  return m ? field(m->data, "code") : "<no error frame>";
+  return m ? json_field(m->data, "code") : "<no error frame>";
+}
+
+// A plain TCP socket that completed a WebSocket handshake on /v1 and is left
+// to the test (optionally with a small receive buffer).
+boost::asio::ip::tcp::socket raw_websocket(boost::asio::io_context& ioc, uint16_t port,
+                                           int receive_buffer = 0) {
+  boost::asio::ip::tcp::socket s{ioc};
+  s.open(boost::asio::ip::tcp::v4());
+  if (receive_buffer > 0)
+    s.set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer));
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  std::string req = "GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(req));
+  std::string response;
+  boost::asio::read_until(s, boost::asio::dynamic_buffer(response), "\r\n\r\n");
+  return s;
 }
 
 int64_t stat(uint16_t port, const char* group, const char* key) {
@@ -93,13 +100,13 @@ TEST(node, publish_over_http_reaches_subscribers_in_order_with_consecutive_seq) 
   for (int i = 1; i <= 20; ++i) {
     auto ev = next_event(c);
     ASSERT_TRUE(ev) << "event " << i << " missing";
-    EXPECT_EQ(field(ev->data, "topic"), "\"trade@AAPL\"");
-    EXPECT_EQ(field(ev->data, "seq"), std::to_string(i));
-    EXPECT_EQ(field(ev->data, "data"), R"({"p":")" + std::to_string(i) + R"("})");
+    EXPECT_EQ(json_field(ev->data, "topic"), "\"trade@AAPL\"");
+    EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(i));
+    EXPECT_EQ(json_field(ev->data, "data"), R"({"p":")" + std::to_string(i) + R"("})");
     if (i == 1)
-      epoch = field(ev->data, "epoch");
-    EXPECT_EQ(field(ev->data, "epoch"), epoch);
-    EXPECT_GT(std::stoll(field(ev->data, "ts")), 1'700'000'000'000'000LL);
+      epoch = json_field(ev->data, "epoch");
+    EXPECT_EQ(json_field(ev->data, "epoch"), epoch);
+    EXPECT_GT(std::stoll(json_field(ev->data, "ts")), 1'700'000'000'000'000LL);
   }
 }
 
@@ -130,8 +137,8 @@ TEST(node, batch_publish_keeps_order_per_topic) {
   for (int i = 0; i < 10; ++i) {
     auto ev = next_event(c);
     ASSERT_TRUE(ev);
-    int v = std::stoi(field(ev->data, "data"));
-    auto& last = field(ev->data, "topic") == "\"a\"" ? last_a : last_b;
+    int v = std::stoi(json_field(ev->data, "data"));
+    auto& last = json_field(ev->data, "topic") == "\"a\"" ? last_a : last_b;
     EXPECT_GT(v, last);
     last = v;
   }
@@ -149,7 +156,7 @@ TEST(node, unsubscribe_stops_delivery) {
   ASSERT_EQ(publish(node.port(), "ticker@AAPL", "2"), 200);
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "topic"), "\"ticker@AAPL\"");
+  EXPECT_EQ(json_field(ev->data, "topic"), "\"ticker@AAPL\"");
   // The trade would have come first; after the ticker nothing else arrives.
   EXPECT_FALSE(c.read(300ms));
 }
@@ -165,8 +172,8 @@ TEST(node, clients_on_different_topics_see_only_their_own) {
   auto ex = next_event(x);
   auto ey = next_event(y);
   ASSERT_TRUE(ex && ey);
-  EXPECT_EQ(field(ex->data, "topic"), "\"trade@X\"");
-  EXPECT_EQ(field(ey->data, "topic"), "\"trade@Y\"");
+  EXPECT_EQ(json_field(ex->data, "topic"), "\"trade@X\"");
+  EXPECT_EQ(json_field(ey->data, "topic"), "\"trade@Y\"");
   EXPECT_FALSE(x.read(200ms));
   EXPECT_FALSE(y.read(50ms));
 }
@@ -177,9 +184,9 @@ TEST(node, ping_gets_pong_with_id) {
   c.send_text(R"({"op":"ping","id":3})");
   auto pong = c.read();
   ASSERT_TRUE(pong);
-  EXPECT_EQ(field(pong->data, "type"), "\"pong\"");
-  EXPECT_EQ(field(pong->data, "id"), "3");
-  EXPECT_GT(std::stoll(field(pong->data, "ts")), 1'700'000'000'000'000LL);
+  EXPECT_EQ(json_field(pong->data, "type"), "\"pong\"");
+  EXPECT_EQ(json_field(pong->data, "id"), "3");
+  EXPECT_GT(std::stoll(json_field(pong->data, "ts")), 1'700'000'000'000'000LL);
 }
 
 TEST(node, bad_input_gets_error_frames_is_counted_and_harms_nobody) {
@@ -192,8 +199,8 @@ TEST(node, bad_input_gets_error_frames_is_counted_and_harms_nobody) {
   bad.send_text(R"({"op":"launch","id":5})");
   auto m = bad.read();
   ASSERT_TRUE(m);
-  EXPECT_EQ(field(m->data, "code"), "\"unknown_op\"");
-  EXPECT_EQ(field(m->data, "id"), "5");
+  EXPECT_EQ(json_field(m->data, "code"), "\"unknown_op\"");
+  EXPECT_EQ(json_field(m->data, "id"), "5");
   bad.send_text(R"({"op":"subscribe","id":"1","topics":["a"]})");
   EXPECT_EQ(error_code_of(bad), "\"bad_request\"");
   bad.send_text(R"({"op":"subscribe","id":6,"topics":[""]})");
@@ -207,7 +214,7 @@ TEST(node, bad_input_gets_error_frames_is_counted_and_harms_nobody) {
   ASSERT_EQ(publish(node.port(), "trade@AAPL", "1"), 200);
   auto ev = next_event(good);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "seq"), "1");
+  EXPECT_EQ(json_field(ev->data, "seq"), "1");
   EXPECT_EQ(stat(node.port(), "conn", "frames_in"), 1 + 7); // good + bad
   auto body = http_request(node.port(), "GET", "/api/stats").body;
   EXPECT_NE(body.find(R"("bad_request":2)"), std::string::npos) << body;
@@ -254,10 +261,10 @@ TEST(node, protobuf_and_json_clients_on_one_topic_get_the_same_events) {
     ASSERT_TRUE(b->binary);
     ASSERT_TRUE(f.ParseFromString(b->data));
     ASSERT_TRUE(f.has_event());
-    EXPECT_EQ(std::to_string(f.event().seq()), field(j->data, "seq"));
-    EXPECT_EQ("\"" + f.event().epoch() + "\"", field(j->data, "epoch"));
-    EXPECT_EQ(std::to_string(f.event().ts()), field(j->data, "ts"));
-    EXPECT_EQ(f.event().data(), field(j->data, "data"));
+    EXPECT_EQ(std::to_string(f.event().seq()), json_field(j->data, "seq"));
+    EXPECT_EQ("\"" + f.event().epoch() + "\"", json_field(j->data, "epoch"));
+    EXPECT_EQ(std::to_string(f.event().ts()), json_field(j->data, "ts"));
+    EXPECT_EQ(f.event().data(), json_field(j->data, "data"));
   }
 }
 
@@ -280,10 +287,10 @@ TEST(node, http_routes_answer_and_reject_bad_publishes) {
   node_process node({"--ws.max-http-body-bytes=1000"});
   auto health = http_request(node.port(), "GET", "/health");
   EXPECT_EQ(health.status, 200);
-  EXPECT_EQ(field(health.body, "status"), "\"ok\"");
-  EXPECT_EQ(field(health.body, "connections"), "0");
-  EXPECT_NE(field(health.body, "version"), "<missing>");
-  EXPECT_NE(field(health.body, "uptime_s"), "<missing>");
+  EXPECT_EQ(json_field(health.body, "status"), "\"ok\"");
+  EXPECT_EQ(json_field(health.body, "connections"), "0");
+  EXPECT_NE(json_field(health.body, "version"), "<missing>");
+  EXPECT_NE(json_field(health.body, "uptime_s"), "<missing>");
   EXPECT_EQ(http_request(node.port(), "POST", "/api/publish", "{").status, 400);
   auto r = http_request(node.port(), "POST", "/api/publish", R"({"topic":"a b","data":1})");
   EXPECT_EQ(r.status, 400);
@@ -303,26 +310,19 @@ TEST(node, health_counts_connections_and_topics) {
   ws_client c{node.port()};
   subscribe(c, 1, {"a", "b"});
   auto health = http_request(node.port(), "GET", "/health").body;
-  EXPECT_EQ(field(health, "connections"), "1");
-  EXPECT_EQ(field(health, "topics"), "2");
-  EXPECT_EQ(field(health, "subscriptions"), "2");
+  EXPECT_EQ(json_field(health, "connections"), "1");
+  EXPECT_EQ(json_field(health, "topics"), "2");
+  EXPECT_EQ(json_field(health, "subscriptions"), "2");
 }
 
 TEST(node, silent_clients_are_closed_after_the_pong_timeout) {
   node_process node({"--ws.ping-interval=1s", "--ws.pong-timeout=1s"});
   // A raw socket that completes the handshake and then never reads or answers pings.
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s{ioc};
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
-  std::string req = "GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    "Sec-WebSocket-Version: 13\r\n\r\n";
-  boost::asio::write(s, boost::asio::buffer(req));
-  std::string response;
-  boost::asio::read_until(s, boost::asio::dynamic_buffer(response), "\r\n\r\n");
+  auto s = raw_websocket(ioc, node.port());
   ws_client alive{node.port()}; // answers pings while it reads
   auto connections = [&] {
-    return field(http_request(node.port(), "GET", "/health").body, "connections");
+    return json_field(http_request(node.port(), "GET", "/health").body, "connections");
   };
   EXPECT_EQ(connections(), "2");
   EXPECT_TRUE(eventually([&] {
@@ -366,12 +366,12 @@ TEST(node, demo_feed_publishes_trades_and_tickers) {
   ws_client c{node.port()};
   subscribe(c, 1, {"trade@AAPL", "ticker@AAPL"});
   auto trade = c.read_until([](const ws_message& m) {
-    return is_type(m, "event") && field(m.data, "topic") == "\"trade@AAPL\"";
+    return is_type(m, "event") && json_field(m.data, "topic") == "\"trade@AAPL\"";
   });
   ASSERT_TRUE(trade);
-  EXPECT_EQ(field(trade->data, "data").find(R"({"e":"trade","s":"AAPL")"), 0u);
+  EXPECT_EQ(json_field(trade->data, "data").find(R"({"e":"trade","s":"AAPL")"), 0u);
   auto ticker = c.read_until([](const ws_message& m) {
-    return is_type(m, "event") && field(m.data, "topic") == "\"ticker@AAPL\"";
+    return is_type(m, "event") && json_field(m.data, "topic") == "\"ticker@AAPL\"";
   });
   ASSERT_TRUE(ticker);
 }
@@ -401,16 +401,7 @@ TEST(node, a_client_that_stops_reading_is_dropped_and_others_lose_nothing) {
   subscribe(fast, 1, {"t"});
   // A raw client with a tiny receive buffer: subscribes, then never reads.
   boost::asio::io_context ioc;
-  boost::asio::ip::tcp::socket s{ioc};
-  s.open(boost::asio::ip::tcp::v4());
-  s.set_option(boost::asio::socket_base::receive_buffer_size(4096));
-  s.connect({boost::asio::ip::make_address("127.0.0.1"), node.port()});
-  std::string req = "GET /v1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    "Sec-WebSocket-Version: 13\r\n\r\n";
-  boost::asio::write(s, boost::asio::buffer(req));
-  std::string response;
-  boost::asio::read_until(s, boost::asio::dynamic_buffer(response), "\r\n\r\n");
+  auto s = raw_websocket(ioc, node.port(), 4096);
   std::string sub = R"({"op":"subscribe","id":1,"topics":["t"]})";
   std::string frame{"\x81", 1};
   frame.push_back(static_cast<char>(0x80 | sub.size()));
@@ -418,21 +409,21 @@ TEST(node, a_client_that_stops_reading_is_dropped_and_others_lose_nothing) {
   frame += sub;
   boost::asio::write(s, boost::asio::buffer(frame));
   ASSERT_TRUE(eventually([&] {
-    return field(http_request(node.port(), "GET", "/health").body, "subscriptions") == "2";
+    return json_field(http_request(node.port(), "GET", "/health").body, "subscriptions") == "2";
   }));
   std::string big = "\"" + std::string(200000, 'x') + "\"";
   for (int i = 1; i <= 40; ++i) {
     ASSERT_EQ(publish(node.port(), "t", big), 200);
     auto ev = next_event(fast);
     ASSERT_TRUE(ev) << "fast client lost event " << i;
-    EXPECT_EQ(field(ev->data, "seq"), std::to_string(i));
+    EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(i));
   }
   EXPECT_EQ(stat(node.port(), "conn", "slow_closed"), 1);
   // The stalled client is gone within the close deadline, subscriptions too.
   EXPECT_TRUE(eventually([&] {
-    return field(http_request(node.port(), "GET", "/health").body, "connections") == "1";
+    return json_field(http_request(node.port(), "GET", "/health").body, "connections") == "1";
   }, 5000ms));
-  EXPECT_EQ(field(http_request(node.port(), "GET", "/health").body, "subscriptions"), "1");
+  EXPECT_EQ(json_field(http_request(node.port(), "GET", "/health").body, "subscriptions"), "1");
 }
 
 TEST(node, head_health_has_no_body_and_bad_node_ids_are_refused) {
@@ -443,4 +434,14 @@ TEST(node, head_health_has_no_body_and_bad_node_ids_are_refused) {
   auto cmd = tickgate_binary() + " --node-id='a\"b' --ws.port=0 > /dev/null 2>&1";
   auto status = std::system(cmd.c_str());
   EXPECT_EQ(WEXITSTATUS(status), 2);
+}
+
+TEST(node, a_port_in_use_is_reported_and_the_node_exits_at_once) {
+  node_process first;
+  auto cmd = "timeout 10 " + tickgate_binary() + " --ws.host=127.0.0.1 --ws.port="
+             + std::to_string(first.port()) + " --admin.port=0 --log-level=error > /dev/null 2>&1";
+  auto started = std::chrono::steady_clock::now();
+  auto status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 1); // not 124: it did not hang
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
 }

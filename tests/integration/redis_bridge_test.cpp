@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/redis_process.hpp"
 #include "support/ws_client.hpp"
@@ -17,23 +18,8 @@ using namespace tickgate::test;
 
 namespace {
 
-std::string field(const std::string& frame, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(frame).get(doc))
-    return "<invalid JSON: " + frame + ">";
-  simdjson::dom::element v;
-  if (doc[key].get(v))
-    return "<missing>";
-  return simdjson::minify(v);
-}
-
-std::string unquote(const std::string& s) {
-  return s.size() >= 2 && s.front() == '"' ? s.substr(1, s.size() - 2) : s;
-}
-
 bool is_type(const ws_message& m, const char* type) {
-  return !m.binary && unquote(field(m.data, "type")) == type;
+  return !m.binary && json_string(m.data, "type") == type;
 }
 
 void subscribe(ws_client& c, uint64_t id, const std::string& topic) {
@@ -41,7 +27,7 @@ void subscribe(ws_client& c, uint64_t id, const std::string& topic) {
               + topic + R"("]})");
   auto ack = c.read_until([](const ws_message& m) { return is_type(m, "ack"); });
   ASSERT_TRUE(ack) << "no ack for " << topic;
-  ASSERT_EQ(field(ack->data, "id"), std::to_string(id));
+  ASSERT_EQ(json_field(ack->data, "id"), std::to_string(id));
 }
 
 std::optional<ws_message> next_event(ws_client& c,
@@ -82,8 +68,8 @@ TEST(redis_bridge, redis_publish_reaches_subscribed_clients_untouched) {
   publish(redis, "trade@AAPL", R"({"p":"189.20","q":"5"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "topic"), "\"trade@AAPL\"");
-  EXPECT_EQ(field(ev->data, "seq"), "1");
+  EXPECT_EQ(json_field(ev->data, "topic"), "\"trade@AAPL\"");
+  EXPECT_EQ(json_field(ev->data, "seq"), "1");
   EXPECT_NE(ev->data.find(R"("data":{"p":"189.20","q":"5"}})"), std::string::npos) << ev->data;
   EXPECT_NE(health(node).find(R"("status":"ok")"), std::string::npos);
   EXPECT_NE(health(node).find(R"("redis":"up")"), std::string::npos);
@@ -125,7 +111,7 @@ TEST(redis_bridge, one_redis_subscription_serves_100_clients) {
   for (auto& c : clients) {
     auto ev = next_event(*c);
     ASSERT_TRUE(ev);
-    EXPECT_EQ(field(ev->data, "seq"), "1");
+    EXPECT_EQ(json_field(ev->data, "seq"), "1");
   }
 }
 
@@ -140,19 +126,19 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_after_a_redis_resta
   redis.kill();
   auto down = c.read_until([](const ws_message& m) { return is_type(m, "status"); });
   ASSERT_TRUE(down);
-  EXPECT_EQ(field(down->data, "state"), "\"feed_down\"");
-  EXPECT_EQ(field(down->data, "topic"), "\"trade@AAPL\"");
+  EXPECT_EQ(json_field(down->data, "state"), "\"feed_down\"");
+  EXPECT_EQ(json_field(down->data, "topic"), "\"trade@AAPL\"");
   EXPECT_TRUE(eventually([&] { return health(node).find("degraded") != std::string::npos; }));
   redis.start();
   auto back = std::chrono::steady_clock::now();
   auto up = c.read_until([](const ws_message& m) { return is_type(m, "status"); }, 3000ms);
   ASSERT_TRUE(up);
-  EXPECT_EQ(field(up->data, "state"), "\"feed_up\"");
+  EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   publish(redis, "trade@AAPL", "2");
   auto ev = next_event(c, 2000ms);
   ASSERT_TRUE(ev) << "no delivery after Redis came back";
-  EXPECT_EQ(field(ev->data, "data"), "2");
-  EXPECT_EQ(field(ev->data, "seq"), "2");
+  EXPECT_EQ(json_field(ev->data, "data"), "2");
+  EXPECT_EQ(json_field(ev->data, "seq"), "2");
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
   EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
   EXPECT_EQ(stat(node.port(), "bridge", "reconnects"), 1);
@@ -169,7 +155,7 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   c.send_text(R"({"op":"subscribe","id":1,"topics":["trade@AAPL"]})");
   auto status = c.read_until([](const ws_message& m) { return is_type(m, "status"); });
   ASSERT_TRUE(status);
-  EXPECT_EQ(field(status->data, "state"), "\"feed_down\"");
+  EXPECT_EQ(json_field(status->data, "state"), "\"feed_down\"");
   ASSERT_TRUE(c.read_until([](const ws_message& m) { return is_type(m, "ack"); }));
   auto rejected = http_request(node.port(), "POST", "/api/publish",
                                R"({"topic":"trade@AAPL","data":1})");
@@ -182,13 +168,13 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   }, 3000ms));
   auto up = c.read_until([](const ws_message& m) { return is_type(m, "status"); });
   ASSERT_TRUE(up);
-  EXPECT_EQ(field(up->data, "state"), "\"feed_up\"");
+  EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   // The subscription made during the outage is live in Redis now.
   EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
   publish(redis, "trade@AAPL", R"({"p":"1"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "data"), R"({"p":"1"})");
+  EXPECT_EQ(json_field(ev->data, "data"), R"({"p":"1"})");
 }
 
 TEST(redis_bridge, binary_and_maximum_size_payloads_pass_untouched) {
@@ -226,12 +212,12 @@ TEST(redis_bridge, binary_and_maximum_size_payloads_pass_untouched) {
 
   auto j1 = next_event(json);
   ASSERT_TRUE(j1);
-  std::string b64 = unquote(field(j1->data, "data_b64"));
+  std::string b64 = json_string(j1->data, "data_b64");
   EXPECT_EQ(b64.size(), 344u); // 256 bytes -> 344 base64 characters
   EXPECT_EQ(b64.substr(0, 8), "AAECAwQF");
   auto j2 = next_event(json);
   ASSERT_TRUE(j2);
-  EXPECT_EQ(unquote(field(j2->data, "data")), biggest);
+  EXPECT_EQ(json_string(j2->data, "data"), biggest);
   EXPECT_EQ(stat(node.port(), "bridge", "oversize_dropped"), 1);
 }
 
@@ -250,8 +236,8 @@ TEST(redis_bridge, pattern_mode_routes_symbols_never_subscribed_in_redis) {
   publish(redis, "channel:trade:OTHER", R"({"p":"8"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "topic"), "\"trade@NEWSYM\"");
-  EXPECT_EQ(field(ev->data, "data"), R"({"p":"7"})");
+  EXPECT_EQ(json_field(ev->data, "topic"), "\"trade@NEWSYM\"");
+  EXPECT_EQ(json_field(ev->data, "data"), R"({"p":"7"})");
   EXPECT_FALSE(c.read(200ms));
   // Channels outside the pattern still get their own SUBSCRIBE.
   subscribe(c, 2, "ticker@NEWSYM");
@@ -276,8 +262,8 @@ TEST(redis_bridge, http_publish_goes_through_redis_to_every_node_in_order) {
     for (int i = 1; i <= 100; ++i) {
       auto ev = next_event(*c);
       ASSERT_TRUE(ev) << "event " << i;
-      EXPECT_EQ(field(ev->data, "data"), std::to_string(i));
-      EXPECT_EQ(field(ev->data, "seq"), std::to_string(i));
+      EXPECT_EQ(json_field(ev->data, "data"), std::to_string(i));
+      EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(i));
     }
   }
   EXPECT_EQ(stat(a.port(), "bridge", "published"), 100);
@@ -316,9 +302,9 @@ TEST(redis_bridge, tickgate_pub_feeds_subscribers_through_redis_at_its_rate) {
   int got = 0;
   while (auto ev = next_event(c, 1000ms)) {
     ++got;
-    EXPECT_EQ(field(ev->data, "seq"), std::to_string(got));
-    EXPECT_NE(field(ev->data, "data").find(R"("s":"AAPL")"), std::string::npos);
-    EXPECT_NE(field(ev->data, "data").find(R"("P":)"), std::string::npos);
+    EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(got));
+    EXPECT_NE(json_field(ev->data, "data").find(R"("s":"AAPL")"), std::string::npos);
+    EXPECT_NE(json_field(ev->data, "data").find(R"("P":)"), std::string::npos);
   }
   EXPECT_EQ(got, 100);
 }

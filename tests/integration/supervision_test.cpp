@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 
@@ -17,20 +18,9 @@ using namespace tickgate::test;
 
 namespace {
 
-std::string field(const std::string& frame, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc, v;
-  if (parser.parse(frame).get(doc) || doc[key].get(v))
-    return "<missing>";
-  std::string_view s;
-  if (!v.get_string().get(s))
-    return std::string{s};
-  return simdjson::minify(v);
-}
-
 void subscribe(ws_client& c, const std::string& topic) {
   c.send_text(R"({"op":"subscribe","id":1,"topics":[")" + topic + R"("]})");
-  auto ack = c.read_until([](const ws_message& m) { return field(m.data, "type") == "ack"; });
+  auto ack = c.read_until([](const ws_message& m) { return json_string(m.data, "type") == "ack"; });
   ASSERT_TRUE(ack);
 }
 
@@ -122,8 +112,8 @@ TEST(supervision, restarting_one_topic_20_times_leaves_the_other_nine_untouched)
         // Every message, in order, one epoch.
         ASSERT_EQ(static_cast<int>(frames.size()), published) << "topic t" << t;
         for (int k = 0; k < published; ++k) {
-          EXPECT_EQ(field(frames[k], "seq"), std::to_string(k + 1)) << "t" << t;
-          EXPECT_EQ(field(frames[k], "epoch"), field(frames[0], "epoch"));
+          EXPECT_EQ(json_string(frames[k], "seq"), std::to_string(k + 1)) << "t" << t;
+          EXPECT_EQ(json_string(frames[k], "epoch"), json_string(frames[0], "epoch"));
         }
         continue;
       }
@@ -134,20 +124,20 @@ TEST(supervision, restarting_one_topic_20_times_leaves_the_other_nine_untouched)
       long last_seq = 0;
       bool event_after_last_reset = false;
       for (auto& f : frames) {
-        auto type = field(f, "type");
+        auto type = json_string(f, "type");
         if (type == "reset") {
           ++resets;
-          EXPECT_NE(field(f, "epoch"), epoch);
-          epoch = field(f, "epoch");
+          EXPECT_NE(json_string(f, "epoch"), epoch);
+          epoch = json_string(f, "epoch");
           last_seq = 0;
           event_after_last_reset = false;
           continue;
         }
         ASSERT_EQ(type, "event") << f;
         if (epoch.empty())
-          epoch = field(f, "epoch");
-        EXPECT_EQ(field(f, "epoch"), epoch) << "event of another epoch without a reset";
-        long seq = std::stol(field(f, "seq"));
+          epoch = json_string(f, "epoch");
+        EXPECT_EQ(json_string(f, "epoch"), epoch) << "event of another epoch without a reset";
+        long seq = std::stol(json_string(f, "seq"));
         if (last_seq != 0) {
           EXPECT_EQ(seq, last_seq + 1);
         }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
 
@@ -42,17 +43,6 @@ run_result ctl(uint16_t admin_port, const std::string& args,
   int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
-}
-
-std::string field(const std::string& frame, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc, v;
-  if (parser.parse(frame).get(doc) || doc[key].get(v))
-    return "<missing>";
-  std::string_view s;
-  if (!v.get_string().get(s))
-    return std::string{s};
-  return simdjson::minify(v);
 }
 
 struct ctl_fixture : ::testing::Test {
@@ -135,7 +125,7 @@ TEST_F(ctl_fixture, publish_broadcast_restart_and_kick_act_on_clients) {
   EXPECT_EQ(ctl(admin(), R"(publish x '{"a":1}')").code, 0);
   auto ev = c.read();
   ASSERT_TRUE(ev);
-  EXPECT_EQ(field(ev->data, "data"), R"({"a":1})");
+  EXPECT_EQ(json_string(ev->data, "data"), R"({"a":1})");
 
   auto b = ctl(admin(), R"(broadcast '{"msg":"maintenance at 02:00"}')");
   EXPECT_EQ(b.code, 0);
@@ -148,8 +138,8 @@ TEST_F(ctl_fixture, publish_broadcast_restart_and_kick_act_on_clients) {
   EXPECT_EQ(ctl(admin(), "restart x").code, 0);
   auto reset = c.read();
   ASSERT_TRUE(reset);
-  EXPECT_EQ(field(reset->data, "type"), "reset");
-  EXPECT_NE(field(reset->data, "epoch"), field(ev->data, "epoch"));
+  EXPECT_EQ(json_string(reset->data, "type"), "reset");
+  EXPECT_NE(json_string(reset->data, "epoch"), json_string(ev->data, "epoch"));
 
   auto conns = ctl(admin(), "--json connections");
   simdjson::dom::parser parser;

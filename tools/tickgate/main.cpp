@@ -158,6 +158,18 @@ int main(int argc, char** argv) {
     ctx.bus = ctx.router;
   }
   int rc = 0;
+  caf::actor demo;
+  // Ends every long-lived actor (the system's destructor waits for them).
+  auto stop_actors = [&] {
+    if (demo)
+      caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
+    if (link)
+      link->stop();
+    if (bridge)
+      caf::anon_send(bridge, tickgate::stop_atom_v);
+    caf::anon_send(ctx.router, tickgate::stop_atom_v);
+    caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
+  };
   {
     tickgate::net::server srv{ctx};
     try {
@@ -165,14 +177,9 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       spdlog::error("net.listen_failed host={} port={} error={}", ctx.edge.host,
                     ctx.edge.port, e.what());
-      if (link)
-        link->stop();
-      if (bridge)
-        caf::anon_send(bridge, tickgate::stop_atom_v);
-      caf::anon_send(ctx.router, tickgate::stop_atom_v);
+      stop_actors();
       return 1;
     }
-    caf::actor demo;
     if (cfg.demo) {
       demo = system.spawn(tickgate::demo_feed_actor, ctx.bus, cfg.demo_feed());
       caf::anon_send(demo, tickgate::register_atom_v, ctx.inspector);
@@ -184,14 +191,7 @@ int main(int argc, char** argv) {
       spdlog::error("admin.listen_failed host={} port={} error={}", cfg.admin_host,
                     cfg.admin_port, system.render(admin.error()));
       srv.shutdown(std::chrono::milliseconds{0});
-      caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
-      if (demo)
-        caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
-      if (link)
-        link->stop();
-      if (bridge)
-        caf::anon_send(bridge, tickgate::stop_atom_v);
-      caf::anon_send(ctx.router, tickgate::stop_atom_v);
+      stop_actors();
       return 1;
     }
     uint16_t admin_port = *admin;
@@ -233,18 +233,11 @@ int main(int argc, char** argv) {
     auto sig = stop.get_future().get();
     spdlog::info("node.stopping signal={} clients={}", sig,
                  tickgate::node_metrics().conn_open.load());
-    if (demo)
-      caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
     stats_timer.cancel();
     srv.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
       cfg.shutdown_grace));
-    if (link)
-      link->stop();
-    if (bridge)
-      caf::anon_send(bridge, tickgate::stop_atom_v);
-    caf::anon_send(ctx.router, tickgate::stop_atom_v);
-    caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
     system.middleman().unpublish(ctx.inspector, admin_port);
+    stop_actors();
     system.await_all_actors_done();
   }
   log_stats_line(ctx.node);
