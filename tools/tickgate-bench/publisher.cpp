@@ -1,0 +1,153 @@
+#include "tools/tickgate-bench/publisher.hpp"
+
+#include <chrono>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <hiredis/hiredis.h>
+
+#include "net/redis_endpoint.hpp"
+
+namespace tickgate::bench {
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+publisher::publisher(settings s) : s_(std::move(s)) {
+}
+
+publisher::~publisher() {
+  stop();
+  if (redis_)
+    redisFree(static_cast<redisContext*>(redis_));
+}
+
+bool publisher::start(std::string& error) {
+  if (!s_.redis_url.empty()) {
+    auto ep = net::redis_endpoint::parse(s_.redis_url, error);
+    if (!ep)
+      return false;
+    auto* c = redisConnect(ep->host.c_str(), ep->port);
+    if (!c || c->err) {
+      error = "cannot connect to " + ep->describe();
+      if (c)
+        redisFree(c);
+      return false;
+    }
+    if (!ep->password.empty())
+      freeReplyObject(redisCommand(c, "AUTH %b", ep->password.data(), ep->password.size()));
+    redis_ = c;
+    thread_ = std::thread([this] { run_redis(); });
+    return true;
+  }
+  thread_ = std::thread([this] { run_http(); });
+  return true;
+}
+
+void publisher::stop() {
+  stop_ = true;
+  if (thread_.joinable())
+    thread_.join();
+}
+
+namespace {
+
+// Calls emit(n) with how many messages the rate owes, every millisecond.
+template <class Emit>
+void paced(std::atomic<bool>& stop, double rate, Emit emit) {
+  auto start = std::chrono::steady_clock::now();
+  uint64_t done = 0;
+  for (auto tick = start; !stop; tick += std::chrono::milliseconds(1)) {
+    std::this_thread::sleep_until(tick);
+    auto now = std::chrono::steady_clock::now();
+    auto due = static_cast<uint64_t>(std::chrono::duration<double>(now - start).count() * rate);
+    if (due > done) {
+      emit(due - done);
+      done = due;
+    }
+    if (now > tick + std::chrono::milliseconds(50))
+      tick = now;
+  }
+}
+
+} // namespace
+
+void publisher::run_redis() {
+  auto* c = static_cast<redisContext*>(redis_);
+  std::vector<uint64_t> counters(s_.channels.size(), 0);
+  size_t next = 0;
+  std::string pad(s_.pad_bytes, 'x');
+  std::string payload;
+  paced(stop_, s_.rate, [&](uint64_t n) {
+    auto ts = now_us();
+    for (uint64_t i = 0; i < n; ++i) {
+      auto k = next++ % s_.channels.size();
+      payload = "{\"k\":" + std::to_string(k) + ",\"n\":" + std::to_string(++counters[k])
+                + ",\"P\":" + std::to_string(ts);
+      if (!pad.empty())
+        payload += ",\"pad\":\"" + pad + "\"";
+      payload += '}';
+      const char* argv[] = {"PUBLISH", s_.channels[k].data(), payload.data()};
+      size_t lens[] = {7, s_.channels[k].size(), payload.size()};
+      redisAppendCommandArgv(c, 3, argv, lens);
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      void* reply = nullptr;
+      if (redisGetReply(c, &reply) != REDIS_OK) {
+        failed_ += n - i;
+        return;
+      }
+      freeReplyObject(reply);
+    }
+    sent_ += n;
+  });
+}
+
+void publisher::run_http() {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream{ioc};
+  boost::beast::error_code ec;
+  stream.connect({boost::asio::ip::make_address(s_.http_host), s_.http_port}, ec);
+  if (ec) {
+    failed_ = 1;
+    return;
+  }
+  boost::beast::flat_buffer buf;
+  std::vector<uint64_t> counters(s_.channels.size(), 0);
+  size_t next = 0;
+  std::string pad(s_.pad_bytes, 'x');
+  paced(stop_, s_.rate, [&](uint64_t n) {
+    auto ts = now_us();
+    std::string body = "[";
+    for (uint64_t i = 0; i < n; ++i) {
+      auto k = next++ % s_.channels.size();
+      if (i)
+        body += ',';
+      body += "{\"topic\":\"" + s_.channels[k] + "\",\"data\":{\"k\":" + std::to_string(k)
+              + ",\"n\":" + std::to_string(++counters[k]) + ",\"P\":" + std::to_string(ts);
+      if (!pad.empty())
+        body += ",\"pad\":\"" + pad + "\"";
+      body += "}}";
+    }
+    body += ']';
+    http::request<http::string_body> req{http::verb::post, "/api/publish", 11};
+    req.set(http::field::host, s_.http_host);
+    req.keep_alive(true);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    http::write(stream, req, ec);
+    http::response<http::string_body> res;
+    if (!ec)
+      http::read(stream, buf, res, ec);
+    if (ec || res.result() != http::status::ok)
+      failed_ += n;
+    else
+      sent_ += n;
+  });
+}
+
+} // namespace tickgate::bench
