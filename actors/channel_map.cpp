@@ -12,7 +12,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Splits "prefix{name}suffix" at its single placeholder.
+// Splits "prefix{name}suffix" at its single {name} slot.
 bool split_template(std::string_view t, std::string& prefix,
                     std::string& suffix) {
   auto open = t.find('{');
@@ -25,7 +25,7 @@ bool split_template(std::string_view t, std::string& prefix,
   return true;
 }
 
-// The placeholder's value if `name` is prefix + value + suffix (value non-empty).
+// The slot value if `name` is prefix + value + suffix (value non-empty).
 std::optional<std::string_view> capture(std::string_view name,
                                         const std::string& prefix,
                                         const std::string& suffix) {

@@ -8,7 +8,7 @@
 namespace tickgate {
 
 /// Maps topic names to Redis channels and back with templates holding one
-/// placeholder, e.g. `trade@{symbol} -> channel:trade:{symbol}`. Rules are tried
+/// {name} slot, e.g. `trade@{symbol} -> channel:trade:{symbol}`. Rules are tried
 /// in order; a name no rule matches maps to itself (the identity default).
 class channel_map {
 public:

@@ -25,15 +25,8 @@ bench_run bench(const std::string& args) {
   std::string cmd = tickgate_binary();
   cmd += "-bench ";
   cmd += args;
-  cmd += " 2>&1";
-  bench_run r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto result = run_command(cmd);
+  bench_run r{result.code, {}, result.out};
   auto last = r.out.rfind("\n{");
   if (last != std::string::npos)
     r.json = r.out.substr(last + 1);

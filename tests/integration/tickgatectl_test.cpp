@@ -17,13 +17,8 @@ using namespace tickgate::test;
 
 namespace {
 
-struct run_result {
-  int code = -1;
-  std::string out; // stdout and stderr
-};
-
-run_result ctl(uint16_t admin_port, const std::string& args,
-               const std::string& secret = "s3cret") {
+command_result ctl(uint16_t admin_port, const std::string& args,
+                   const std::string& secret = "s3cret") {
   std::string cmd = tickgate_binary();
   cmd += "ctl --node 127.0.0.1:";
   cmd += std::to_string(admin_port);
@@ -33,16 +28,7 @@ run_result ctl(uint16_t admin_port, const std::string& args,
   }
   cmd += " ";
   cmd += args;
-  cmd += " 2>&1";
-  run_result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
-    r.out.append(buf, n);
-  int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(cmd);
 }
 
 struct ctl_fixture : ::testing::Test {

@@ -1,6 +1,7 @@
 #include "support/node_process.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
@@ -11,6 +12,20 @@
 #include <unistd.h>
 
 namespace tickgate::test {
+
+command_result run_command(const std::string& command) {
+  command_result r;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p)
+    return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+    r.out.append(buf, n);
+  int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 std::string tickgate_binary() {
   if (auto p = std::getenv("TICKGATE_BINARY"))

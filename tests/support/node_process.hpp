@@ -38,6 +38,15 @@ private:
   std::string dir_;
 };
 
+/// What a command printed (stdout and stderr) and its exit code.
+struct command_result {
+  int code = -1;
+  std::string out;
+};
+
+/// Runs `command` through the shell, capturing its output.
+command_result run_command(const std::string& command);
+
 /// Path of the tickgate binary under test.
 std::string tickgate_binary();
 
