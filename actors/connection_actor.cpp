@@ -43,7 +43,9 @@ std::vector<std::string> current_names(self_ptr self) {
 
 void send_ack(self_ptr self, const reply_to& to, client_op op,
               const std::vector<std::string>& names) {
-  auto current = current_names(self);
+  // Only the action protocol's ack and a stream LIST carry the whole set.
+  bool needs_current = to.format.kind == dialect::action || op == client_op::list;
+  auto current = needs_current ? current_names(self) : std::vector<std::string>{};
   for (auto& bytes : encode_ack_frames(to, op, names, current))
     send_frame(self, to.format, std::move(bytes));
 }
