@@ -60,8 +60,10 @@ void bind_topic(self_ptr self, const std::string& name,
   auto i = st.subs.find(name);
   if (i == st.subs.end() || i->second.topic == topic)
     return; // unsubscribed meanwhile (the detach follows) or already bound
-  if (i->second.topic)
-    st.topic_names.erase(i->second.topic.id());
+  if (auto& old = i->second.topic) {
+    st.topic_names.erase(old.id());
+    self->demonitor(old);
+  }
   i->second.topic = topic;
   st.topic_names[topic.id()] = name;
   self->monitor(topic);
@@ -118,6 +120,20 @@ void subscribe(self_ptr self, client_command& cmd) {
       fresh.push_back(t);
     }
   }
+  // One delivery format per topic and connection: a Socket.IO client cannot
+  // follow the same topic in two namespaces at once.
+  if (cmd.format.kind == dialect::socketio) {
+    for (auto& t : cmd.topics) {
+      auto i = st.subs.find(t);
+      if (i != st.subs.end() && i->second.format.ns != cmd.format.ns) {
+        reply_error(self, reply_address(cmd), error_code::bad_request,
+                    "already subscribed to " + t + " in namespace "
+                      + dialects().namespaces[i->second.format.ns]
+                      + "; a topic can be followed in one namespace per connection");
+        return;
+      }
+    }
+  }
   auto limit = subscription_limit(self, cmd.format);
   if (st.subs.size() + fresh.size() > limit) {
     reply_error(self, reply_address(cmd), error_code::limit_exceeded,
@@ -145,7 +161,12 @@ void unsubscribe(self_ptr self, client_command& cmd) {
   auto names = cmd.names.empty() ? cmd.topics : cmd.names;
   std::vector<std::string> present;
   for (auto& t : cmd.topics) {
-    if (st.subs.count(t) > 0) {
+    auto i = st.subs.find(t);
+    // A Socket.IO namespace only drops what it subscribed itself.
+    if (i != st.subs.end() && cmd.format.kind == dialect::socketio
+        && i->second.format.ns != cmd.format.ns)
+      continue;
+    if (i != st.subs.end()) {
       drop_subscription(self, t);
       present.push_back(t);
     }

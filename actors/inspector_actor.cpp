@@ -130,7 +130,7 @@ std::string info(self_ptr self) {
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
-  if (s.empty())
+  if (s.empty() || s.size() > 19) // more digits could overflow
     return false;
   out = 0;
   for (char c : s) {
@@ -141,7 +141,7 @@ bool parse_u64(std::string_view s, uint64_t& out) {
   return true;
 }
 
-// Finds an actor by id, or a topic by name.
+// Finds an actor by id (topics by name are looked up by gathering them).
 caf::actor find(self_ptr self, const std::string& key, std::string_view kind = {}) {
   uint64_t id = 0;
   auto& actors = self->state.actors;

@@ -155,9 +155,23 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
     },
     [self](detach_atom, uint64_t req, const std::vector<std::string>& names,
            const caf::actor& conn) {
-      auto& topics = self->state.topics;
+      auto& st = self->state;
       for (auto& name : names) {
-        if (auto i = topics.find(name); i != topics.end())
+        // An attach held back by a restart backoff is withdrawn here; it
+        // counts as confirmed for its request (the client's subscribe gets its
+        // ack first), and nothing attaches the client when the backoff ends.
+        if (auto h = st.held_attaches.find(name); h != st.held_attaches.end()) {
+          auto& held = h->second;
+          for (auto i = held.begin(); i != held.end();) {
+            if (i->second.conn == conn) {
+              self->send(conn, detached_atom_v, i->first, name);
+              i = held.erase(i);
+            } else {
+              ++i;
+            }
+          }
+        }
+        if (auto i = st.topics.find(name); i != st.topics.end())
           self->send(i->second.topic, detach_atom_v, req, conn);
         else
           self->send(conn, detached_atom_v, req, name);

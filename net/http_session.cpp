@@ -10,6 +10,7 @@
 #include <caf/event_based_actor.hpp>
 
 #include "actors/vocabulary.hpp"
+#include "proto/json_text.hpp"
 
 namespace tickgate::net {
 
@@ -124,6 +125,12 @@ std::string percent_decode(std::string_view s) {
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
 // The secret, if configured, comes in the X-Admin-Secret header.
 void http_session::admin(const http_request& req) {
+  if (!ctx_.admin_http) {
+    send(error_response(req, http::status::forbidden,
+                        "/admin/ over HTTP needs admin.secret (ADMIN_SECRET) on the node; "
+                        "tickgatectl on the loopback admin port works without one"));
+    return;
+  }
   auto target = req.target();
   auto command = std::string{target_path(target).substr(7)};
   auto q = [&](const char* key) { return percent_decode(query_param(target, key)); };
@@ -158,9 +165,10 @@ void http_session::admin(const http_request& req) {
     a->request(inspector, std::chrono::seconds(10), admin_atom_v, secret, command, args)
       .then([=](const std::string& json) { self->answer_admin(version, keep_alive, json); },
             [=](caf::error& err) {
-              self->answer_admin(version, keep_alive,
-                                 R"({"ok":false,"code":"internal","error":")"
-                                   + caf::to_string(err) + "\"}");
+              std::string json = R"({"ok":false,"code":"internal","error":)";
+              json_text::append_string(json, caf::to_string(err));
+              json += '}';
+              self->answer_admin(version, keep_alive, json);
             });
   });
 }

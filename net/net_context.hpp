@@ -63,6 +63,7 @@ struct net_context {
   caf::actor router; // subscribes go here
   caf::actor bus;    // publishes go here
   caf::actor inspector; // /admin/... requests go here
+  bool admin_http = false; // serve /admin/ on the public port (only when a secret is set)
   routing_settings routing;
   edge_settings edge;
   node_info node;

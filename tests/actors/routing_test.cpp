@@ -265,3 +265,41 @@ TEST_F(routing, a_restarted_topic_announces_its_new_epoch_before_its_events) {
   EXPECT_NE(epoch_of(frames[1]), epoch_of(frames[2]));
   EXPECT_EQ(epoch_of(frames[2]), epoch_of(frames[3]));
 }
+
+TEST_F(routing, unsubscribing_during_a_restart_backoff_leaves_no_ghost_subscription) {
+  auto strict = settings;
+  strict.restart_burst = 0; // the first failure already holds restarts back
+  strict.restart_backoff = 300ms;
+  auto r = sys->spawn(router_actor, strict, caf::actor{});
+  // Stops this router however the test ends, or TearDown waits for it forever.
+  std::shared_ptr<void> stop_router{nullptr, [r](void*) { caf::anon_send(r, stop_atom_v); }};
+  auto spawn_client = [&] {
+    client c;
+    c.conn = sys->spawn(connection_actor, c.sink, r, strict);
+    return c;
+  };
+  auto pub = [&](const std::string& payload) {
+    auto p = std::make_shared<publication>();
+    p->topic = "g";
+    p->payload = payload;
+    p->ts_us = now_us();
+    caf::anon_send(r, publish_atom_v, publication_ptr{p});
+  };
+  auto a = spawn_client();
+  request(a, cmd(client_op::subscribe, 1, {"g"}));
+  caf::scoped_actor self{*sys};
+  self->request(r, std::chrono::seconds(3), restart_atom_v, std::string{"g"})
+    .receive([](bool) {}, [](caf::error&) {});
+  auto b = spawn_client();
+  caf::anon_send(b.conn, cmd(client_op::subscribe, 1, {"g"}));
+  caf::anon_send(b.conn, cmd(client_op::unsubscribe, 2, {"g"}));
+  ASSERT_TRUE(b.sink->wait_for_frames(2));
+  auto bf = b.sink->frames();
+  EXPECT_NE(bf[0].find(R"("id":1,"op":"subscribe")"), std::string::npos) << bf[0];
+  EXPECT_NE(bf[1].find(R"("id":2,"op":"unsubscribe")"), std::string::npos) << bf[1];
+  // After the backoff the topic is back: A (held) gets a reset and events, B nothing.
+  ASSERT_TRUE(a.sink->wait_for_frames(2, 3000ms)); // the reset
+  pub("1");
+  ASSERT_TRUE(a.sink->wait_for_frames(3));
+  EXPECT_FALSE(b.sink->wait_for_frames(3, 300ms));
+}

@@ -204,3 +204,24 @@ TEST(socketio, long_polling_and_old_protocol_versions_get_a_clear_400) {
   EXPECT_EQ(v3.status, 400);
   EXPECT_NE(v3.body.find("Engine.IO 4"), std::string::npos) << v3.body;
 }
+
+TEST(socketio, a_topic_is_followed_in_one_namespace_per_connection) {
+  node_process node;
+  ws_client c{node.port(), "/socket.io/?EIO=4&transport=websocket"};
+  next(c); // open
+  c.send_text("40");
+  next(c);
+  next(c);
+  c.send_text("40/prices,");
+  next(c);
+  next(c);
+  c.send_text(R"(421["join_room",{"room":"price:X"}])");
+  EXPECT_EQ(next(c), R"(431[{"success":true,"room":"price:X"}])");
+  c.send_text(R"(42/prices,2["join_room",{"room":"price:X"}])");
+  auto refused = next(c);
+  EXPECT_EQ(refused.rfind(R"(43/prices,2[{"success":false,"error":"already subscribed to price:X in namespace /)", 0), 0u) << refused;
+  // Leaving /prices does not touch what / subscribed.
+  c.send_text("41/prices,");
+  ASSERT_EQ(publish(node.port(), "price:X", R"({"p":"1"})"), 200);
+  EXPECT_EQ(next(c), R"(42["price_update",{"p":"1"}])");
+}

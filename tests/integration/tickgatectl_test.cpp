@@ -171,3 +171,12 @@ TEST_F(ctl_fixture, the_same_data_is_served_under_admin_over_http) {
             404);
   EXPECT_EQ(http_request(node.port(), "GET", "/admin/nope").status, 404);
 }
+
+TEST(admin_over_http, is_refused_when_the_node_has_no_secret) {
+  node_process open_node;
+  auto r = http_request(open_node.port(), "POST", "/admin/broadcast", R"({"x":1})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(r.body.find("admin.secret"), std::string::npos) << r.body;
+  // tickgatectl on the loopback admin port still works without one.
+  EXPECT_EQ(ctl(open_node.admin_port(), "info", "").code, 0);
+}

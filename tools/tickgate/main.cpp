@@ -132,6 +132,8 @@ int main(int argc, char** argv) {
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
   ctx.edge = edge;
+  // The HTTP port is public; its /admin/ needs the shared secret.
+  ctx.admin_http = !cfg.admin_secret.empty();
   ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",
               std::chrono::steady_clock::now()};
   // The inspector first: every other actor registers with it at start.
