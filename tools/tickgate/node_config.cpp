@@ -66,16 +66,16 @@ node_config::node_config() {
     .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
     .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted");
   opt_group{custom_options_, "dialects"}
-    .add(action_topic, "action-topic", "topic of an action-protocol symbol ({symbol})")
-    .add(action_event_type, "action-event-type", "\"type\" of action-protocol event frames")
-    .add(action_max_symbols, "action-max-symbols", "symbols one action-protocol client may follow")
-    .add(typed_topic, "typed-topic", "topic of a typed-envelope symbol ({symbol})")
-    .add(typed_event_type, "typed-event-type", "\"type\" of typed-envelope event frames")
-    .add(socketio_namespaces, "socketio-namespaces", "Socket.IO namespaces clients may connect to")
-    .add(socketio_subscribe_topics, "socketio-subscribe-topics", "topics a Socket.IO subscribe {symbols} joins per symbol")
-    .add(socketio_rooms, "socketio-rooms", "room prefixes join_room accepts (a room is its topic)")
-    .add(socketio_room_events, "socketio-room-events", "prefix=event name for deliveries to rooms")
-    .add(socketio_subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics");
+    .add(dialect.action_topic, "action-topic", "topic of an action-protocol symbol ({symbol})")
+    .add(dialect.action_event_type, "action-event-type", "\"type\" of action-protocol event frames")
+    .add(dialect.action_max_symbols, "action-max-symbols", "symbols one action-protocol client may follow")
+    .add(dialect.typed_topic, "typed-topic", "topic of a typed-envelope symbol ({symbol})")
+    .add(dialect.typed_event_type, "typed-event-type", "\"type\" of typed-envelope event frames")
+    .add(dialect.namespaces, "socketio-namespaces", "Socket.IO namespaces clients may connect to")
+    .add(dialect.subscribe_topics, "socketio-subscribe-topics", "topics a Socket.IO subscribe {symbols} joins per symbol")
+    .add(dialect.room_prefixes, "socketio-rooms", "room prefixes join_room accepts (a room is its topic)")
+    .add(dialect.room_events, "socketio-room-events", "prefix=event name for deliveries to rooms")
+    .add(dialect.subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics");
   opt_group{custom_options_, "admin"}
     .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
     .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
@@ -169,17 +169,7 @@ routing_settings node_config::routing() const {
 }
 
 void node_config::apply_dialects() const {
-  auto& d = dialects();
-  d.action_topic = action_topic;
-  d.action_event_type = action_event_type;
-  d.action_max_symbols = action_max_symbols;
-  d.typed_topic = typed_topic;
-  d.typed_event_type = typed_event_type;
-  d.namespaces = socketio_namespaces;
-  d.subscribe_topics = socketio_subscribe_topics;
-  d.room_prefixes = socketio_rooms;
-  d.room_events = socketio_room_events;
-  d.subscribe_events = socketio_subscribe_events;
+  dialects() = dialect;
 }
 
 std::optional<std::string> node_config::edge(net::edge_settings& e) const {

@@ -11,6 +11,7 @@
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
 #include "actors/bridge_actor.hpp"
+#include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
 #include "net/redis_link.hpp"
 
@@ -56,19 +57,8 @@ struct node_config : caf::actor_system_config {
   caf::timespan redis_reconnect_max = std::chrono::seconds(1);
   size_t redis_max_pending_publishes = 100000;
 
-  // [dialects]
-  std::string action_topic = "channel:trade:{symbol}";
-  std::string action_event_type = "trade";
-  size_t action_max_symbols = 5;
-  std::string typed_topic = "channel:trade:{symbol}";
-  std::string typed_event_type = "market_data";
-  std::vector<std::string> socketio_namespaces{"/", "/prices", "/market", "/user", "/admin"};
-  std::vector<std::string> socketio_subscribe_topics{"price:{symbol}"};
-  std::vector<std::string> socketio_rooms{"price:", "orderbook:", "trade:", "user:"};
-  std::vector<std::string> socketio_room_events{"price:=price_update", "orderbook:=order_book_update",
-                                                "trade:=trade_notification", "user:=user_update"};
-  std::vector<std::string> socketio_subscribe_events{"price:=price.update", "orderbook:=market.depth",
-                                                     "trade:=trade.executed"};
+  // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
+  dialect_settings dialect;
 
   // [admin]
   std::string admin_host = "127.0.0.1";
