@@ -186,9 +186,11 @@ void unsubscribe(self_ptr self, client_command& cmd) {
 } // namespace
 
 caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
-                               caf::actor router, routing_settings settings) {
+                               caf::actor router, routing_settings settings,
+                               client_info client) {
   auto& st = self->state;
   st.sink = std::move(sink);
+  st.client = std::move(client);
   st.router = std::move(router);
   st.settings = std::move(settings);
   register_with(self, st.settings.inspector, "connection");

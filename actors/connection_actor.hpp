@@ -36,6 +36,14 @@ namespace tickgate {
 /// closes only its own client (1011).
 /// Acks go out once every topic of the request confirmed, so a publish made
 /// after the client saw the ack reaches it.
+/// What the edge learned from the client's WebSocket handshake.
+struct client_info {
+  std::string peer;    // remote address:port
+  std::string dialect; // of the listener path
+  std::string origin;  // Origin header (empty: none)
+  std::string token;   // bearer token from `Authorization: Bearer` or `?token=` (empty: none)
+};
+
 struct connection_state {
   struct pending_request {
     client_op op = client_op::subscribe;
@@ -45,6 +53,7 @@ struct connection_state {
   };
 
   session_sink_ptr sink;
+  client_info client;
   caf::actor router;
   routing_settings settings;
 
@@ -73,6 +82,6 @@ struct connection_state {
 
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self,
                                session_sink_ptr sink, caf::actor router,
-                               routing_settings settings);
+                               routing_settings settings, client_info client);
 
 } // namespace tickgate

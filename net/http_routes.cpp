@@ -10,6 +10,7 @@
 
 namespace tickgate::net {
 
+namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 std::string_view target_path(std::string_view target) {
@@ -51,6 +52,41 @@ std::string_view query_param(std::string_view target, std::string_view key) {
     query.remove_prefix(amp + 1);
   }
   return {};
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      auto hex = [](char c) -> int {
+        return c >= '0' && c <= '9' ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+      };
+      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+      if (hi >= 0 && lo >= 0) {
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+std::string bearer_token(const http_request& req) {
+  auto auth = std::string_view{req[http::field::authorization]};
+  constexpr std::string_view scheme = "Bearer ";
+  if (auth.size() > scheme.size()
+      && beast::iequals(auth.substr(0, scheme.size()), scheme)) {
+    auto token = auth.substr(scheme.size());
+    while (!token.empty() && token.front() == ' ')
+      token.remove_prefix(1);
+    return std::string{token};
+  }
+  return percent_decode(query_param(req.target(), "token"));
 }
 
 std::optional<std::string> socketio_handshake_problem(std::string_view target) {

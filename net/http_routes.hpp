@@ -37,6 +37,13 @@ http_response socketio_error_response(const http_request& req,
 /// The value of `key` in the query string of `target` ("" if absent; not %-decoded).
 std::string_view query_param(std::string_view target, std::string_view key);
 
+/// `s` with %XX escapes decoded.
+std::string percent_decode(std::string_view s);
+
+/// The client's token: `Authorization: Bearer <token>`, else the `token`
+/// query parameter (%-decoded); "" if neither.
+std::string bearer_token(const http_request& req);
+
 /// The path of a request target without its query string.
 std::string_view target_path(std::string_view target);
 

@@ -94,31 +94,6 @@ void http_session::on_read(beast::error_code ec, size_t) {
   send(handle_http(ctx_, req));
 }
 
-namespace {
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      auto hex = [](char c) -> int {
-        return c >= '0' && c <= '9' ? c - '0'
-               : c >= 'a' && c <= 'f' ? c - 'a' + 10
-               : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                      : -1;
-      };
-      int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-} // namespace
 
 // The same commands tickgatectl sends, for non-C++ tooling:
 //   GET  /admin/info | actors?kind=&sort=&limit= | topics | connections | show?id=

@@ -87,6 +87,10 @@ void ws_session::run(http_request req) {
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   dialect_index_ = dialect_slot(dialect_);
+  client_.peer = peer_;
+  client_.dialect = dialect_;
+  client_.origin = std::string{req[http::field::origin]};
+  client_.token = bearer_token(req);
   decoder_options options;
   options.session_id = random_id();
   if (dialect_ == "native" || dialect_ == "auto")
@@ -132,7 +136,7 @@ void ws_session::on_accept(beast::error_code ec) {
   m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
   conn_ = ctx_.system.spawn(connection_actor,
                             std::static_pointer_cast<session_sink>(shared_from_this()),
-                            ctx_.router, ctx_.routing);
+                            ctx_.router, ctx_.routing, client_);
   ws_.control_callback(
     [this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::pong)
@@ -392,6 +396,7 @@ void ws_session::finish(beast::error_code ec) {
     drop_unsent();
   }
   ping_timer_.cancel();
+  ticket_.reset();
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
   if (registered_) {

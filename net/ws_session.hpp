@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <caf/actor.hpp>
 
+#include "actors/connection_actor.hpp"
 #include "actors/session_sink.hpp"
 #include "net/http_routes.hpp"
 #include "net/net_context.hpp"
@@ -40,6 +41,11 @@ public:
   /// Completes the handshake for the upgrade request `req`, then serves.
   void run(http_request req);
 
+  /// Keeps `ticket` (e.g. an admission slot) until the session ends; it is
+  /// released as soon as the connection is over, not when the last
+  /// reference to the session goes.
+  void hold(std::shared_ptr<void> ticket) { ticket_ = std::move(ticket); }
+
   send_result send(const frame& f) override;
   void close(uint16_t code, std::string_view reason) override;
   sink_stats stats() const override;
@@ -67,6 +73,8 @@ private:
   std::string dialect_;
   std::unique_ptr<frame_decoder> decoder_; // strand only
   std::string subprotocol_;
+  client_info client_;          // handed to the connection actor
+  std::shared_ptr<void> ticket_; // strand only; released in finish()
 
   // Guarded by mtx_.
   mutable std::mutex mtx_;
