@@ -20,6 +20,7 @@ struct metrics {
   counter conn_accepted{0};      // conn.accepted: WebSocket handshakes completed
   counter conn_frames_in{0};     // conn.frames_in: client frames received
   counter conn_frames_too_large{0}; // conn.frames_too_large: closed with 1009
+  counter conn_protocol_errors{0};  // conn.protocol_errors: broken WebSocket framing (1002, 1007)
   counter conn_slow_closed{0};   // conn.slow_closed: closed as slow consumers
   counter conn_replies_out{0};   // conn.replies_out: acks, errors, pongs queued
   std::array<counter, error_code_count> conn_errors{}; // conn.errors by code

@@ -212,6 +212,8 @@ http_response prometheus(net_context& ctx, const http_request& req) {
            fmt::format(R"(code="{}")", to_string(static_cast<error_code>(i))));
   metric("tickgate_frames_too_large_total", "counter", "Connections closed with 1009.");
   sample("tickgate_frames_too_large_total", m.conn_frames_too_large.load());
+  metric("tickgate_protocol_errors_total", "counter", "Connections closed for broken WebSocket framing (1002, 1007).");
+  sample("tickgate_protocol_errors_total", m.conn_protocol_errors.load());
   metric("tickgate_slow_consumer_disconnects_total", "counter", "Connections closed as slow consumers (queue overflow).");
   sample("tickgate_slow_consumer_disconnects_total", m.conn_slow_closed.load());
   metric("tickgate_connection_failures_total", "counter", "Connection actors that failed (closed 1011).");

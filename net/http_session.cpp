@@ -18,8 +18,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 http_session::http_session(boost::asio::ip::tcp::socket&& socket,
-                           net_context& ctx)
-  : stream_(std::move(socket)), ctx_(ctx) {
+                           net_context& ctx, io_loop& loop)
+  : stream_(std::move(socket)), ctx_(ctx), loop_(loop) {
 }
 
 void http_session::run() {
@@ -83,7 +83,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
       }
     }
     stream_.expires_never();
-    std::make_shared<ws_session>(stream_.release_socket(), ctx_, *dialect)
+    std::make_shared<ws_session>(stream_.release_socket(), ctx_, loop_, *dialect)
       ->run(std::move(req));
     return;
   }

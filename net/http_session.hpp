@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 
 #include "net/http_routes.hpp"
+#include "net/io_loop.hpp"
 #include "net/net_context.hpp"
 
 namespace tickgate::net {
@@ -16,7 +17,7 @@ namespace tickgate::net {
 /// ws_session. All handlers run on the socket's strand.
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx);
+  http_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx, io_loop& loop);
 
   void run();
 
@@ -31,6 +32,7 @@ private:
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   net_context& ctx_;
+  io_loop& loop_; // owns the socket; an upgraded session stays on it
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::shared_ptr<http_response> res_; // the response being written
 };

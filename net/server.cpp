@@ -12,10 +12,21 @@ namespace tickgate::net {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+
+std::vector<std::unique_ptr<io_loop>> make_loops(int n) {
+  std::vector<std::unique_ptr<io_loop>> loops;
+  for (int i = 0; i < std::max(1, n); ++i)
+    loops.push_back(std::make_unique<io_loop>());
+  return loops;
+}
+
+} // namespace
+
 server::server(net_context& ctx)
   : ctx_(ctx),
-    ioc_(std::max(1, ctx.edge.io_threads)),
-    acceptor_(asio::make_strand(ioc_)),
+    loops_(make_loops(ctx.edge.io_threads)),
+    acceptor_(loops_.front()->context()),
     accept_retry_(acceptor_.get_executor()) {
 }
 
@@ -32,14 +43,14 @@ void server::start() {
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
   do_accept();
-  for (int i = 0; i < std::max(1, ctx_.edge.io_threads); ++i)
-    threads_.emplace_back([this] { ioc_.run(); });
+  for (auto& loop : loops_)
+    threads_.emplace_back([l = loop.get()] { l->context().run(); });
 }
 
 void server::do_accept() {
+  auto& loop = *loops_[next_loop_];
   acceptor_.async_accept(
-    asio::make_strand(ioc_), [this](boost::system::error_code ec,
-                                    tcp::socket socket) {
+    loop.context(), [this, &loop](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {
@@ -59,7 +70,8 @@ void server::do_accept() {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<http_session>(std::move(socket), ctx_)->run();
+      std::make_shared<http_session>(std::move(socket), ctx_, loop)->run();
+      next_loop_ = (next_loop_ + 1) % loops_.size();
       do_accept();
     });
 }
@@ -88,7 +100,8 @@ void server::shutdown(std::chrono::milliseconds grace) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ioc_.stop();
+  for (auto& loop : loops_)
+    loop->context().stop();
   for (auto& t : threads_)
     if (t.joinable())
       t.join();

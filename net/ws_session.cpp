@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <boost/asio/write.hpp>
+
 #include <boost/asio/post.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
@@ -54,7 +56,7 @@ std::string random_id() {
 }
 
 bool is_expected_end(const beast::error_code& ec) {
-  return ec == websocket::error::closed || ec == boost::asio::error::eof
+  return ec == boost::asio::error::eof
          || ec == boost::asio::error::operation_aborted
          || ec == boost::asio::error::connection_reset
          || ec == beast::error::timeout;
@@ -63,11 +65,13 @@ bool is_expected_end(const beast::error_code& ec) {
 } // namespace
 
 ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
-                       net_context& ctx, std::string dialect)
-  : ws_(std::move(socket)),
+                       net_context& ctx, io_loop& loop, std::string dialect)
+  : sock_(std::move(socket)),
     ctx_(ctx),
+    loop_(loop),
     dialect_(std::move(dialect)),
-    ping_timer_(ws_.get_executor()) {
+    reader_(ctx.edge.max_frame_bytes),
+    timer_(sock_.get_executor()) {
 }
 
 ws_session::~ws_session() = default;
@@ -83,7 +87,7 @@ static size_t dialect_slot(const std::string& d) {
 void ws_session::run(http_request req) {
   {
     beast::error_code ec;
-    auto ep = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
+    auto ep = sock_.remote_endpoint(ec);
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   dialect_index_ = dialect_slot(dialect_);
@@ -93,26 +97,28 @@ void ws_session::run(http_request req) {
   client_.token = bearer_token(req);
   decoder_options options;
   options.session_id = random_id();
+  std::string subprotocol;
   if (dialect_ == "native" || dialect_ == "auto")
     options.forced = pick_subprotocol(req[http::field::sec_websocket_protocol],
-                                      subprotocol_);
+                                      subprotocol);
   options.ping_interval_ms
     = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.edge.ping_interval).count();
   options.ping_timeout_ms
     = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.edge.pong_timeout).count();
   options.max_payload = ctx_.edge.max_frame_bytes;
   decoder_ = make_frame_decoder(dialect_, std::move(options));
-  ws_.set_option(websocket::stream_base::timeout{
+  // Beast answers the upgrade (or refuses a malformed one); the socket comes
+  // back to the session once the 101 is written.
+  handshake_ = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(sock_));
+  handshake_->set_option(websocket::stream_base::timeout{
     ctx_.edge.handshake_timeout, websocket::stream_base::none(), false});
-  ws_.read_message_max(ctx_.edge.max_frame_bytes);
-  ws_.auto_fragment(false);
-  ws_.set_option(websocket::stream_base::decorator(
-    [sub = subprotocol_](websocket::response_type& res) {
+  handshake_->set_option(websocket::stream_base::decorator(
+    [sub = std::move(subprotocol)](websocket::response_type& res) {
       res.set(http::field::server, "tickgate");
       if (!sub.empty())
         res.set(http::field::sec_websocket_protocol, sub);
     }));
-  ws_.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+  handshake_->async_accept(req, [self = shared_from_this()](beast::error_code ec) {
     self->on_accept(ec);
   });
 }
@@ -120,9 +126,13 @@ void ws_session::run(http_request req) {
 void ws_session::on_accept(beast::error_code ec) {
   if (ec) {
     spdlog::debug("conn.handshake_failed error={}", ec.message());
+    handshake_.reset();
     finished_ = true;
     return;
   }
+  sock_ = handshake_->next_layer().release_socket();
+  handshake_.reset();
+  sock_.non_blocking(true, ec);
   bool shutting_down;
   {
     std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
@@ -136,52 +146,144 @@ void ws_session::on_accept(beast::error_code ec) {
   m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
   conn_ = ctx_.system.spawn(connection_actor,
                             std::static_pointer_cast<session_sink>(shared_from_this()),
-                            ctx_.router, ctx_.routing, client_);
-  ws_.control_callback(
-    [this](websocket::frame_type kind, beast::string_view) {
-      if (kind == websocket::frame_type::pong)
-        awaiting_pong_ = false;
-    });
+                            ctx_.router, ctx_.routing, std::move(client_));
+  client_ = client_info{};
   for (auto& greeting : decoder_->on_open())
     send_text(std::move(greeting));
-  do_read();
+  wait_readable();
   if (shutting_down) {
-    start_close(1001, "server shutting down");
+    start_close(1001, "server shutting down", close_kind::graceful);
     return;
   }
   arm_ping_timer(ctx_.edge.ping_interval);
 }
 
-void ws_session::do_read() {
-  ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec,
-                                                      size_t bytes) {
-    self->on_read(ec, bytes);
-  });
+
+void ws_session::wait_readable() {
+  sock_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+                   [self = shared_from_this()](beast::error_code ec) {
+                     self->on_readable(ec);
+                   });
 }
 
-void ws_session::on_read(beast::error_code ec, size_t) {
+void ws_session::on_readable(beast::error_code ec) {
+  if (finished_)
+    return;
   if (ec) {
-    if (ec == websocket::error::message_too_big) {
-      // Beast has already sent close 1009 (message too big).
-      node_metrics().conn_frames_too_large.fetch_add(1,
-                                                     std::memory_order_relaxed);
-      spdlog::info("conn.frame_too_large limit={} closing 1009",
-                   ctx_.edge.max_frame_bytes);
-    }
     finish(ec);
     return;
   }
+  // One buffer per I/O thread: an idle connection holds no read buffer.
+  static constexpr size_t scratch_size = 64 * 1024;
+  thread_local std::unique_ptr<char[]> scratch{new char[scratch_size]};
+  // A few reads per wakeup, so one busy client cannot hold the loop.
+  for (int round = 0; round < 4; ++round) {
+    beast::error_code rec;
+    auto n = sock_.read_some(boost::asio::buffer(scratch.get(), scratch_size), rec);
+    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
+      break;
+    if (rec) {
+      finish(rec);
+      return;
+    }
+    if (!discarding_)
+      consume(scratch.get(), n);
+    if (finished_)
+      return;
+    if (n < scratch_size)
+      break;
+  }
+  wait_readable();
+}
+
+void ws_session::consume(char* data, size_t size) {
+  node_metrics().conn_bytes_in.fetch_add(size, std::memory_order_relaxed);
+  char* p = data;
+  size_t len = size;
+  if (!pending_in_.empty()) {
+    pending_in_.append(data, size);
+    p = pending_in_.data();
+    len = pending_in_.size();
+  }
+  size_t off = 0;
+  while (off < len && !discarding_ && !finished_) {
+    ws_event ev;
+    auto used = reader_.next(p + off, len - off, ev);
+    if (used == 0) {
+      if (reader_.failed()) {
+        auto code = reader_.error_code();
+        if (code == 1009) {
+          node_metrics().conn_frames_too_large.fetch_add(1, std::memory_order_relaxed);
+          spdlog::info("conn.frame_too_large limit={} closing 1009",
+                       ctx_.edge.max_frame_bytes);
+        } else {
+          node_metrics().conn_protocol_errors.fetch_add(1, std::memory_order_relaxed);
+          spdlog::info("conn.protocol_error reason=\"{}\" closing {}",
+                       reader_.error_reason(), code);
+        }
+        start_close(code, reader_.error_reason(), close_kind::failure);
+      }
+      break;
+    }
+    off += used;
+    on_event(ev);
+  }
+  if (discarding_ || finished_) {
+    std::string{}.swap(pending_in_);
+    return;
+  }
+  // Keep the incomplete frame at the end for the next read.
+  if (p == data) {
+    if (off < len)
+      pending_in_.assign(p + off, len - off);
+  } else if (off == len) {
+    std::string{}.swap(pending_in_);
+  } else {
+    pending_in_.erase(0, off);
+  }
+  reader_.trim();
+}
+
+void ws_session::on_event(const ws_event& ev) {
+  switch (ev.what) {
+    case ws_event::kind::none:
+      return;
+    case ws_event::kind::message:
+      on_message(ev.payload, ev.binary);
+      return;
+    case ws_event::kind::ping:
+      if (close_sent_)
+        return;
+      pong_ = std::string{ev.payload}; // an unanswered earlier ping is folded into this one
+      if (!write_in_flight_)
+        flush();
+      return;
+    case ws_event::kind::pong:
+      awaiting_pong_ = false;
+      return;
+    case ws_event::kind::close:
+      close_received_ = true;
+      discarding_ = true;
+      if (close_sent_) { // the answer to our close frame
+        if (close_written_)
+          linger();
+        return;
+      }
+      start_close(ev.code != 0 ? ev.code : 1000, "", close_kind::echo);
+      return;
+  }
+}
+
+void ws_session::on_message(std::string_view bytes, bool binary) {
+  if (close_sent_)
+    return; // closing: the client's late messages are not acted on
   auto& m = node_metrics();
   m.conn_frames_in.fetch_add(1, std::memory_order_relaxed);
-  m.conn_bytes_in.fetch_add(buffer_.size(), std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> guard{mtx_};
     last_in_us_ = now_us();
   }
-  std::string_view bytes{static_cast<const char*>(buffer_.data().data()),
-                         buffer_.size()};
-  auto out = decoder_->decode(bytes, ws_.got_binary());
-  buffer_.consume(buffer_.size());
+  auto out = decoder_->decode(bytes, binary);
   if (out.pong)
     awaiting_pong_ = false;
   for (auto& r : out.replies)
@@ -189,9 +291,9 @@ void ws_session::on_read(beast::error_code ec, size_t) {
   for (auto& msg : out.frames)
     std::visit([this](auto& m) { caf::anon_send(conn_, std::move(m)); }, msg);
   if (out.close)
-    start_close(1000, "client closed"); // the read below sees the close reply
-  do_read();
+    start_close(1000, "client closed", close_kind::graceful);
 }
+
 
 void ws_session::send_text(std::string bytes) {
   node_metrics().conn_replies_out.fetch_add(1, std::memory_order_relaxed);
@@ -210,22 +312,24 @@ send_result ws_session::send(const frame& f) {
         && queued_bytes_ + size <= ctx_.edge.outbound_max_bytes) {
       queue_.push_back(f);
       queued_bytes_ += size;
-      if (draining_)
+      if (flush_requested_)
         return send_result::queued;
-      draining_ = true;
-      boost::asio::post(ws_.get_executor(),
-                        [self = shared_from_this()] { self->drain(); });
-      return send_result::queued;
+      flush_requested_ = true;
+    } else {
+      closing_ = true;
+      frames = queue_.size();
+      bytes = queued_bytes_;
     }
-    closing_ = true;
-    frames = queue_.size();
-    bytes = queued_bytes_;
+  }
+  if (frames == 0 && bytes == 0) {
+    loop_.request_flush(shared_from_this());
+    return send_result::queued;
   }
   node_metrics().conn_slow_closed.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("conn.slow_consumer queued_frames={} queued_bytes={} closing 1008",
                frames, bytes);
-  boost::asio::post(ws_.get_executor(), [self = shared_from_this()] {
-    self->start_close(1008, "slow consumer");
+  boost::asio::post(sock_.get_executor(), [self = shared_from_this()] {
+    self->start_close(1008, "slow consumer", close_kind::graceful);
   });
   return send_result::overflow;
 }
@@ -237,9 +341,9 @@ sink_stats ws_session::stats() const {
 }
 
 void ws_session::close(uint16_t code, std::string_view reason) {
-  boost::asio::post(ws_.get_executor(),
+  boost::asio::post(sock_.get_executor(),
                     [self = shared_from_this(), code, r = std::string{reason}] {
-                      self->start_close(code, r);
+                      self->start_close(code, r, close_kind::graceful);
                     });
 }
 
@@ -247,99 +351,172 @@ void ws_session::abort() {
   finish(boost::asio::error::operation_aborted);
 }
 
-void ws_session::drain() {
-  const frame* next = nullptr;
+void ws_session::flush() {
+  if (finished_ || write_in_flight_ || handshake_)
+    return; // on_write (or on_accept) flushes again
+  // A write this large is plenty per turn; the rest waits for the next one.
+  static constexpr size_t max_write_bytes = 256 * 1024;
+  std::vector<frame> batch;
+  bool more = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (queue_.empty() || closing_ || finished_) {
-      draining_ = false;
-      return;
+    if (queued_bytes_ <= max_write_bytes) {
+      batch.swap(queue_);
+      queued_bytes_ = 0;
+      flush_requested_ = false;
+    } else {
+      size_t taken = 0;
+      size_t n = 0;
+      while (n < queue_.size() && (n == 0 || taken + queue_[n].bytes->size() <= max_write_bytes))
+        taken += queue_[n++].bytes->size();
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
+      queued_bytes_ -= taken;
+      more = true; // flush_requested_ stays set: the write completion flushes again
     }
-    next = &queue_.front(); // stays put: only on_write pops, and it runs after this write
   }
-  ws_.binary(next->binary);
-  write_in_flight_ = true;
-  ws_.async_write(boost::asio::buffer(*next->bytes),
-                  [self = shared_from_this()](beast::error_code ec, size_t n) {
-                    self->on_write(ec, n);
-                  });
+  bool has_close = !close_out_.empty() && !more;
+  if (batch.empty() && !pong_ && !ping_due_ && !has_close)
+    return;
+  // Control frames first (they may not wait behind a backlog), then the
+  // queued frames in order, then our close frame, all in one buffer.
+  thread_local std::string out;
+  out.clear();
+  if (pong_) {
+    append_ws_frame(out, ws_opcode::pong, *pong_);
+    pong_.reset();
+  }
+  if (ping_due_) {
+    append_ws_frame(out, ws_opcode::ping, {});
+    ping_due_ = false;
+  }
+  for (auto& f : batch)
+    append_ws_frame(out, f.binary ? ws_opcode::binary : ws_opcode::text, *f.bytes);
+  if (has_close)
+    out += close_out_;
+  write_out(out, std::move(batch), has_close);
+  if (more && !write_in_flight_ && !finished_)
+    loop_.request_flush(shared_from_this());
 }
 
-void ws_session::on_write(beast::error_code ec, size_t) {
-  write_in_flight_ = false;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (!queue_.empty()) {
-      auto& done = queue_.front();
-      auto size = done.bytes->size();
-      queued_bytes_ -= size;
-      if (!ec) {
-        ++frames_out_;
-        bytes_out_ += size;
-        if (done.ts_us > 0)
-          node_metrics().observe_latency(now_us() - done.ts_us);
-      }
-      queue_.pop_front();
+// Writes what the socket takes now; the rest goes out asynchronously.
+void ws_session::write_out(const std::string& out, std::vector<frame> frames,
+                           bool has_close) {
+  size_t written = 0;
+  while (written < out.size()) {
+    beast::error_code ec;
+    auto n = sock_.write_some(boost::asio::buffer(out.data() + written, out.size() - written), ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+      break;
+    if (ec) {
+      finish(ec);
+      return;
     }
-    if (ec)
-      draining_ = false;
+    written += n;
   }
+  if (written == out.size()) {
+    account(frames);
+    if (has_close) {
+      std::string{}.swap(close_out_);
+      after_close_sent();
+    }
+    return;
+  }
+  pending_out_.assign(out, written, std::string::npos);
+  in_flight_ = std::move(frames);
+  close_in_write_ = has_close;
+  write_in_flight_ = true;
+  boost::asio::async_write(sock_, boost::asio::buffer(pending_out_),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             self->on_write(ec);
+                           });
+}
+
+void ws_session::on_write(beast::error_code ec) {
+  write_in_flight_ = false;
+  std::string{}.swap(pending_out_);
   if (ec) {
+    in_flight_.clear();
     finish(ec);
     return;
   }
-  drain();
-}
-
-void ws_session::drop_unsent() {
-  // The frame being written (front, while write_in_flight_) must outlive the
-  // write; on_write pops it.
-  while (queue_.size() > (write_in_flight_ ? 1u : 0u)) {
-    queued_bytes_ -= queue_.back().bytes->size();
-    queue_.pop_back();
+  account(in_flight_);
+  std::vector<frame>{}.swap(in_flight_);
+  if (close_in_write_) {
+    close_in_write_ = false;
+    std::string{}.swap(close_out_);
+    after_close_sent();
   }
+  if (!finished_)
+    flush();
 }
 
-void ws_session::start_close(uint16_t code, std::string reason) {
-  if (close_started_ || finished_)
+void ws_session::account(const std::vector<frame>& frames) {
+  if (frames.empty())
     return;
-  // A peer that stopped reading blocks the close frame behind a stuck write
-  // (and Beast starts its close timeout only once the frame is out): give the
-  // whole close a hard deadline, then drop the TCP connection.
-  if (!close_deadline_armed_) {
-    close_deadline_armed_ = true;
-    ping_timer_.expires_after(ctx_.edge.handshake_timeout);
-    ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-      if (ec || self->finished_)
-        return;
-      spdlog::info("conn.close_timeout after={}s dropping connection",
-                   self->ctx_.edge.handshake_timeout.count());
-      beast::error_code ignored;
-      beast::get_lowest_layer(self->ws_).socket().close(ignored);
-    });
+  uint64_t bytes = 0;
+  auto now = now_us();
+  auto& m = node_metrics();
+  for (auto& f : frames) {
+    bytes += f.bytes->size();
+    if (f.ts_us > 0)
+      m.observe_latency(now - f.ts_us);
   }
+  std::lock_guard<std::mutex> guard{mtx_};
+  frames_out_ += frames.size();
+  bytes_out_ += bytes;
+}
+
+
+void ws_session::start_close(uint16_t code, std::string_view reason, close_kind kind) {
+  if (close_sent_ || finished_)
+    return;
+  close_sent_ = true;
+  close_kind_ = kind;
+  if (kind != close_kind::graceful)
+    discarding_ = true;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     closing_ = true;
-    drop_unsent();
+    queue_.clear(); // frames not yet written are dropped; a write in flight completes
+    queued_bytes_ = 0;
   }
-  if (ping_in_flight_) {
-    deferred_close_.emplace(code, std::move(reason));
-    return;
-  }
-  close_started_ = true;
-  spdlog::debug("conn.close code={} reason={}", code, reason);
-  websocket::close_reason cr{static_cast<websocket::close_code>(code), reason};
-  ws_.async_close(cr, [self = shared_from_this()](beast::error_code ec) {
-    // On success the pending read ends with websocket::error::closed.
-    if (ec)
-      self->finish(ec);
+  // A client that stopped reading blocks the close frame behind a stuck
+  // write: the whole close has a deadline, then the TCP connection goes.
+  timer_.expires_after(ctx_.edge.handshake_timeout);
+  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (ec || self->finished_)
+      return;
+    spdlog::info("conn.close_timeout after={}s dropping connection",
+                 self->ctx_.edge.handshake_timeout.count());
+    self->finish(beast::error::timeout);
   });
+  spdlog::debug("conn.close code={} reason={}", code, reason);
+  append_ws_close(close_out_, code, reason);
+  flush();
 }
 
+void ws_session::after_close_sent() {
+  close_written_ = true;
+  if (close_received_ || close_kind_ == close_kind::failure)
+    linger();
+  // graceful: on_event(close) lingers when the client answers.
+}
+
+// The close handshake is complete (or abandoned): stop sending and read
+// until the client hangs up, so unread input does not turn our close into a
+// reset that could destroy the close frame in flight.
+void ws_session::linger() {
+  discarding_ = true;
+  beast::error_code ignored;
+  sock_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+
 void ws_session::arm_ping_timer(std::chrono::steady_clock::duration after) {
-  ping_timer_.expires_after(after);
-  ping_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+  timer_.expires_after(after);
+  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (!ec)
       self->on_ping_timer();
   });
@@ -349,38 +526,27 @@ void ws_session::arm_ping_timer(std::chrono::steady_clock::duration after) {
 // ping and waits pong_timeout (pong_check_due_); then it gives up on a silent
 // peer or waits out the rest of the interval.
 void ws_session::on_ping_timer() {
-  if (finished_ || close_started_ || close_deadline_armed_)
+  if (finished_ || close_sent_)
     return;
   if (pong_check_due_) {
     pong_check_due_ = false;
     if (awaiting_pong_) {
       spdlog::info("conn.pong_timeout after={}s closing",
                    ctx_.edge.pong_timeout.count());
-      beast::error_code ignored;
-      beast::get_lowest_layer(ws_).socket().close(ignored);
+      finish(beast::error::timeout);
       return;
     }
     auto rest = ctx_.edge.ping_interval - ctx_.edge.pong_timeout;
     arm_ping_timer(std::max<std::chrono::steady_clock::duration>(rest, std::chrono::seconds{0}));
     return;
   }
-  if (ping_in_flight_) { // the last ping is still not written: try next period
-    arm_ping_timer(ctx_.edge.ping_interval);
-    return;
-  }
   awaiting_pong_ = true;
-  ping_in_flight_ = true;
   pong_check_due_ = true;
+  ping_due_ = true;
   if (auto beat = decoder_->heartbeat()) // Engine.IO: "2", answered with "3"
     send_text(std::move(*beat));
-  ws_.async_ping({}, [self = shared_from_this()](beast::error_code ec) {
-    self->ping_in_flight_ = false;
-    if (!ec && self->deferred_close_) {
-      auto [code, reason] = std::move(*self->deferred_close_);
-      self->deferred_close_.reset();
-      self->start_close(code, std::move(reason));
-    }
-  });
+  if (!write_in_flight_)
+    flush();
   arm_ping_timer(ctx_.edge.pong_timeout);
 }
 
@@ -388,17 +554,18 @@ void ws_session::finish(beast::error_code ec) {
   if (finished_)
     return;
   finished_ = true;
-  if (!is_expected_end(ec) && ec != websocket::error::message_too_big)
+  if (!is_expected_end(ec))
     spdlog::debug("conn.end error={}", ec.message());
   {
     std::lock_guard<std::mutex> guard{mtx_};
     closing_ = true;
-    drop_unsent();
+    queue_.clear();
+    queued_bytes_ = 0;
   }
-  ping_timer_.cancel();
+  timer_.cancel();
   ticket_.reset();
   beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().close(ignored);
+  sock_.close(ignored);
   if (registered_) {
     std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
     ctx_.sessions.erase(this);

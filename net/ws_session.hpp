@@ -1,12 +1,13 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
@@ -15,27 +16,41 @@
 #include "actors/connection_actor.hpp"
 #include "actors/session_sink.hpp"
 #include "net/http_routes.hpp"
+#include "net/io_loop.hpp"
 #include "net/net_context.hpp"
 #include "proto/frame_decoder.hpp"
-#include "proto/wire_format.hpp"
+#include "proto/ws_framing.hpp"
 
 namespace tickgate::net {
 
-/// One WebSocket client. Lives while an async operation or a topic holds it.
+/// One WebSocket client. Beast performs the opening handshake; after that the
+/// session frames the connection itself (proto/ws_framing.hpp), so it can
+/// write every frame queued for the client in one socket write and keeps no
+/// per-connection buffers while the client is idle. Lives while an async
+/// operation, its loop's flush list or a topic holds it.
 ///
-/// Threads: every member except send/close runs on the socket's strand.
-/// send/close may be called from any thread (actors); they only touch the
-/// queue under `mtx_` and post to the strand.
+/// Threads: every member except send/close/stats runs on the thread of the
+/// session's io_loop. send/close/stats may be called from any thread
+/// (actors); they only touch the members guarded by `mtx_` and post to the loop.
 ///
-/// Outbound: one write in flight; frames queue behind it up to
-/// outbound_max_messages / outbound_max_bytes. Passing either bound closes
-/// the session with 1008 "slow consumer" (counted in conn.slow_closed).
+/// Outbound: frames queue up to outbound_max_messages / outbound_max_bytes
+/// behind the write in progress; passing either bound closes the session with
+/// 1008 "slow consumer" (counted in conn.slow_closed). Control frames (pong,
+/// ping, close) bypass the queue and go out before queued frames (close last).
+///
+/// Reading: the session waits for readability, then reads into a per-thread
+/// buffer; only a partial frame is copied into the session.
+///
+/// Close: whoever closes first, the session writes its close frame, then shuts
+/// down its sending side and reads until the client hangs up; the whole close
+/// has a deadline (handshake_timeout) after which the TCP connection is dropped.
 class ws_session : public session_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
   /// `dialect`: the protocol of the listener path (see proto/frame_decoder.hpp).
+  /// `socket` must belong to `loop`.
   ws_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx,
-             std::string dialect);
+             io_loop& loop, std::string dialect);
   ~ws_session() override;
 
   /// Completes the handshake for the upgrade request `req`, then serves.
@@ -53,28 +68,45 @@ public:
   /// Ends the session without a close handshake. Only when no I/O thread runs.
   void abort();
 
+  /// Loop thread: writes everything queued (its loop calls this after send()
+  /// asked for it).
+  void flush();
+
 private:
+  enum class close_kind : uint8_t {
+    graceful, // wait for the client's close frame
+    echo,     // answering the client's close frame
+    failure,  // the client broke the protocol: do not wait for an answer
+  };
+
   void on_accept(boost::beast::error_code ec);
-  void do_read();
-  void on_read(boost::beast::error_code ec, size_t bytes);
+  void wait_readable();
+  void on_readable(boost::beast::error_code ec);
+  void consume(char* data, size_t size);
+  void on_event(const ws_event& ev);
+  void on_message(std::string_view bytes, bool binary);
   void send_text(std::string bytes); // a frame the session itself answers with
-  void drain();                         // strand: write the next queued frame
-  void on_write(boost::beast::error_code ec, size_t bytes);
-  void start_close(uint16_t code, std::string reason); // strand
-  void drop_unsent(); // strand, mtx_ held
+  void write_out(const std::string& out, std::vector<frame> frames, bool has_close);
+  void on_write(boost::beast::error_code ec);
+  void account(const std::vector<frame>& frames);
+  void start_close(uint16_t code, std::string_view reason, close_kind kind);
+  void after_close_sent();
+  void linger();
   void arm_ping_timer(std::chrono::steady_clock::duration after);
   void on_ping_timer();
-  void finish(boost::beast::error_code ec); // strand: the session is over
+  void finish(boost::beast::error_code ec); // the session is over
 
-  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
-  boost::beast::flat_buffer buffer_;
+  boost::asio::ip::tcp::socket sock_;
+  // Only during the opening handshake.
+  std::unique_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> handshake_;
   net_context& ctx_;
+  io_loop& loop_;
   caf::actor conn_;
   std::string dialect_;
-  std::unique_ptr<frame_decoder> decoder_; // strand only
-  std::string subprotocol_;
-  client_info client_;          // handed to the connection actor
-  std::shared_ptr<void> ticket_; // strand only; released in finish()
+  std::unique_ptr<frame_decoder> decoder_;
+  ws_reader reader_;
+  client_info client_;           // handed to the connection actor
+  std::shared_ptr<void> ticket_; // released in finish()
 
   // Guarded by mtx_.
   mutable std::mutex mtx_;
@@ -83,22 +115,30 @@ private:
   uint64_t bytes_out_ = 0;
   int64_t last_in_us_ = 0;
   size_t dialect_index_ = 0;  // into metrics::conn_by_dialect
-  std::deque<frame> queue_; // front() is being written while writing_
+  std::vector<frame> queue_;  // not yet taken by flush()
   size_t queued_bytes_ = 0;
-  bool draining_ = false;   // a drain is posted or a write is in flight
-  bool closing_ = false;    // no more frames are accepted
+  bool flush_requested_ = false; // the loop will call flush(), or a write is in flight
+  bool closing_ = false;         // no more frames are accepted
 
-  // Strand only.
-  boost::asio::steady_timer ping_timer_;
+  // Loop thread only.
+  std::string pending_in_;        // a partial frame carried over to the next read
+  std::string pending_out_;       // the rest of a write the socket did not take at once
+  std::vector<frame> in_flight_;  // frames in pending_out_, accounted when it completes
+  std::optional<std::string> pong_; // the answer to the latest ping (older ones are folded)
+  std::string close_out_;         // our close frame until it is written
+  boost::asio::steady_timer timer_; // ping/pong, then the close deadline
+  close_kind close_kind_ = close_kind::graceful;
+  bool ping_due_ = false;
   bool awaiting_pong_ = false;
   bool pong_check_due_ = false;
-  bool ping_in_flight_ = false;
   bool write_in_flight_ = false;
-  bool close_started_ = false;
-  bool close_deadline_armed_ = false; // ping_timer_ now guards the close
+  bool close_in_write_ = false;   // the write in flight carries our close frame
+  bool close_sent_ = false;       // our close frame is queued or written
+  bool close_written_ = false;
+  bool close_received_ = false;
+  bool discarding_ = false;       // input is read and dropped (closing)
   bool finished_ = false;
   bool registered_ = false;
-  std::optional<std::pair<uint16_t, std::string>> deferred_close_;
 };
 
 } // namespace tickgate::net

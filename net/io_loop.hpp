@@ -1,0 +1,46 @@
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+namespace tickgate::net {
+
+class ws_session;
+
+/// One I/O thread's event loop. Every socket belongs to exactly one loop, so
+/// a session's handlers never run concurrently and need no strand.
+///
+/// Outbound batching: actors queue frames on sessions from their own
+/// threads; a session with newly queued frames asks its loop for a flush.
+/// The loop posts one flush pass for all such sessions (not one handler per
+/// frame or per session), and each session then writes everything it has
+/// queued in one socket write.
+class io_loop {
+public:
+  io_loop() : ioc_(1), work_(boost::asio::make_work_guard(ioc_)) {
+  }
+
+  boost::asio::io_context& context() { return ioc_; }
+
+  /// Thread-safe: `s` gets flush() called on this loop's thread soon.
+  void request_flush(std::shared_ptr<ws_session> s);
+
+  /// Lets run() return once the loop has no more work (shutdown).
+  void release() { work_.reset(); }
+
+private:
+  void run_flush();
+
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::mutex mtx_;
+  std::vector<std::shared_ptr<ws_session>> dirty_; // guarded by mtx_
+  bool posted_ = false;                            // guarded by mtx_: a flush pass is posted
+  std::vector<std::shared_ptr<ws_session>> flushing_; // loop thread only
+};
+
+} // namespace tickgate::net
