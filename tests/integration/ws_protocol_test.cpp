@@ -1,0 +1,227 @@
+// WebSocket framing rules against the real binary, with a raw TCP client that
+// writes frames byte for byte (RFC 6455): what a browser or a bot library
+// sends must work, and what breaks the protocol must close with the right code.
+
+#include <string>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "support/json_fields.hpp"
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+struct server_frame {
+  uint8_t opcode = 0;
+  bool fin = false;
+  std::string payload;
+};
+
+class raw_client {
+public:
+  explicit raw_client(uint16_t port) : sock_(ioc_) {
+    sock_.connect({asio::ip::make_address("127.0.0.1"), port});
+    std::string req = "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n";
+    asio::write(sock_, asio::buffer(req));
+    auto n = asio::read_until(sock_, asio::dynamic_buffer(in_), "\r\n\r\n");
+    status_line_ = in_.substr(0, in_.find("\r\n"));
+    in_.erase(0, n);
+  }
+
+  const std::string& status_line() const { return status_line_; }
+
+  static std::string frame(uint8_t first, std::string_view payload, bool masked = true) {
+    std::string out;
+    out.push_back(static_cast<char>(first));
+    auto n = payload.size();
+    uint8_t m = masked ? 0x80 : 0;
+    if (n < 126) {
+      out.push_back(static_cast<char>(m | n));
+    } else {
+      out.push_back(static_cast<char>(m | 126));
+      out.push_back(static_cast<char>(n >> 8));
+      out.push_back(static_cast<char>(n & 0xFF));
+    }
+    const char key[4] = {0x0A, 0x1B, 0x2C, 0x3D};
+    if (masked)
+      out.append(key, 4);
+    for (size_t i = 0; i < n; ++i)
+      out.push_back(static_cast<char>(payload[i] ^ (masked ? key[i % 4] : 0)));
+    return out;
+  }
+
+  void write(const std::string& bytes) { asio::write(sock_, asio::buffer(bytes)); }
+
+  // The next server frame, or nullopt on EOF/timeout.
+  std::optional<server_frame> read(std::chrono::milliseconds timeout = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (auto f = parse())
+        return f;
+      if (std::chrono::steady_clock::now() > deadline)
+        return std::nullopt;
+      struct timeval tv{0, 50'000};
+      setsockopt(sock_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char buf[4096];
+      boost::system::error_code ec;
+      auto n = sock_.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::eof || ec == asio::error::connection_reset)
+        return std::nullopt;
+      in_.append(buf, n);
+    }
+  }
+
+  // Frames until the server's close frame; its code (0: none arrived).
+  uint16_t close_code(std::chrono::milliseconds timeout = 5000ms) {
+    while (auto f = read(timeout))
+      if (f->opcode == 0x8)
+        return f->payload.size() >= 2
+                 ? static_cast<uint16_t>((static_cast<uint8_t>(f->payload[0]) << 8)
+                                         | static_cast<uint8_t>(f->payload[1]))
+                 : 0;
+    return 0;
+  }
+
+private:
+  std::optional<server_frame> parse() {
+    if (in_.size() < 2)
+      return std::nullopt;
+    auto b0 = static_cast<uint8_t>(in_[0]);
+    auto b1 = static_cast<uint8_t>(in_[1]);
+    EXPECT_EQ(b1 & 0x80, 0) << "server frames must not be masked";
+    size_t len = b1 & 0x7F;
+    size_t h = 2;
+    if (len == 126) {
+      if (in_.size() < 4)
+        return std::nullopt;
+      len = (static_cast<uint8_t>(in_[2]) << 8) | static_cast<uint8_t>(in_[3]);
+      h = 4;
+    } else if (len == 127) {
+      if (in_.size() < 10)
+        return std::nullopt;
+      len = 0;
+      for (int i = 2; i < 10; ++i)
+        len = (len << 8) | static_cast<uint8_t>(in_[i]);
+      h = 10;
+    }
+    if (in_.size() < h + len)
+      return std::nullopt;
+    server_frame f{static_cast<uint8_t>(b0 & 0x0F), (b0 & 0x80) != 0, in_.substr(h, len)};
+    in_.erase(0, h + len);
+    return f;
+  }
+
+  asio::io_context ioc_;
+  tcp::socket sock_;
+  std::string in_;
+  std::string status_line_;
+};
+
+std::string close_payload(uint16_t code, std::string_view reason = "") {
+  std::string p;
+  p.push_back(static_cast<char>(code >> 8));
+  p.push_back(static_cast<char>(code & 0xFF));
+  p.append(reason);
+  return p;
+}
+
+TEST(ws_protocol, answers_a_ping_with_a_pong_carrying_its_payload) {
+  node_process node;
+  raw_client c{node.port()};
+  ASSERT_EQ(c.status_line(), "HTTP/1.1 101 Switching Protocols");
+  c.write(raw_client::frame(0x89, "are you there"));
+  auto f = c.read();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0xA);
+  EXPECT_TRUE(f->fin);
+  EXPECT_EQ(f->payload, "are you there");
+}
+
+TEST(ws_protocol, reassembles_a_fragmented_message_with_a_ping_between_fragments) {
+  node_process node;
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x01, R"({"op":"subscribe","id":7,)")
+          + raw_client::frame(0x89, "x")
+          + raw_client::frame(0x80, R"("topics":["trade@AAPL"]})"));
+  auto pong = c.read();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->opcode, 0xA);
+  auto ack = c.read();
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->opcode, 0x1);
+  EXPECT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
+  EXPECT_EQ(json_field(ack->payload, "id"), "7");
+}
+
+TEST(ws_protocol, answers_every_frame_of_a_burst_sent_in_one_write) {
+  node_process node;
+  raw_client c{node.port()};
+  std::string burst;
+  for (int i = 1; i <= 50; ++i)
+    burst += raw_client::frame(0x81, R"({"op":"ping","id":)" + std::to_string(i) + "}");
+  c.write(burst);
+  for (int i = 1; i <= 50; ++i) {
+    auto f = c.read();
+    ASSERT_TRUE(f) << "reply " << i;
+    EXPECT_EQ(json_field(f->payload, "id"), std::to_string(i)) << f->payload;
+  }
+}
+
+TEST(ws_protocol, echoes_the_clients_close_code_and_hangs_up) {
+  node_process node;
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x88, close_payload(4000, "bye")));
+  EXPECT_EQ(c.close_code(), 4000);
+  EXPECT_FALSE(c.read(2000ms)) << "the server must end the TCP connection";
+}
+
+TEST(ws_protocol, closes_1002_on_an_unmasked_frame) {
+  node_process node;
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x81, R"({"op":"ping"})", false));
+  EXPECT_EQ(c.close_code(), 1002);
+}
+
+TEST(ws_protocol, closes_1007_on_text_that_is_not_utf8) {
+  node_process node;
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x81, "\xC3\x28"));
+  EXPECT_EQ(c.close_code(), 1007);
+}
+
+TEST(ws_protocol, closes_1002_on_an_invalid_close_code_and_counts_it) {
+  node_process node;
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x88, close_payload(1005)));
+  EXPECT_EQ(c.close_code(), 1002);
+  auto metrics = http_request(node.port(), "GET", "/metrics", "");
+  EXPECT_NE(metrics.body.find("tickgate_protocol_errors_total 1"), std::string::npos)
+    << metrics.body;
+}
+
+TEST(ws_protocol, a_broken_client_does_not_disturb_another) {
+  node_process node;
+  raw_client good{node.port()};
+  raw_client bad{node.port()};
+  bad.write(raw_client::frame(0xC1, "rsv bits"));
+  EXPECT_EQ(bad.close_code(), 1002);
+  good.write(raw_client::frame(0x81, R"({"op":"ping","id":3})"));
+  auto f = good.read();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(json_field(f->payload, "id"), "3");
+}
+
+} // namespace
