@@ -54,42 +54,111 @@ subscriber make_subscriber(self_ptr self, wire_format f) {
   return subscriber{caf::actor{self}, self->state.sink, f};
 }
 
+bool watching(self_ptr self, caf::actor_id topic) {
+  auto& st = self->state;
+  return st.topic_names.count(topic) > 0 || st.owed.count(topic) > 0;
+}
+
 void bind_topic(self_ptr self, const std::string& name,
                 const caf::actor& topic) {
   auto& st = self->state;
   auto i = st.subs.find(name);
   if (i == st.subs.end() || i->second.topic == topic)
     return; // unsubscribed meanwhile (the detach follows) or already bound
-  if (auto& old = i->second.topic) {
+  if (auto old = i->second.topic) {
     st.topic_names.erase(old.id());
-    self->demonitor(old);
+    if (!watching(self, old.id()))
+      self->demonitor(old);
   }
+  bool watched = watching(self, topic.id());
   i->second.topic = topic;
   st.topic_names[topic.id()] = name;
-  self->monitor(topic);
+  if (!watched)
+    self->monitor(topic);
 }
 
-void drop_subscription(self_ptr self, const std::string& name) {
+// Forgets the subscription `name`; `detach_req` is the request the topic
+// will answer for it (0: none).
+void drop_subscription(self_ptr self, const std::string& name, uint64_t detach_req) {
   auto& st = self->state;
   auto i = st.subs.find(name);
   if (i == st.subs.end())
     return;
+  std::vector<uint64_t> reqs;
+  if (i->second.pending_req != 0)
+    reqs.push_back(i->second.pending_req);
+  if (detach_req != 0)
+    reqs.push_back(detach_req);
   if (auto& topic = i->second.topic) {
     st.topic_names.erase(topic.id());
-    self->demonitor(topic);
+    if (reqs.empty()) {
+      if (!watching(self, topic.id()))
+        self->demonitor(topic);
+    } else {
+      auto& owed = st.owed[topic.id()];
+      owed.topic = topic;
+      owed.requests.insert(owed.requests.end(), reqs.begin(), reqs.end());
+    }
+  } else if (!reqs.empty()) {
+    auto& l = st.leaving[name];
+    l.insert(l.end(), reqs.begin(), reqs.end());
   }
   st.subs.erase(i);
 }
 
+// The router chose `topic` for `name`: answers owed for a subscription the
+// client already left are now owed by that topic.
+void bind_leaving(self_ptr self, const std::string& name, const caf::actor& topic) {
+  auto& st = self->state;
+  auto l = st.leaving.find(name);
+  if (l == st.leaving.end())
+    return;
+  bool watched = watching(self, topic.id());
+  auto& owed = st.owed[topic.id()];
+  owed.topic = topic;
+  owed.requests.insert(owed.requests.end(), l->second.begin(), l->second.end());
+  st.leaving.erase(l);
+  if (!watched)
+    self->monitor(topic);
+}
+
+// Request `req` got its answer: nobody owes it any more.
+void settle(self_ptr self, uint64_t req) {
+  auto& st = self->state;
+  for (auto l = st.leaving.begin(); l != st.leaving.end();) {
+    auto& v = l->second;
+    v.erase(std::remove(v.begin(), v.end(), req), v.end());
+    l = v.empty() ? st.leaving.erase(l) : std::next(l);
+  }
+  for (auto o = st.owed.begin(); o != st.owed.end();) {
+    auto& v = o->second.requests;
+    v.erase(std::remove(v.begin(), v.end(), req), v.end());
+    if (!v.empty()) {
+      ++o;
+      continue;
+    }
+    auto topic = std::move(o->second.topic);
+    o = st.owed.erase(o);
+    if (!watching(self, topic.id()))
+      self->demonitor(topic);
+  }
+}
+
 // Counts one confirmation for request `req`; acks when it was the last.
 void confirm(self_ptr self, uint64_t req) {
+  if (req == 0)
+    return; // a re-attach: no ack, the topic sent the reset
+  settle(self, req);
   auto& pending = self->state.pending;
   auto i = pending.find(req);
-  if (i == pending.end() || --i->second.outstanding > 0)
+  if (i == pending.end() || i->second.outstanding == 0 || --i->second.outstanding > 0)
     return;
-  auto p = std::move(i->second);
-  pending.erase(i);
-  send_ack(self, p.to, p.op, p.names);
+  // Acks leave in request order.
+  while (!pending.empty() && pending.begin()->second.outstanding == 0) {
+    auto p = std::move(pending.begin()->second);
+    pending.erase(pending.begin());
+    send_ack(self, p.to, p.op, p.names);
+  }
 }
 
 // The action protocol caps symbols per client (a setting of that dialect).
@@ -166,16 +235,16 @@ void unsubscribe(self_ptr self, client_command& cmd) {
     if (i != st.subs.end() && cmd.format.kind == dialect::socketio
         && i->second.format.ns != cmd.format.ns)
       continue;
-    if (i != st.subs.end()) {
-      drop_subscription(self, t);
+    if (i != st.subs.end())
       present.push_back(t);
-    }
   }
   if (present.empty()) {
     send_ack(self, reply_address(cmd), cmd.op, names);
     return;
   }
   auto req = st.next_request++;
+  for (auto& t : present)
+    drop_subscription(self, t, req);
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), present.size()});
   // Through the router, so the detach cannot overtake an attach still on its way.
@@ -204,6 +273,13 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
+    // Answers the dead topic still owed: it held no subscription of ours.
+    if (auto o = st.owed.find(dm.source.id()); o != st.owed.end()) {
+      auto reqs = std::move(o->second.requests);
+      st.owed.erase(o);
+      for (auto req : reqs)
+        confirm(self, req);
+    }
     auto i = st.topic_names.find(dm.source.id());
     if (i == st.topic_names.end())
       return;
@@ -246,10 +322,12 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
     },
     [self](binding_atom, const std::string& name, const caf::actor& topic) {
+      bind_leaving(self, name, topic);
       bind_topic(self, name, topic);
     },
     [self](attached_atom, uint64_t req, const std::string& name,
            const caf::actor& topic, const std::string&) {
+      bind_leaving(self, name, topic);
       bind_topic(self, name, topic);
       auto& subs = self->state.subs;
       if (auto i = subs.find(name); i != subs.end() && i->second.pending_req == req)

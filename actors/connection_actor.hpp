@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -51,6 +52,8 @@ struct connection_state {
     std::vector<std::string> names; // as the client named them, for the ack
     size_t outstanding = 0;         // confirmations still to come
   };
+  // Client requests in the order they came; acks go out in that order (a
+  // request confirmed early waits for the ones before it).
 
   session_sink_ptr sink;
   client_info client;
@@ -70,7 +73,20 @@ struct connection_state {
   std::unordered_map<std::string, subscription> subs;
   std::unordered_map<caf::actor_id, std::string> topic_names;
 
-  std::unordered_map<uint64_t, pending_request> pending;
+  // Topics the client left whose answers are still owed: the detach's and,
+  // if the subscribe was not yet confirmed, the subscribe's request. If the
+  // topic dies first, its down_msg settles them, so the client always gets
+  // its acks. A topic is monitored while it is in topic_names or here.
+  struct owed_answers {
+    caf::actor topic;
+    std::vector<uint64_t> requests;
+  };
+  std::unordered_map<caf::actor_id, owed_answers> owed;
+  // The same for subscriptions left before the router said which topic
+  // serves them (its binding_atom moves the entry to `owed`).
+  std::unordered_map<std::string, std::vector<uint64_t>> leaving;
+
+  std::map<uint64_t, pending_request> pending;
   uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
 
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)

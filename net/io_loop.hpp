@@ -6,6 +6,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace tickgate::net {
 
@@ -21,19 +22,23 @@ class ws_session;
 /// queued in one socket write.
 class io_loop {
 public:
-  io_loop() : ioc_(1), work_(boost::asio::make_work_guard(ioc_)) {
-  }
+  static constexpr std::chrono::milliseconds tick_interval{250};
+
+  io_loop();
 
   boost::asio::io_context& context() { return ioc_; }
 
   /// Thread-safe: `s` gets flush() called on this loop's thread soon.
   void request_flush(std::shared_ptr<ws_session> s);
 
-  /// Lets run() return once the loop has no more work (shutdown).
-  void release() { work_.reset(); }
+  /// Loop thread: `s` is ticked until remove(s). Each session is added once.
+  void add(ws_session* s);
+  void remove(ws_session* s);
 
 private:
   void run_flush();
+  void arm_tick();
+  void on_tick();
 
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -41,6 +46,10 @@ private:
   std::vector<std::shared_ptr<ws_session>> dirty_; // guarded by mtx_
   bool posted_ = false;                            // guarded by mtx_: a flush pass is posted
   std::vector<std::shared_ptr<ws_session>> flushing_; // loop thread only
+  // Loop thread only. Invariant: sessions_[s->loop_slot_] == s for every
+  // added session s.
+  std::vector<ws_session*> sessions_;
+  boost::asio::steady_timer tick_timer_;
 };
 
 } // namespace tickgate::net

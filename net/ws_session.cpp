@@ -70,8 +70,7 @@ ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
     ctx_(ctx),
     loop_(loop),
     dialect_(std::move(dialect)),
-    reader_(ctx.edge.max_frame_bytes),
-    timer_(sock_.get_executor()) {
+    reader_(ctx.edge.max_frame_bytes) {
 }
 
 ws_session::~ws_session() = default;
@@ -91,10 +90,11 @@ void ws_session::run(http_request req) {
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   dialect_index_ = dialect_slot(dialect_);
-  client_.peer = peer_;
-  client_.dialect = dialect_;
-  client_.origin = std::string{req[http::field::origin]};
-  client_.token = bearer_token(req);
+  client_info client;
+  client.peer = peer_;
+  client.dialect = dialect_;
+  client.origin = std::string{req[http::field::origin]};
+  client.token = bearer_token(req);
   decoder_options options;
   options.session_id = random_id();
   std::string subprotocol;
@@ -109,16 +109,18 @@ void ws_session::run(http_request req) {
   decoder_ = make_frame_decoder(dialect_, std::move(options));
   // Beast answers the upgrade (or refuses a malformed one); the socket comes
   // back to the session once the 101 is written.
-  handshake_ = std::make_unique<websocket::stream<beast::tcp_stream>>(std::move(sock_));
-  handshake_->set_option(websocket::stream_base::timeout{
+  handshake_.reset(new handshake{websocket::stream<beast::tcp_stream>{std::move(sock_)},
+                                 std::move(client)});
+  auto& ws = handshake_->ws;
+  ws.set_option(websocket::stream_base::timeout{
     ctx_.edge.handshake_timeout, websocket::stream_base::none(), false});
-  handshake_->set_option(websocket::stream_base::decorator(
+  ws.set_option(websocket::stream_base::decorator(
     [sub = std::move(subprotocol)](websocket::response_type& res) {
       res.set(http::field::server, "tickgate");
       if (!sub.empty())
         res.set(http::field::sec_websocket_protocol, sub);
     }));
-  handshake_->async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+  ws.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
     self->on_accept(ec);
   });
 }
@@ -130,7 +132,8 @@ void ws_session::on_accept(beast::error_code ec) {
     finished_ = true;
     return;
   }
-  sock_ = handshake_->next_layer().release_socket();
+  sock_ = handshake_->ws.next_layer().release_socket();
+  auto client = std::move(handshake_->client);
   handshake_.reset();
   sock_.non_blocking(true, ec);
   bool shutting_down;
@@ -146,16 +149,16 @@ void ws_session::on_accept(beast::error_code ec) {
   m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
   conn_ = ctx_.system.spawn(connection_actor,
                             std::static_pointer_cast<session_sink>(shared_from_this()),
-                            ctx_.router, ctx_.routing, std::move(client_));
-  client_ = client_info{};
+                            ctx_.router, ctx_.routing, std::move(client));
   for (auto& greeting : decoder_->on_open())
     send_text(std::move(greeting));
+  loop_.add(this);
+  ticking_ = true;
+  deadline_kind_ = deadline_kind::ping;
+  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
   wait_readable();
-  if (shutting_down) {
+  if (shutting_down)
     start_close(1001, "server shutting down", close_kind::graceful);
-    return;
-  }
-  arm_ping_timer(ctx_.edge.ping_interval);
 }
 
 
@@ -484,14 +487,8 @@ void ws_session::start_close(uint16_t code, std::string_view reason, close_kind 
   }
   // A client that stopped reading blocks the close frame behind a stuck
   // write: the whole close has a deadline, then the TCP connection goes.
-  timer_.expires_after(ctx_.edge.handshake_timeout);
-  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (ec || self->finished_)
-      return;
-    spdlog::info("conn.close_timeout after={}s dropping connection",
-                 self->ctx_.edge.handshake_timeout.count());
-    self->finish(beast::error::timeout);
-  });
+  deadline_kind_ = deadline_kind::close;
+  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
   spdlog::debug("conn.close code={} reason={}", code, reason);
   append_ws_close(close_out_, code, reason);
   flush();
@@ -514,40 +511,46 @@ void ws_session::linger() {
 }
 
 
-void ws_session::arm_ping_timer(std::chrono::steady_clock::duration after) {
-  timer_.expires_after(after);
-  timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
-    if (!ec)
-      self->on_ping_timer();
-  });
-}
-
-// The timer alternates between two phases: after ping_interval it sends a
-// ping and waits pong_timeout (pong_check_due_); then it gives up on a silent
-// peer or waits out the rest of the interval.
-void ws_session::on_ping_timer() {
-  if (finished_ || close_sent_)
+// Deadlines alternate: after ping_interval a ping goes out and the pong is
+// due within pong_timeout; then the rest of the interval passes. Once a
+// close has started, the only deadline left is the close's.
+void ws_session::tick(std::chrono::steady_clock::time_point now) {
+  if (finished_ || deadline_kind_ == deadline_kind::none || now < deadline_)
     return;
-  if (pong_check_due_) {
-    pong_check_due_ = false;
-    if (awaiting_pong_) {
-      spdlog::info("conn.pong_timeout after={}s closing",
-                   ctx_.edge.pong_timeout.count());
+  switch (deadline_kind_) {
+    case deadline_kind::close:
+      spdlog::info("conn.close_timeout after={}s dropping connection",
+                   ctx_.edge.handshake_timeout.count());
       finish(beast::error::timeout);
       return;
-    }
-    auto rest = ctx_.edge.ping_interval - ctx_.edge.pong_timeout;
-    arm_ping_timer(std::max<std::chrono::steady_clock::duration>(rest, std::chrono::seconds{0}));
-    return;
+    case deadline_kind::pong:
+      if (awaiting_pong_) {
+        spdlog::info("conn.pong_timeout after={}s closing", ctx_.edge.pong_timeout.count());
+        finish(beast::error::timeout);
+        return;
+      }
+      deadline_kind_ = deadline_kind::ping;
+      deadline_ = now + std::max<std::chrono::steady_clock::duration>(
+                          ctx_.edge.ping_interval - ctx_.edge.pong_timeout,
+                          std::chrono::seconds{0});
+      return;
+    case deadline_kind::ping:
+      send_ping();
+      deadline_kind_ = deadline_kind::pong;
+      deadline_ = now + ctx_.edge.pong_timeout;
+      return;
+    case deadline_kind::none:
+      return;
   }
+}
+
+void ws_session::send_ping() {
   awaiting_pong_ = true;
-  pong_check_due_ = true;
   ping_due_ = true;
   if (auto beat = decoder_->heartbeat()) // Engine.IO: "2", answered with "3"
     send_text(std::move(*beat));
   if (!write_in_flight_)
     flush();
-  arm_ping_timer(ctx_.edge.pong_timeout);
 }
 
 void ws_session::finish(beast::error_code ec) {
@@ -562,7 +565,10 @@ void ws_session::finish(beast::error_code ec) {
     queue_.clear();
     queued_bytes_ = 0;
   }
-  timer_.cancel();
+  if (ticking_) {
+    loop_.remove(this);
+    ticking_ = false;
+  }
   ticket_.reset();
   beast::error_code ignored;
   sock_.close(ignored);

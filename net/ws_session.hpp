@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 #include <caf/actor.hpp>
@@ -72,6 +71,10 @@ public:
   /// asked for it).
   void flush();
 
+  /// Loop thread: acts on a deadline that has passed (its loop calls this
+  /// every io_loop::tick_interval).
+  void tick(std::chrono::steady_clock::time_point now);
+
 private:
   enum class close_kind : uint8_t {
     graceful, // wait for the client's close frame
@@ -92,20 +95,23 @@ private:
   void start_close(uint16_t code, std::string_view reason, close_kind kind);
   void after_close_sent();
   void linger();
-  void arm_ping_timer(std::chrono::steady_clock::duration after);
-  void on_ping_timer();
+  void send_ping();
   void finish(boost::beast::error_code ec); // the session is over
 
   boost::asio::ip::tcp::socket sock_;
-  // Only during the opening handshake.
-  std::unique_ptr<boost::beast::websocket::stream<boost::beast::tcp_stream>> handshake_;
+  // Only during the opening handshake: Beast's stream and what the request
+  // told us about the client (for the connection actor).
+  struct handshake {
+    boost::beast::websocket::stream<boost::beast::tcp_stream> ws;
+    client_info client;
+  };
+  std::unique_ptr<handshake> handshake_;
   net_context& ctx_;
   io_loop& loop_;
   caf::actor conn_;
   std::string dialect_;
   std::unique_ptr<frame_decoder> decoder_;
   ws_reader reader_;
-  client_info client_;           // handed to the connection actor
   std::shared_ptr<void> ticket_; // released in finish()
 
   // Guarded by mtx_.
@@ -126,11 +132,16 @@ private:
   std::vector<frame> in_flight_;  // frames in pending_out_, accounted when it completes
   std::optional<std::string> pong_; // the answer to the latest ping (older ones are folded)
   std::string close_out_;         // our close frame until it is written
-  boost::asio::steady_timer timer_; // ping/pong, then the close deadline
+  // What happens at deadline_: send a ping, check that the pong came, or
+  // drop a connection whose close handshake did not finish.
+  enum class deadline_kind : uint8_t { none, ping, pong, close };
+  std::chrono::steady_clock::time_point deadline_{};
+  deadline_kind deadline_kind_ = deadline_kind::none;
+  size_t loop_slot_ = 0; // io_loop's index of this session
+  friend class io_loop;
   close_kind close_kind_ = close_kind::graceful;
   bool ping_due_ = false;
   bool awaiting_pong_ = false;
-  bool pong_check_due_ = false;
   bool write_in_flight_ = false;
   bool close_in_write_ = false;   // the write in flight carries our close frame
   bool close_sent_ = false;       // our close frame is queued or written
@@ -139,6 +150,7 @@ private:
   bool discarding_ = false;       // input is read and dropped (closing)
   bool finished_ = false;
   bool registered_ = false;
+  bool ticking_ = false; // added to loop_
 };
 
 } // namespace tickgate::net

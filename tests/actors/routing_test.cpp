@@ -293,7 +293,7 @@ TEST_F(routing, unsubscribing_during_a_restart_backoff_leaves_no_ghost_subscript
   auto b = spawn_client();
   caf::anon_send(b.conn, cmd(client_op::subscribe, 1, {"g"}));
   caf::anon_send(b.conn, cmd(client_op::unsubscribe, 2, {"g"}));
-  ASSERT_TRUE(b.sink->wait_for_frames(2));
+  ASSERT_TRUE(b.sink->wait_for_frames(2)) << ::testing::PrintToString(b.sink->frames());
   auto bf = b.sink->frames();
   EXPECT_NE(bf[0].find(R"("id":1,"op":"subscribe")"), std::string::npos) << bf[0];
   EXPECT_NE(bf[1].find(R"("id":2,"op":"unsubscribe")"), std::string::npos) << bf[1];
