@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/settings.hpp"
+#include "actors/small_map.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/frame_codec.hpp"
 
@@ -70,8 +71,8 @@ struct connection_state {
   // Subscriptions, including those still being attached.
   // Invariant: topic_names[t.id()] == n exactly when subs[n].topic == t (t not
   // null); both change only in bind_topic/drop_subscription.
-  std::unordered_map<std::string, subscription> subs;
-  std::unordered_map<caf::actor_id, std::string> topic_names;
+  small_map<std::string, subscription> subs;
+  small_map<caf::actor_id, std::string> topic_names;
 
   // Topics the client left whose answers are still owed: the detach's and,
   // if the subscribe was not yet confirmed, the subscribe's request. If the

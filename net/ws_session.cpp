@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <unistd.h>
+
 #include <boost/asio/write.hpp>
 
 #include <boost/asio/post.hpp>
@@ -66,7 +68,8 @@ bool is_expected_end(const beast::error_code& ec) {
 
 ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
                        net_context& ctx, io_loop& loop, std::string dialect)
-  : sock_(std::move(socket)),
+  : sock_(loop.context().get_executor()),
+    handshake_(new handshake{websocket::stream<beast::tcp_stream>{std::move(socket)}, {}}),
     ctx_(ctx),
     loop_(loop),
     dialect_(std::move(dialect)),
@@ -86,11 +89,11 @@ static size_t dialect_slot(const std::string& d) {
 void ws_session::run(http_request req) {
   {
     beast::error_code ec;
-    auto ep = sock_.remote_endpoint(ec);
+    auto ep = handshake_->ws.next_layer().socket().remote_endpoint(ec);
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
   }
   dialect_index_ = dialect_slot(dialect_);
-  client_info client;
+  auto& client = handshake_->client;
   client.peer = peer_;
   client.dialect = dialect_;
   client.origin = std::string{req[http::field::origin]};
@@ -109,8 +112,6 @@ void ws_session::run(http_request req) {
   decoder_ = make_frame_decoder(dialect_, std::move(options));
   // Beast answers the upgrade (or refuses a malformed one); the socket comes
   // back to the session once the 101 is written.
-  handshake_.reset(new handshake{websocket::stream<beast::tcp_stream>{std::move(sock_)},
-                                 std::move(client)});
   auto& ws = handshake_->ws;
   ws.set_option(websocket::stream_base::timeout{
     ctx_.edge.handshake_timeout, websocket::stream_base::none(), false});
@@ -132,7 +133,22 @@ void ws_session::on_accept(beast::error_code ec) {
     finished_ = true;
     return;
   }
-  sock_ = handshake_->ws.next_layer().release_socket();
+  {
+    // The socket moves to a loop-typed handle (same descriptor).
+    auto s = handshake_->ws.next_layer().release_socket();
+    auto protocol = s.local_endpoint(ec).protocol();
+    auto fd = ec ? -1 : s.release(ec);
+    if (!ec)
+      sock_.assign(protocol, fd, ec);
+    if (ec) {
+      spdlog::debug("conn.handshake_failed error={}", ec.message());
+      if (fd >= 0)
+        ::close(fd);
+      handshake_.reset();
+      finished_ = true;
+      return;
+    }
+  }
   auto client = std::move(handshake_->client);
   handshake_.reset();
   sock_.non_blocking(true, ec);
@@ -163,7 +179,7 @@ void ws_session::on_accept(beast::error_code ec) {
 
 
 void ws_session::wait_readable() {
-  sock_.async_wait(boost::asio::ip::tcp::socket::wait_read,
+  sock_.async_wait(socket_type::wait_read,
                    [self = shared_from_this()](beast::error_code ec) {
                      self->on_readable(ec);
                    });
@@ -203,10 +219,12 @@ void ws_session::consume(char* data, size_t size) {
   node_metrics().conn_bytes_in.fetch_add(size, std::memory_order_relaxed);
   char* p = data;
   size_t len = size;
-  if (!pending_in_.empty()) {
-    pending_in_.append(data, size);
-    p = pending_in_.data();
-    len = pending_in_.size();
+  bool carried = spill_ && !spill_->pending_in.empty();
+  if (carried) {
+    auto& in = spill_->pending_in;
+    in.append(data, size);
+    p = in.data();
+    len = in.size();
   }
   size_t off = 0;
   while (off < len && !discarding_ && !finished_) {
@@ -232,18 +250,21 @@ void ws_session::consume(char* data, size_t size) {
     on_event(ev);
   }
   if (discarding_ || finished_) {
-    std::string{}.swap(pending_in_);
+    if (spill_)
+      std::string{}.swap(spill_->pending_in);
+    trim_spill();
     return;
   }
   // Keep the incomplete frame at the end for the next read.
-  if (p == data) {
+  if (!carried) {
     if (off < len)
-      pending_in_.assign(p + off, len - off);
+      spill().pending_in.assign(p + off, len - off);
   } else if (off == len) {
-    std::string{}.swap(pending_in_);
+    std::string{}.swap(spill_->pending_in);
   } else {
-    pending_in_.erase(0, off);
+    spill_->pending_in.erase(0, off);
   }
+  trim_spill();
   reader_.trim();
 }
 
@@ -257,7 +278,7 @@ void ws_session::on_event(const ws_event& ev) {
     case ws_event::kind::ping:
       if (close_sent_)
         return;
-      pong_ = std::string{ev.payload}; // an unanswered earlier ping is folded into this one
+      spill().pong = std::string{ev.payload}; // an unanswered earlier ping is folded into this one
       if (!write_in_flight_)
         flush();
       return;
@@ -379,16 +400,17 @@ void ws_session::flush() {
       more = true; // flush_requested_ stays set: the write completion flushes again
     }
   }
-  bool has_close = !close_out_.empty() && !more;
-  if (batch.empty() && !pong_ && !ping_due_ && !has_close)
+  bool has_close = spill_ && !spill_->close_out.empty() && !more;
+  bool has_pong = spill_ && spill_->pong;
+  if (batch.empty() && !has_pong && !ping_due_ && !has_close)
     return;
   // Control frames first (they may not wait behind a backlog), then the
   // queued frames in order, then our close frame, all in one buffer.
   thread_local std::string out;
   out.clear();
-  if (pong_) {
-    append_ws_frame(out, ws_opcode::pong, *pong_);
-    pong_.reset();
+  if (has_pong) {
+    append_ws_frame(out, ws_opcode::pong, *spill_->pong);
+    spill_->pong.reset();
   }
   if (ping_due_) {
     append_ws_frame(out, ws_opcode::ping, {});
@@ -397,8 +419,10 @@ void ws_session::flush() {
   for (auto& f : batch)
     append_ws_frame(out, f.binary ? ws_opcode::binary : ws_opcode::text, *f.bytes);
   if (has_close)
-    out += close_out_;
+    out += spill_->close_out;
   write_out(out, std::move(batch), has_close);
+  if (!write_in_flight_)
+    trim_spill();
   if (more && !write_in_flight_ && !finished_)
     loop_.request_flush(shared_from_this());
 }
@@ -421,16 +445,17 @@ void ws_session::write_out(const std::string& out, std::vector<frame> frames,
   if (written == out.size()) {
     account(frames);
     if (has_close) {
-      std::string{}.swap(close_out_);
+      std::string{}.swap(spill_->close_out);
       after_close_sent();
     }
     return;
   }
-  pending_out_.assign(out, written, std::string::npos);
-  in_flight_ = std::move(frames);
+  auto& sp = spill();
+  sp.pending_out.assign(out, written, std::string::npos);
+  sp.in_flight = std::move(frames);
   close_in_write_ = has_close;
   write_in_flight_ = true;
-  boost::asio::async_write(sock_, boost::asio::buffer(pending_out_),
+  boost::asio::async_write(sock_, boost::asio::buffer(sp.pending_out),
                            [self = shared_from_this()](beast::error_code ec, size_t) {
                              self->on_write(ec);
                            });
@@ -438,19 +463,21 @@ void ws_session::write_out(const std::string& out, std::vector<frame> frames,
 
 void ws_session::on_write(beast::error_code ec) {
   write_in_flight_ = false;
-  std::string{}.swap(pending_out_);
+  auto& sp = spill();
+  std::string{}.swap(sp.pending_out);
+  auto frames = std::move(sp.in_flight);
+  sp.in_flight = {};
   if (ec) {
-    in_flight_.clear();
     finish(ec);
     return;
   }
-  account(in_flight_);
-  std::vector<frame>{}.swap(in_flight_);
+  account(frames);
   if (close_in_write_) {
     close_in_write_ = false;
-    std::string{}.swap(close_out_);
+    std::string{}.swap(sp.close_out);
     after_close_sent();
   }
+  trim_spill();
   if (!finished_)
     flush();
 }
@@ -490,7 +517,7 @@ void ws_session::start_close(uint16_t code, std::string_view reason, close_kind 
   deadline_kind_ = deadline_kind::close;
   deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
   spdlog::debug("conn.close code={} reason={}", code, reason);
-  append_ws_close(close_out_, code, reason);
+  append_ws_close(spill().close_out, code, reason);
   flush();
 }
 
@@ -507,7 +534,7 @@ void ws_session::after_close_sent() {
 void ws_session::linger() {
   discarding_ = true;
   beast::error_code ignored;
-  sock_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  sock_.shutdown(socket_type::shutdown_send, ignored);
 }
 
 

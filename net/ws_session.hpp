@@ -98,7 +98,11 @@ private:
   void send_ping();
   void finish(boost::beast::error_code ec); // the session is over
 
-  boost::asio::ip::tcp::socket sock_;
+  // After the handshake. Its executor is the loop's own (not a polymorphic
+  // one), which keeps every pending operation of the connection small.
+  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                       boost::asio::io_context::executor_type>;
+  socket_type sock_;
   // Only during the opening handshake: Beast's stream and what the request
   // told us about the client (for the connection actor).
   struct handshake {
@@ -127,11 +131,29 @@ private:
   bool closing_ = false;         // no more frames are accepted
 
   // Loop thread only.
-  std::string pending_in_;        // a partial frame carried over to the next read
-  std::string pending_out_;       // the rest of a write the socket did not take at once
-  std::vector<frame> in_flight_;  // frames in pending_out_, accounted when it completes
-  std::optional<std::string> pong_; // the answer to the latest ping (older ones are folded)
-  std::string close_out_;         // our close frame until it is written
+  // What only a connection in some passing state needs; allocated on first
+  // use and dropped when empty, so an idle connection does not carry it.
+  struct spill_state {
+    std::string pending_in;       // a partial frame carried over to the next read
+    std::string pending_out;      // the rest of a write the socket did not take at once
+    std::vector<frame> in_flight; // frames in pending_out, accounted when it completes
+    std::optional<std::string> pong; // the answer to the latest ping (older ones are folded)
+    std::string close_out;        // our close frame until it is written
+    bool empty() const {
+      return pending_in.empty() && pending_out.empty() && in_flight.empty() && !pong
+             && close_out.empty();
+    }
+  };
+  std::unique_ptr<spill_state> spill_;
+  spill_state& spill() {
+    if (!spill_)
+      spill_ = std::make_unique<spill_state>();
+    return *spill_;
+  }
+  void trim_spill() {
+    if (spill_ && spill_->empty())
+      spill_.reset();
+  }
   // What happens at deadline_: send a ping, check that the pong came, or
   // drop a connection whose close handshake did not finish.
   enum class deadline_kind : uint8_t { none, ping, pong, close };
