@@ -1,0 +1,404 @@
+// Protection against clients that harm others: origins, connection caps and
+// handshake rate at the handshake; inbound rate limit, idle timeout and slow
+// consumers on open connections. Each runs against the real tickgate binary.
+
+#include <atomic>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "support/json_fields.hpp"
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+namespace http = boost::beast::http;
+using tcp = boost::asio::ip::tcp;
+
+namespace {
+
+bool is_type(const ws_message& m, const char* type) {
+  return !m.binary && json_field(m.data, "type") == std::string{"\""} + type + "\"";
+}
+
+void subscribe(ws_client& c, uint64_t id, const std::string& topic) {
+  c.send_text(R"({"op":"subscribe","id":)" + std::to_string(id) + R"(,"topics":[")" + topic
+              + R"("]})");
+  auto ack = c.read_until([](const ws_message& m) { return !is_type(m, "event"); });
+  ASSERT_TRUE(ack) << "no ack";
+  ASSERT_EQ(json_field(ack->data, "type"), "\"ack\"") << ack->data;
+}
+
+// A WebSocket upgrade sent by hand, so a test can set any header, see a
+// refusal's status and body, and keep the raw socket of an accepted one.
+struct upgrade_result {
+  int status = 0;
+  std::string body;
+  std::string retry_after;
+  std::unique_ptr<tcp::socket> socket; // open after a 101
+};
+
+upgrade_result upgrade(boost::asio::io_context& ioc, uint16_t port,
+                       const std::string& origin = "", int receive_buffer = 0,
+                       const std::string& path = "/v1") {
+  auto s = std::make_unique<tcp::socket>(ioc);
+  s->open(tcp::v4());
+  if (receive_buffer > 0)
+    s->set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer));
+  s->connect({boost::asio::ip::make_address("127.0.0.1"), port});
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    "Sec-WebSocket-Version: 13\r\n";
+  if (!origin.empty())
+    req += "Origin: " + origin + "\r\n";
+  req += "\r\n";
+  boost::asio::write(*s, boost::asio::buffer(req));
+  boost::beast::flat_buffer buf;
+  http::response_parser<http::string_body> parser;
+  parser.skip(false);
+  boost::beast::error_code ec;
+  http::read_header(*s, buf, parser, ec);
+  upgrade_result r;
+  if (ec)
+    return r;
+  r.status = static_cast<int>(parser.get().result_int());
+  r.retry_after = std::string{parser.get()[http::field::retry_after]};
+  if (r.status == 101) {
+    r.socket = std::move(s);
+    return r;
+  }
+  http::read(*s, buf, parser, ec);
+  r.body = parser.get().body();
+  return r;
+}
+
+// One masked client text frame (mask key 0 leaves the payload as is).
+std::string client_frame(const std::string& text) {
+  std::string f{"\x81", 1};
+  if (text.size() < 126) {
+    f.push_back(static_cast<char>(0x80 | text.size()));
+  } else {
+    f.push_back(static_cast<char>(0x80 | 126));
+    f.push_back(static_cast<char>(text.size() >> 8));
+    f.push_back(static_cast<char>(text.size() & 0xFF));
+  }
+  f.append(4, '\0');
+  return f + text;
+}
+
+int64_t stat(uint16_t port, const char* group, const char* key) {
+  auto body = http_request(port, "GET", "/api/stats").body;
+  simdjson::dom::parser parser;
+  int64_t v = -1;
+  if (parser.parse(body)[group][key].get(v))
+    return -1;
+  return v;
+}
+
+std::string health(uint16_t port, const char* key) {
+  return json_field(http_request(port, "GET", "/health").body, key);
+}
+
+int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// Publishes `per_batch` events of `payload` on `topic` every `period` until
+// `total` went out; returns how many the node accepted.
+int publish_steadily(uint16_t port, const std::string& topic, const std::string& payload,
+                     int total, int per_batch, std::chrono::milliseconds period) {
+  std::string item = R"({"topic":")" + topic + R"(","data":)" + payload + "}";
+  int sent = 0;
+  auto next = std::chrono::steady_clock::now();
+  while (sent < total) {
+    std::string body = "[";
+    int n = std::min(per_batch, total - sent);
+    for (int i = 0; i < n; ++i)
+      body += (i ? "," : "") + item;
+    body += "]";
+    if (http_request(port, "POST", "/api/publish", body).status != 200)
+      return sent;
+    sent += n;
+    next += period;
+    std::this_thread::sleep_until(next);
+  }
+  return sent;
+}
+
+// What a subscriber saw of a steady stream: gaps and the worst lateness.
+struct stream_check {
+  int received = 0;
+  int gaps = 0;             // events whose seq did not follow the previous one
+  int64_t worst_delay_us = 0; // publish acceptance -> received here
+};
+
+stream_check follow(ws_client& c, int expected, std::chrono::milliseconds deadline) {
+  stream_check out;
+  int64_t last_seq = 0;
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (out.received < expected && std::chrono::steady_clock::now() < until) {
+    auto m = c.read(200ms);
+    if (!m) {
+      if (c.closed())
+        break;
+      continue;
+    }
+    if (!is_type(*m, "event"))
+      continue;
+    auto seq = std::stoll(json_field(m->data, "seq"));
+    if (seq != last_seq + 1)
+      ++out.gaps;
+    last_seq = seq;
+    out.worst_delay_us = std::max(out.worst_delay_us,
+                                  wall_us() - std::stoll(json_field(m->data, "ts")));
+    ++out.received;
+  }
+  return out;
+}
+
+} // namespace
+
+TEST(protection, origins_outside_the_allow_list_get_403_and_are_counted) {
+  node_process node({"--protection.allowed-origins=https://app.example.com,https://*.desk.example"});
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port(), "https://evil.example");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("origin https://evil.example is not allowed"), std::string::npos)
+    << refused.body;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://app.example.com").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://eu.desk.example").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://desk.example").status, 403);
+  // Clients that are not browsers send no Origin and are let in.
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+  EXPECT_EQ(stat(node.port(), "protection", "refused_origin"), 2);
+  auto metrics = http_request(node.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(tickgate_handshakes_refused_total{reason="origin"} 2)"),
+            std::string::npos);
+}
+
+TEST(protection, without_allowed_origins_every_origin_is_accepted) {
+  node_process node;
+  boost::asio::io_context ioc;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://anyone.example").status, 101);
+}
+
+TEST(protection, the_allowed_origins_environment_variable_is_honoured) {
+  ::setenv("ALLOWED_ORIGINS", "https://a.example, https://b.example", 1);
+  node_process node;
+  ::unsetenv("ALLOWED_ORIGINS");
+  boost::asio::io_context ioc;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://b.example").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://c.example").status, 403);
+}
+
+TEST(protection, the_global_cap_answers_503_until_a_client_leaves) {
+  node_process node({"--protection.max-connections=2"});
+  auto a = std::make_unique<ws_client>(node.port());
+  ws_client b{node.port()};
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("server full"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.retry_after, "1");
+  // Plain HTTP still works while WebSockets are full.
+  EXPECT_EQ(http_request(node.port(), "GET", "/health").status, 200);
+  a->close();
+  a.reset();
+  EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
+  EXPECT_EQ(stat(node.port(), "protection", "refused_full"), 1);
+}
+
+TEST(protection, the_per_ip_cap_answers_429_and_counts_only_open_connections) {
+  node_process node({"--protection.max-connections-per-ip=2"});
+  auto a = std::make_unique<ws_client>(node.port());
+  ws_client b{node.port()};
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(refused.body.find("too many connections from 127.0.0.1 (limit 2)"), std::string::npos)
+    << refused.body;
+  a->close();
+  a.reset();
+  EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
+  EXPECT_GE(stat(node.port(), "protection", "refused_ip_cap"), 1);
+}
+
+TEST(protection, the_handshake_rate_per_ip_answers_429_and_recovers) {
+  node_process node({"--protection.handshake-rate=2", "--protection.handshake-burst=3"});
+  boost::asio::io_context ioc;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 101) << i;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(refused.body.find("too many connection attempts"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.retry_after, "1");
+  std::this_thread::sleep_for(600ms); // one handshake's worth refills
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+  EXPECT_EQ(stat(node.port(), "protection", "refused_ip_rate"), 1);
+}
+
+TEST(protection, a_client_that_never_subscribes_is_closed_after_the_idle_timeout) {
+  node_process node({"--protection.idle-timeout=1s"});
+  ws_client idle{node.port()};
+  ws_client active{node.port()};
+  subscribe(active, 1, "t");
+  idle.send_text(R"({"op":"ping","id":1})"); // talking is not subscribing
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_FALSE(idle.read_until([](const ws_message&) { return false; }, 4000ms));
+  EXPECT_TRUE(idle.closed());
+  EXPECT_EQ(idle.close_code(), 1008);
+  EXPECT_EQ(idle.close_reason(), "idle timeout: no subscription within 1s");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+  // The subscriber outlived the timeout and is still served.
+  ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", R"({"topic":"t","data":1})").status,
+            200);
+  auto ev = active.read_until([](const ws_message& m) { return is_type(m, "event"); });
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(stat(node.port(), "protection", "idle_closed"), 1);
+}
+
+TEST(protection, without_an_idle_timeout_a_quiet_client_stays_connected) {
+  node_process node;
+  ws_client quiet{node.port()};
+  EXPECT_FALSE(quiet.read(1500ms));
+  EXPECT_FALSE(quiet.closed());
+  quiet.send_text(R"({"op":"ping","id":7})");
+  EXPECT_TRUE(quiet.read_until([](const ws_message& m) { return is_type(m, "pong"); }));
+}
+
+TEST(protection, a_flooding_client_is_rate_limited_then_closed_while_others_get_every_event_on_time) {
+  node_process node;
+  ws_client good{node.port()};
+  subscribe(good, 1, "t");
+  ws_client flood{node.port()};
+  subscribe(flood, 1, "t");
+  constexpr int events = 300;
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    published = publish_steadily(node.port(), "t", R"({"p":1})", events, 3, 10ms);
+  });
+  // 10,000 frames as fast as the socket takes them; the node may close
+  // before the last ones are written.
+  int written = 0;
+  try {
+    for (; written < 10000; ++written)
+      flood.send_text(R"({"op":"ping","id":)" + std::to_string(written) + "}");
+  } catch (const std::exception&) {
+  }
+  auto seen = follow(good, events, 10s);
+  publisher.join();
+  ASSERT_EQ(published.load(), events);
+  EXPECT_EQ(seen.received, events);
+  EXPECT_EQ(seen.gaps, 0);
+  EXPECT_LT(seen.worst_delay_us, 500'000) << "the flood delayed a well-behaved client";
+  // The flooder was told, then closed.
+  int pongs = 0;
+  int rate_limited = 0;
+  for (;;) {
+    auto m = flood.read(5000ms);
+    if (!m)
+      break;
+    pongs += is_type(*m, "pong");
+    if (is_type(*m, "error")) {
+      EXPECT_EQ(json_field(m->data, "code"), "\"rate_limited\"") << m->data;
+      ++rate_limited;
+    }
+  }
+  EXPECT_TRUE(flood.closed());
+  EXPECT_EQ(flood.close_code(), 1008);
+  EXPECT_EQ(flood.close_reason(), "rate limit exceeded");
+  EXPECT_GE(pongs, 100);  // the burst
+  EXPECT_LT(pongs, 200);  // not the flood
+  EXPECT_GE(rate_limited, 1);
+  EXPECT_LE(rate_limited, 3); // one notice per second, not one per dropped frame
+  EXPECT_GE(stat(node.port(), "protection", "rate_limited"), 499);
+  EXPECT_EQ(stat(node.port(), "protection", "rate_closed"), 1);
+  EXPECT_GE(stat(node.port(), "conn", "open"), 1);
+  good.send_text(R"({"op":"ping","id":2})");
+  EXPECT_TRUE(good.read_until([](const ws_message& m) { return is_type(m, "pong"); }));
+}
+
+TEST(protection, the_rate_limit_is_configurable_per_dialect) {
+  node_process node({"--protection.rate-overrides=[\"action=1:3\"]", "--protection.abuse-drops=0"});
+  ws_client action{node.port(), "/"};
+  ws_client native{node.port()};
+  for (int i = 0; i < 6; ++i) {
+    action.send_text(R"({"action":"ping"})");
+    native.send_text(R"({"op":"ping","id":)" + std::to_string(i) + "}");
+  }
+  int pongs = 0;
+  int limited = 0;
+  while (auto m = action.read(700ms)) {
+    auto type = json_field(m->data, "type");
+    pongs += type == "\"pong\"";
+    limited += type == "\"error\"" && m->data.find("rate limit exceeded") != std::string::npos;
+  }
+  EXPECT_EQ(pongs, 3);
+  EXPECT_EQ(limited, 1);
+  EXPECT_FALSE(action.closed()); // abuse-drops=0: dropped, never closed
+  int native_pongs = 0;
+  while (auto m = native.read(300ms))
+    native_pongs += is_type(*m, "pong");
+  EXPECT_EQ(native_pongs, 6);
+}
+
+TEST(protection, heartbeats_do_not_count_against_the_rate_limit) {
+  // Engine.IO pongs are the client answering the node; they never reach the limit.
+  node_process node({"--protection.rate=1", "--protection.burst=1", "--protection.abuse-drops=2"});
+  ws_client sio{node.port(), "/socket.io/?EIO=4&transport=websocket"};
+  auto open = sio.read();
+  ASSERT_TRUE(open);
+  ASSERT_EQ(open->data.substr(0, 1), "0");
+  sio.send_text("40");
+  ASSERT_TRUE(sio.read_until([](const ws_message& m) { return m.data.substr(0, 2) == "40"; }));
+  for (int i = 0; i < 50; ++i)
+    sio.send_text("3");
+  sio.send_text(R"(42["ping"])");
+  EXPECT_TRUE(sio.read_until([](const ws_message& m) {
+    return m.data.find("pong") != std::string::npos;
+  }));
+  EXPECT_FALSE(sio.closed());
+  EXPECT_EQ(stat(node.port(), "protection", "rate_limited"), 0);
+}
+
+TEST(protection, a_subscriber_that_stops_reading_is_closed_as_slow_while_another_keeps_full_rate) {
+  node_process node({"--ws.outbound-max-messages=64", "--ws.outbound-max-bytes=262144",
+                     "--ws.handshake-timeout=1s"});
+  ws_client fast{node.port()};
+  subscribe(fast, 1, "t");
+  // Completes the handshake, subscribes, then never reads (small receive buffer).
+  boost::asio::io_context ioc;
+  auto stalled = upgrade(ioc, node.port(), "", 4096);
+  ASSERT_EQ(stalled.status, 101);
+  boost::asio::write(*stalled.socket,
+                     boost::asio::buffer(client_frame(R"({"op":"subscribe","id":1,"topics":["t"]})")));
+  ASSERT_TRUE(eventually([&] { return health(node.port(), "subscriptions") == "2"; }));
+  // 3,000 events of 4 KB at 1,000 per second: far more than the kernel
+  // buffers and the 64-frame queue of the stalled client hold.
+  constexpr int events = 3000;
+  std::string payload = "\"" + std::string(4000, 'x') + "\"";
+  std::atomic<int> published{0};
+  std::thread publisher([&] {
+    published = publish_steadily(node.port(), "t", payload, events, 10, 10ms);
+  });
+  auto seen = follow(fast, events, 20s);
+  publisher.join();
+  ASSERT_EQ(published.load(), events);
+  EXPECT_EQ(seen.received, events);
+  EXPECT_EQ(seen.gaps, 0);
+  EXPECT_LT(seen.worst_delay_us, 500'000) << "the stalled client delayed the fast one";
+  EXPECT_EQ(stat(node.port(), "conn", "slow_closed"), 1);
+  EXPECT_TRUE(eventually([&] { return health(node.port(), "connections") == "1"; }, 5000ms));
+  EXPECT_EQ(health(node.port(), "subscriptions"), "1");
+}
