@@ -94,16 +94,17 @@ std::optional<std::string> protection_options::apply(net::admission_settings& ou
       out.allowed_origins.push_back(item);
   out.max_connections = max_connections;
   out.max_connections_per_ip = max_connections_per_ip;
-  if (handshake_rate < 0 || (handshake_rate > 0 && handshake_burst < 1))
-    return "protection.handshake-rate/handshake-burst: need rate >= 0 and burst >= 1";
-  out.handshake_rate = rate_spec{handshake_rate, handshake_burst};
+  if (handshake_rate > 0 && handshake_burst < 1)
+    return "protection.handshake-burst: must be at least 1";
+  out.handshake_rate = rate_spec{static_cast<double>(handshake_rate),
+                                 static_cast<double>(handshake_burst)};
   return std::nullopt;
 }
 
 std::optional<std::string> protection_options::apply(inbound_settings& out) const {
-  if (rate < 0 || (rate > 0 && burst < 1))
-    return "protection.rate/burst: need rate >= 0 and burst >= 1";
-  out.standard = rate_spec{rate, burst};
+  if (rate > 0 && burst < 1)
+    return "protection.burst: must be at least 1";
+  out.standard = rate_spec{static_cast<double>(rate), static_cast<double>(burst)};
   out.overrides.clear();
   for (auto& entry : rate_overrides) {
     auto eq = entry.find('=');

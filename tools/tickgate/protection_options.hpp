@@ -20,12 +20,14 @@ struct protection_options {
   std::vector<std::string> allowed_origins; // empty: every origin (env ALLOWED_ORIGINS)
   size_t max_connections = 100000;          // env MAX_CONNECTIONS
   size_t max_connections_per_ip = 0;        // env MAX_CONNECTIONS_PER_IP
-  double handshake_rate = 0;                // per IP and second; 0: off
-  double handshake_burst = 20;
+  // Whole numbers: CAF's INI reader leaves a double option unset when the
+  // file says "50" instead of "50.0", silently.
+  size_t handshake_rate = 0;                // per IP and second; 0: off
+  size_t handshake_burst = 20;
 
   // Per connection (actors/rate_limit.hpp).
-  double rate = 50;
-  double burst = 100;
+  size_t rate = 50;
+  size_t burst = 100;
   std::vector<std::string> rate_overrides;  // "action=20:40", "socketio/market=5:10"
   size_t abuse_drops = 500;
   caf::timespan abuse_window = std::chrono::seconds(10);
