@@ -330,6 +330,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       s.extra.emplace_back("dialect", quote(io.dialect));
       s.extra.emplace_back("user", "null");
       s.extra.emplace_back("subs", std::to_string(st.subs.size()));
+      s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
       s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));
       s.extra.emplace_back("queue_bytes", std::to_string(io.queued_bytes));
       s.extra.emplace_back("bytes_out", std::to_string(io.bytes_out));
