@@ -234,6 +234,30 @@ TEST(protection, the_per_ip_cap_answers_429_and_counts_only_open_connections) {
   EXPECT_GE(stat(node.port(), "protection", "refused_ip_cap"), 1);
 }
 
+TEST(protection, the_connection_cap_environment_variables_are_honoured) {
+  boost::asio::io_context ioc;
+  {
+    ::setenv("MAX_CONNECTIONS", "1", 1);
+    node_process node;
+    ::unsetenv("MAX_CONNECTIONS");
+    ws_client a{node.port()};
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 503);
+  }
+  {
+    ::setenv("MAX_CONNECTIONS_PER_IP", "1", 1);
+    node_process node;
+    ::unsetenv("MAX_CONNECTIONS_PER_IP");
+    ws_client a{node.port()};
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 429);
+  }
+  // A flag wins over the environment.
+  ::setenv("MAX_CONNECTIONS", "1", 1);
+  node_process node({"--protection.max-connections=5"});
+  ::unsetenv("MAX_CONNECTIONS");
+  ws_client a{node.port()};
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+}
+
 TEST(protection, the_handshake_rate_per_ip_answers_429_and_recovers) {
   node_process node({"--protection.handshake-rate=2", "--protection.handshake-burst=3"});
   boost::asio::io_context ioc;
