@@ -261,7 +261,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
     [self](client_command& cmd) {
       // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
       // or the connection would keep topics the client no longer knows of.
-      if (cmd.ctx.verb != "disconnect" && !admit(self, reply_address(cmd)))
+      bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
+      if (!leaving && !admit(self, reply_address(cmd)))
         return;
       ++self->state.commands;
       self->state.last_format = cmd.format;

@@ -8,6 +8,7 @@
 #include <caf/send.hpp>
 
 #include "actors/connection_actor.hpp"
+#include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "support/fake_sink.hpp"
 #include "support/json_fields.hpp"
@@ -131,5 +132,32 @@ TEST_F(connection_limits, without_an_idle_timeout_nobody_is_closed) {
   auto c = connect();
   std::this_thread::sleep_for(300ms);
   EXPECT_FALSE(c.sink->close_code());
+  caf::anon_send(c.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, leaving_a_socketio_namespace_is_never_dropped) {
+  auto c = connect();
+  wire_format ns{dialect::socketio, false, 0, 1};
+  auto before = node_metrics().topic_subscriptions.load();
+  client_command sub;
+  sub.op = client_op::subscribe;
+  sub.topics = {"price:X"};
+  sub.names = sub.topics;
+  sub.format = ns;
+  caf::anon_send(c.conn, sub);
+  ASSERT_TRUE(eventually([&] { return node_metrics().topic_subscriptions.load() == before + 1; }));
+  for (uint64_t i = 1; i <= 10; ++i) { // spends the rest of the burst, then drops
+    auto p = ping(i);
+    p.format = ns;
+    caf::anon_send(c.conn, p);
+  }
+  client_command leave;
+  leave.op = client_op::unsubscribe;
+  leave.topics = {"price:X"};
+  leave.names = leave.topics;
+  leave.format = ns;
+  leave.ctx.verb = "disconnect";
+  caf::anon_send(c.conn, leave);
+  EXPECT_TRUE(eventually([&] { return node_metrics().topic_subscriptions.load() == before; }));
   caf::anon_send(c.conn, closed_atom_v);
 }
