@@ -213,6 +213,7 @@ void subscribe(self_ptr self, client_command& cmd) {
     send_ack(self, reply_address(cmd), cmd.op, names);
     return;
   }
+  st.subscribed_once = true;
   for (size_t i = 0; i < cmd.topics.size(); ++i)
     if (st.subs.count(cmd.topics[i]) == 0)
       st.subs.emplace(cmd.topics[i],
@@ -252,6 +253,41 @@ void unsubscribe(self_ptr self, client_command& cmd) {
              caf::actor{self});
 }
 
+// How often and how long a closing connection waits for its queued frames
+// (the rate_limited notice, the last replies) to reach the client: a close
+// drops whatever the session has not written yet.
+constexpr std::chrono::milliseconds linger_step{20};
+constexpr int linger_checks = 50;
+
+// Closes the client after what is queued for it went out (or the linger ran out).
+void close_after_flush(self_ptr self, uint16_t code, std::string reason) {
+  self->state.closing = true;
+  self->send(self, linger_atom_v, code, std::move(reason), linger_checks);
+}
+
+// Applies the inbound rate limit to one client message; false: drop it.
+bool admit(self_ptr self, const reply_to& to) {
+  auto& st = self->state;
+  if (st.closing)
+    return false;
+  auto v = st.limiter.admit(to.format, std::chrono::steady_clock::now());
+  if (v == inbound_limiter::verdict::pass)
+    return true;
+  auto& m = node_metrics();
+  m.conn_rate_limited.fetch_add(1, std::memory_order_relaxed);
+  if (v == inbound_limiter::verdict::drop_notify) {
+    reply_error(self, to, error_code::rate_limited,
+                "rate limit exceeded: messages are being dropped; "
+                "slow down or the connection closes");
+  } else if (v == inbound_limiter::verdict::close) {
+    m.conn_rate_closed.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("conn.rate_limit_exceeded peer={} dropped={} closing 1008",
+                 st.client.peer, st.limiter.dropped());
+    close_after_flush(self, 1008, "rate limit exceeded");
+  }
+  return false;
+}
+
 } // namespace
 
 caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
@@ -262,7 +298,10 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   st.client = std::move(client);
   st.router = std::move(router);
   st.settings = std::move(settings);
+  st.limiter = inbound_limiter{&st.settings.inbound};
   register_with(self, st.settings.inspector, "connection");
+  if (st.settings.inbound.idle_timeout.count() > 0)
+    self->delayed_send(self, st.settings.inbound.idle_timeout, deadline_atom_v);
   // A failure here must cost only this client its connection.
   self->attach_functor([sink = st.sink](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown) {
@@ -296,6 +335,11 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   });
   return {
     [self](client_command& cmd) {
+      // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
+      // or the connection would keep topics the client no longer knows of.
+      bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
+      if (!leaving && !admit(self, reply_address(cmd)))
+        return;
       ++self->state.commands;
       self->state.last_format = cmd.format;
       switch (cmd.op) {
@@ -319,6 +363,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       }
     },
     [self](const client_error& err) {
+      if (!admit(self, reply_to{err.format, err.id, err.ctx}))
+        return;
       reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
     },
     [self](binding_atom, const std::string& name, const caf::actor& topic) {
@@ -363,6 +409,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       s.extra.emplace_back("dialect", quote(io.dialect));
       s.extra.emplace_back("user", "null");
       s.extra.emplace_back("subs", std::to_string(st.subs.size()));
+      s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
       s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));
       s.extra.emplace_back("queue_bytes", std::to_string(io.queued_bytes));
       s.extra.emplace_back("bytes_out", std::to_string(io.bytes_out));
@@ -373,6 +420,25 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
     },
     [self](detached_atom, uint64_t req, const std::string&) {
       confirm(self, req);
+    },
+    [self](deadline_atom) {
+      auto& st = self->state;
+      if (st.subscribed_once || st.closing)
+        return;
+      node_metrics().conn_idle_closed.fetch_add(1, std::memory_order_relaxed);
+      auto ms = st.settings.inbound.idle_timeout.count();
+      auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.client.peer, after);
+      close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
+    },
+    [self](linger_atom, uint16_t code, std::string& reason, int checks_left) {
+      auto& sink = self->state.sink;
+      if (checks_left <= 0 || sink->stats().queued_frames == 0) {
+        sink->close(code, reason);
+        return;
+      }
+      self->delayed_send(self, linger_step, linger_atom_v, code, std::move(reason),
+                         checks_left - 1);
     },
     [self](closed_atom) { self->quit(); },
   };

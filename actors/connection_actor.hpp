@@ -13,6 +13,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/rate_limit.hpp"
 #include "actors/settings.hpp"
 #include "actors/small_map.hpp"
 #include "actors/vocabulary.hpp"
@@ -33,6 +34,11 @@ namespace tickgate {
 ///   (kick_atom)          -> an operator closes the client
 ///   (broadcast_atom, json) -> a system message to the client
 ///   (inspect_atom)       -> actor_stats
+///   (deadline_atom)      -> the idle timeout ran out: close unless the client subscribed
+///   (linger_atom, code, reason, n) -> close once the queued frames are written
+/// Client messages pass the inbound rate limit first (actors/rate_limit.hpp):
+/// over it they are dropped with a rate_limited error (at most one per
+/// notice interval); sustained flooding closes 1008 "rate limit exceeded".
 /// A topic that fails is attached again; its new incarnation sends the client
 /// a `reset` with the new epoch before any event. A failure of this actor
 /// closes only its own client (1011).
@@ -89,6 +95,10 @@ struct connection_state {
 
   std::map<uint64_t, pending_request> pending;
   uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
+
+  inbound_limiter limiter{nullptr}; // points at settings.inbound once the actor starts
+  bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
+  bool closing = false;             // closed by this actor: ignore what the client still sends
 
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
   uint64_t commands = 0;                       // client requests handled

@@ -28,6 +28,14 @@ struct metrics {
   counter conn_bytes_in{0};      // conn.bytes_in: client frame bytes received
   counter conn_kicked{0};        // conn.kicked: closed by an operator
   std::array<gauge, 6> conn_by_dialect{}; // conn.open per endpoint dialect (native, action, stream, typed, socketio, auto)
+  counter conn_rate_limited{0};  // conn.rate_limited: client messages dropped by the inbound rate limit
+  counter conn_rate_closed{0};   // conn.rate_closed: closed 1008 for sustained flooding
+  counter conn_idle_closed{0};   // conn.idle_closed: closed for never subscribing within the idle timeout
+  // Handshakes refused by net/admission, by reason (admission.hpp: refusal).
+  counter refused_origin{0};     // conn.refused_origin: Origin not allowed (403)
+  counter refused_full{0};       // conn.refused_full: global connection cap (503)
+  counter refused_ip_cap{0};     // conn.refused_ip_cap: per-IP connection cap (429)
+  counter refused_ip_rate{0};    // conn.refused_ip_rate: per-IP handshake rate (429)
 
   gauge topic_live{0};           // topic.live: topic actors alive
   gauge topic_subscriptions{0};  // topic.subscriptions: (topic, client) pairs

@@ -6,6 +6,8 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/rate_limit.hpp"
+
 namespace tickgate {
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
@@ -21,6 +23,7 @@ struct routing_settings {
   std::chrono::milliseconds restart_window{10000};
   std::chrono::milliseconds restart_backoff{1000};
   std::chrono::milliseconds restart_backoff_max{30000};
+  inbound_settings inbound; // per-connection rate limit and idle timeout
 };
 
 } // namespace tickgate

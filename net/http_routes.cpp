@@ -158,7 +158,9 @@ http_response stats(net_context& ctx, const http_request& req) {
       R"("bytes_out":{},"unrouted":{}}},)"
       R"("bridge":{{"link_up":{},"messages_in":{},"oversize_dropped":{},"published":{},)"
       R"("publish_dropped":{},"reconnects":{}}},)"
-      R"("http":{{"publish_requests":{},"publish_rejected":{}}}}})",
+      R"("http":{{"publish_requests":{},"publish_rejected":{}}},)"
+      R"("protection":{{"rate_limited":{},"rate_closed":{},"idle_closed":{},)"
+      R"("refused_origin":{},"refused_full":{},"refused_ip_cap":{},"refused_ip_rate":{}}}}})",
       ctx.node.node_id, uptime_s(ctx), m.conn_open.load(),
       m.conn_accepted.load(), m.conn_frames_in.load(),
       m.conn_frames_too_large.load(), m.conn_slow_closed.load(),
@@ -169,7 +171,9 @@ http_response stats(net_context& ctx, const http_request& req) {
       m.bridge_messages_in.load(), m.bridge_oversize.load(),
       m.bridge_published.load(), m.bridge_publish_dropped.load(),
       m.bridge_reconnects.load(), m.http_publish_requests.load(),
-      m.http_publish_rejected.load()));
+      m.http_publish_rejected.load(), m.conn_rate_limited.load(),
+      m.conn_rate_closed.load(), m.conn_idle_closed.load(), m.refused_origin.load(),
+      m.refused_full.load(), m.refused_ip_cap.load(), m.refused_ip_rate.load()));
 }
 
 // Prometheus text exposition (version 0.0.4).
@@ -216,6 +220,17 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   sample("tickgate_protocol_errors_total", m.conn_protocol_errors.load());
   metric("tickgate_slow_consumer_disconnects_total", "counter", "Connections closed as slow consumers (queue overflow).");
   sample("tickgate_slow_consumer_disconnects_total", m.conn_slow_closed.load());
+  metric("tickgate_handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
+  sample("tickgate_handshakes_refused_total", m.refused_origin.load(), R"(reason="origin")");
+  sample("tickgate_handshakes_refused_total", m.refused_full.load(), R"(reason="server_full")");
+  sample("tickgate_handshakes_refused_total", m.refused_ip_cap.load(), R"(reason="ip_connections")");
+  sample("tickgate_handshakes_refused_total", m.refused_ip_rate.load(), R"(reason="ip_handshake_rate")");
+  metric("tickgate_rate_limited_messages_total", "counter", "Client messages dropped by the inbound rate limit.");
+  sample("tickgate_rate_limited_messages_total", m.conn_rate_limited.load());
+  metric("tickgate_rate_limit_disconnects_total", "counter", "Connections closed 1008 for sustained flooding.");
+  sample("tickgate_rate_limit_disconnects_total", m.conn_rate_closed.load());
+  metric("tickgate_idle_disconnects_total", "counter", "Connections closed for not subscribing within the idle timeout.");
+  sample("tickgate_idle_disconnects_total", m.conn_idle_closed.load());
   metric("tickgate_connection_failures_total", "counter", "Connection actors that failed (closed 1011).");
   sample("tickgate_connection_failures_total", m.conn_failures.load());
   metric("tickgate_topic_restarts_total", "counter", "Topic actors restarted after a failure.");

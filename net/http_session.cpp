@@ -82,9 +82,19 @@ void http_session::on_read(beast::error_code ec, size_t) {
         return;
       }
     }
+    std::shared_ptr<void> ticket;
+    if (ctx_.gate) {
+      auto d = ctx_.gate->admit(peer_address(), req[http::field::origin]);
+      if (d.reason != refusal::none) {
+        refuse_upgrade(req, d);
+        return;
+      }
+      ticket = std::move(d.ticket);
+    }
     stream_.expires_never();
-    std::make_shared<ws_session>(stream_.release_socket(), ctx_, loop_, *dialect)
-      ->run(std::move(req));
+    auto session = std::make_shared<ws_session>(stream_.release_socket(), ctx_, loop_, *dialect);
+    session->hold(std::move(ticket)); // the admission slot lasts as long as the connection
+    session->run(std::move(req));
     return;
   }
   if (target_path(req.target()).substr(0, 7) == "/admin/") {
@@ -94,6 +104,23 @@ void http_session::on_read(beast::error_code ec, size_t) {
   send(handle_http(ctx_, req));
 }
 
+std::string http_session::peer_address() {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  return ec ? std::string{"?"} : ep.address().to_string();
+}
+
+// A refused handshake closes the connection: a client over a cap should not
+// keep a socket either. Retry-After tells well-behaved clients when to return.
+void http_session::refuse_upgrade(const http_request& req, const admission::decision& d) {
+  spdlog::debug("http.handshake_refused peer={} status={} reason={}", peer_address(),
+                d.status, d.message);
+  auto res = error_response(req, static_cast<http::status>(d.status), d.message);
+  if (d.status == 429 || d.status == 503)
+    res.set(http::field::retry_after, "1");
+  res.keep_alive(false);
+  send(std::move(res));
+}
 
 // The same commands tickgatectl sends, for non-C++ tooling:
 //   GET  /admin/info | actors?kind=&sort=&limit= | topics | connections | show?id=

@@ -28,6 +28,8 @@ private:
   void admin(const http_request& req);        // /admin/...: asks the inspector
   void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
   void on_write(bool keep_alive, boost::beast::error_code ec, size_t bytes);
+  std::string peer_address();
+  void refuse_upgrade(const http_request& req, const admission::decision& d);
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

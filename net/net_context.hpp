@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -12,6 +13,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/settings.hpp"
+#include "net/admission.hpp"
 
 namespace tickgate::net {
 
@@ -40,6 +42,7 @@ struct edge_settings {
   size_t outbound_max_messages = 8192;         // per-client queue bound (frames)
   size_t outbound_max_bytes = 16 * 1024 * 1024; // per-client queue bound (bytes)
   int io_threads = 1;
+  admission_settings admission; // origins, connection caps, handshake rate
 };
 
 /// Who this node is, for /health and the banner.
@@ -67,6 +70,7 @@ struct net_context {
   routing_settings routing;
   edge_settings edge;
   node_info node;
+  std::shared_ptr<admission> gate; // WebSocket handshakes ask it first (null: admit all)
 
   std::mutex sessions_mtx;
   std::unordered_set<ws_session*> sessions; // guarded by sessions_mtx

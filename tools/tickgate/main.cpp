@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
   ctx.edge = edge;
+  ctx.gate = std::make_shared<tickgate::net::admission>(edge.admission);
   // The HTTP port is public; its /admin/ needs the shared secret.
   ctx.admin_http = !cfg.admin_secret.empty();
   ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",

@@ -86,6 +86,7 @@ node_config::node_config() {
     .add(restart_window, "restart-window", "window for counting a topic's failures")
     .add(restart_backoff, "restart-backoff", "first delay before restarting a topic that fails too often (doubles)")
     .add(restart_backoff_max, "restart-backoff-max", "longest restart delay");
+  protection.bind(custom_options_);
 }
 
 void node_config::apply_environment(const std::vector<std::string>& cli_args) {
@@ -122,6 +123,7 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
   if (!flag_given(cli_args, "--admin.secret"))
     if (auto secret = env("ADMIN_SECRET"))
       admin_secret = secret;
+  protection.apply_environment(cli_args);
   if (!flag_given(cli_args, "--redis.url")) {
     if (auto url = env("REDIS_URL")) {
       redis_url = url;
@@ -165,6 +167,7 @@ routing_settings node_config::routing() const {
   r.restart_backoff = as<std::chrono::milliseconds>(restart_backoff);
   r.restart_backoff_max = std::max(r.restart_backoff,
                                    as<std::chrono::milliseconds>(restart_backoff_max));
+  protection.apply(r.inbound); // edge() reported any bad value
   return r;
 }
 
@@ -192,6 +195,10 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
   e.outbound_max_messages = outbound_max_messages;
   e.outbound_max_bytes = outbound_max_bytes;
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
+  if (auto err = protection.apply(e.admission))
+    return err;
+  if (inbound_settings checked; auto err = protection.apply(checked))
+    return err;
   return std::nullopt;
 }
 

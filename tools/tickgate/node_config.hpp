@@ -14,13 +14,15 @@
 #include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
 #include "net/redis_link.hpp"
+#include "tools/tickgate/protection_options.hpp"
 
 namespace tickgate {
 
 /// Every option of a tickgate node. CAF's config system fills it from
 /// configs/tickgate.ini (--config-file=...) and --key=value flags;
 /// apply_environment() then honours WS_PORT/PORT, WS_HOST, REDIS_URL,
-/// REDIS_HOST/REDIS_PORT, REDIS_PASSWORD, ADMIN_PORT and ADMIN_SECRET unless the same option was given as
+/// REDIS_HOST/REDIS_PORT, REDIS_PASSWORD, ADMIN_PORT, ADMIN_SECRET, ALLOWED_ORIGINS,
+/// MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP unless the same option was given as
 /// a flag.
 struct node_config : caf::actor_system_config {
   // [global]
@@ -64,6 +66,9 @@ struct node_config : caf::actor_system_config {
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8089;            // 0 picks a free port
   std::string admin_secret;              // empty: no secret (loopback only is the default)
+
+  // [protection]
+  protection_options protection;
 
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);

@@ -163,12 +163,13 @@ void print_connections(const std::string& json) {
     return;
   for (element c : list.get_array())
     std::printf("id=%s addr=%s dialect=%s user=%s subs=%s qframes=%s qbytes=%s in=%s out=%s "
-                "age=%s idle=%s\n",
+                "dropped=%s age=%s idle=%s\n",
                 field(c, "id").c_str(), field(c, "addr").c_str(), field(c, "dialect").c_str(),
                 field(c, "user") == "null" ? "-" : field(c, "user").c_str(),
                 field(c, "subs").c_str(), field(c, "queue_frames").c_str(),
                 field(c, "queue_bytes").c_str(), field(c, "msgs_in").c_str(),
-                field(c, "msgs_out").c_str(), age(number(c, "age_ms")).c_str(),
+                field(c, "msgs_out").c_str(), field(c, "rate_dropped").c_str(),
+                age(number(c, "age_ms")).c_str(),
                 age(number(c, "idle_ms")).c_str());
 }
 

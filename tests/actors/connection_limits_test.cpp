@@ -1,0 +1,163 @@
+// The connection actor's inbound rate limit and idle timeout, against
+// in-memory sessions.
+
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/send.hpp>
+
+#include "actors/connection_actor.hpp"
+#include "actors/metrics.hpp"
+#include "actors/router_actor.hpp"
+#include "support/fake_sink.hpp"
+#include "support/json_fields.hpp"
+#include "support/node_process.hpp"
+
+using namespace tickgate;
+using namespace std::chrono_literals;
+using tickgate::test::eventually;
+using tickgate::test::fake_sink;
+using tickgate::test::json_field;
+
+namespace {
+
+struct connection_limits : ::testing::Test {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  caf::actor router;
+  routing_settings settings;
+
+  void SetUp() override {
+    settings.node_id = "t";
+    settings.inbound.standard = rate_spec{1, 3};
+    settings.inbound.abuse_drops = 0;
+    sys = std::make_unique<caf::actor_system>(cfg);
+    router = sys->spawn(router_actor, settings, caf::actor{});
+  }
+
+  void TearDown() override {
+    caf::anon_send(router, stop_atom_v);
+    sys->await_all_actors_done();
+  }
+
+  struct client {
+    std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
+    caf::actor conn;
+  };
+
+  client connect() {
+    client c;
+    c.conn = sys->spawn(connection_actor, c.sink, router, settings, client_info{});
+    return c;
+  }
+
+  static client_command ping(uint64_t id) {
+    client_command c;
+    c.op = client_op::ping;
+    c.id = id;
+    return c;
+  }
+
+  static size_t count_type(const std::vector<std::string>& frames, const char* type) {
+    size_t n = 0;
+    for (auto& f : frames)
+      n += json_field(f, "type") == std::string{"\""} + type + "\"";
+    return n;
+  }
+};
+
+} // namespace
+
+TEST_F(connection_limits, messages_over_the_rate_are_dropped_with_one_rate_limited_notice) {
+  auto c = connect();
+  for (uint64_t i = 1; i <= 10; ++i)
+    caf::anon_send(c.conn, ping(i));
+  ASSERT_TRUE(c.sink->wait_for_frames(4));
+  std::this_thread::sleep_for(200ms); // nothing more may follow
+  auto frames = c.sink->frames();
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(count_type(frames, "pong"), 3u);
+  EXPECT_EQ(json_field(frames[3], "code"), "\"rate_limited\"");
+  EXPECT_EQ(json_field(frames[3], "id"), "4"); // the first message dropped
+  EXPECT_FALSE(c.sink->close_code());
+  caf::anon_send(c.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, undecodable_frames_count_against_the_rate_too) {
+  auto c = connect();
+  for (int i = 0; i < 6; ++i)
+    caf::anon_send(c.conn, client_error{error_code::bad_request, "bad", {}, wire_format::json, {}});
+  ASSERT_TRUE(c.sink->wait_for_frames(4));
+  std::this_thread::sleep_for(200ms);
+  auto frames = c.sink->frames();
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(json_field(frames[0], "code"), "\"bad_request\"");
+  EXPECT_EQ(json_field(frames[3], "code"), "\"rate_limited\"");
+  caf::anon_send(c.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, sustained_flooding_closes_the_connection_with_1008) {
+  settings.inbound.abuse_drops = 5;
+  auto c = connect();
+  for (uint64_t i = 1; i <= 50; ++i)
+    caf::anon_send(c.conn, ping(i));
+  ASSERT_TRUE(eventually([&] { return c.sink->close_code().has_value(); }));
+  EXPECT_EQ(*c.sink->close_code(), 1008);
+  auto frames = c.sink->frames();
+  EXPECT_EQ(count_type(frames, "pong"), 3u);
+  EXPECT_EQ(count_type(frames, "error"), 1u);
+  caf::anon_send(c.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, the_idle_timeout_closes_only_connections_that_never_subscribed) {
+  settings.inbound.idle_timeout = 100ms;
+  auto idle = connect();
+  auto subscriber = connect();
+  client_command sub;
+  sub.op = client_op::subscribe;
+  sub.id = 1;
+  sub.topics = {"t"};
+  caf::anon_send(subscriber.conn, sub);
+  caf::anon_send(idle.conn, ping(1)); // talking is not subscribing
+  ASSERT_TRUE(eventually([&] { return idle.sink->close_code().has_value(); }, 2000ms));
+  EXPECT_EQ(*idle.sink->close_code(), 1008);
+  std::this_thread::sleep_for(200ms);
+  EXPECT_FALSE(subscriber.sink->close_code());
+  caf::anon_send(idle.conn, closed_atom_v);
+  caf::anon_send(subscriber.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, without_an_idle_timeout_nobody_is_closed) {
+  auto c = connect();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(c.sink->close_code());
+  caf::anon_send(c.conn, closed_atom_v);
+}
+
+TEST_F(connection_limits, leaving_a_socketio_namespace_is_never_dropped) {
+  auto c = connect();
+  wire_format ns{dialect::socketio, false, 0, 1};
+  auto before = node_metrics().topic_subscriptions.load();
+  client_command sub;
+  sub.op = client_op::subscribe;
+  sub.topics = {"price:X"};
+  sub.names = sub.topics;
+  sub.format = ns;
+  caf::anon_send(c.conn, sub);
+  ASSERT_TRUE(eventually([&] { return node_metrics().topic_subscriptions.load() == before + 1; }));
+  for (uint64_t i = 1; i <= 10; ++i) { // spends the rest of the burst, then drops
+    auto p = ping(i);
+    p.format = ns;
+    caf::anon_send(c.conn, p);
+  }
+  client_command leave;
+  leave.op = client_op::unsubscribe;
+  leave.topics = {"price:X"};
+  leave.names = leave.topics;
+  leave.format = ns;
+  leave.ctx.verb = "disconnect";
+  caf::anon_send(c.conn, leave);
+  EXPECT_TRUE(eventually([&] { return node_metrics().topic_subscriptions.load() == before; }));
+  caf::anon_send(c.conn, closed_atom_v);
+}

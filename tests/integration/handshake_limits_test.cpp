@@ -1,0 +1,135 @@
+// Who may open a WebSocket: the Origin allow-list, the global and per-IP
+// connection caps and the per-IP handshake rate, against the real binary.
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "support/json_fields.hpp"
+#include "support/node_process.hpp"
+#include "support/raw_upgrade.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+
+namespace {
+
+int64_t stat(uint16_t port, const char* group, const char* key) {
+  auto body = http_request(port, "GET", "/api/stats").body;
+  simdjson::dom::parser parser;
+  int64_t v = -1;
+  if (parser.parse(body)[group][key].get(v))
+    return -1;
+  return v;
+}
+
+} // namespace
+
+TEST(handshake, origins_outside_the_allow_list_get_403_and_are_counted) {
+  node_process node({"--protection.allowed-origins=https://app.example.com,https://*.desk.example"});
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port(), "https://evil.example");
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_NE(refused.body.find("origin https://evil.example is not allowed"), std::string::npos)
+    << refused.body;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://app.example.com").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://eu.desk.example").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://desk.example").status, 403);
+  // Clients that are not browsers send no Origin and are let in.
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+  EXPECT_EQ(stat(node.port(), "protection", "refused_origin"), 2);
+  auto metrics = http_request(node.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(tickgate_handshakes_refused_total{reason="origin"} 2)"),
+            std::string::npos);
+}
+
+TEST(handshake, without_allowed_origins_every_origin_is_accepted) {
+  node_process node;
+  boost::asio::io_context ioc;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://anyone.example").status, 101);
+}
+
+TEST(handshake, the_allowed_origins_environment_variable_is_honoured) {
+  ::setenv("ALLOWED_ORIGINS", "https://a.example, https://b.example", 1);
+  node_process node;
+  ::unsetenv("ALLOWED_ORIGINS");
+  boost::asio::io_context ioc;
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://b.example").status, 101);
+  EXPECT_EQ(upgrade(ioc, node.port(), "https://c.example").status, 403);
+}
+
+TEST(handshake, the_global_cap_answers_503_until_a_client_leaves) {
+  node_process node({"--protection.max-connections=2"});
+  auto a = std::make_unique<ws_client>(node.port());
+  ws_client b{node.port()};
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 503);
+  EXPECT_NE(refused.body.find("server full"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.retry_after, "1");
+  // Plain HTTP still works while WebSockets are full.
+  EXPECT_EQ(http_request(node.port(), "GET", "/health").status, 200);
+  a->close();
+  a.reset();
+  EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
+  EXPECT_EQ(stat(node.port(), "protection", "refused_full"), 1);
+}
+
+TEST(handshake, the_per_ip_cap_answers_429_and_counts_only_open_connections) {
+  node_process node({"--protection.max-connections-per-ip=2"});
+  auto a = std::make_unique<ws_client>(node.port());
+  ws_client b{node.port()};
+  boost::asio::io_context ioc;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(refused.body.find("too many connections from 127.0.0.1 (limit 2)"), std::string::npos)
+    << refused.body;
+  a->close();
+  a.reset();
+  EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
+  EXPECT_GE(stat(node.port(), "protection", "refused_ip_cap"), 1);
+}
+
+TEST(handshake, the_connection_cap_environment_variables_are_honoured) {
+  boost::asio::io_context ioc;
+  {
+    ::setenv("MAX_CONNECTIONS", "1", 1);
+    node_process node;
+    ::unsetenv("MAX_CONNECTIONS");
+    ws_client a{node.port()};
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 503);
+  }
+  {
+    ::setenv("MAX_CONNECTIONS_PER_IP", "1", 1);
+    node_process node;
+    ::unsetenv("MAX_CONNECTIONS_PER_IP");
+    ws_client a{node.port()};
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 429);
+  }
+  // A flag wins over the environment.
+  ::setenv("MAX_CONNECTIONS", "1", 1);
+  node_process node({"--protection.max-connections=5"});
+  ::unsetenv("MAX_CONNECTIONS");
+  ws_client a{node.port()};
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+}
+
+TEST(handshake, the_handshake_rate_per_ip_answers_429_and_recovers) {
+  node_process node({"--protection.handshake-rate=2", "--protection.handshake-burst=3"});
+  boost::asio::io_context ioc;
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(upgrade(ioc, node.port()).status, 101) << i;
+  auto refused = upgrade(ioc, node.port());
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_NE(refused.body.find("too many connection attempts"), std::string::npos) << refused.body;
+  EXPECT_EQ(refused.retry_after, "1");
+  std::this_thread::sleep_for(600ms); // one handshake's worth refills
+  EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
+  EXPECT_EQ(stat(node.port(), "protection", "refused_ip_rate"), 1);
+}
