@@ -12,6 +12,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/auth.hpp"
 #include "actors/settings.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/frame_codec.hpp"
@@ -24,6 +25,8 @@ namespace tickgate {
 ///
 /// Messages:
 ///   client_command       -> subscribe / unsubscribe / list / ping / auth, in any dialect
+///                           (auth also carries Socket.IO CONNECTs; see connection_auth.hpp)
+///   (authexp_atom, generation) -> the client's token expired: close its private subscriptions
 ///   client_error         -> the session could not decode a frame: error frame
 ///   (binding_atom, name, topic) -> the router chose `topic`: monitor it from now on
 ///   (attached_atom, req, name, topic, epoch), (detached_atom, req, name) -> completes requests
@@ -73,6 +76,8 @@ struct connection_state {
   std::unordered_map<uint64_t, pending_request> pending;
   uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
 
+  auth_state auth; // who the client proved to be (connection_auth.cpp)
+
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
   uint64_t commands = 0;                       // client requests handled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -83,5 +88,10 @@ struct connection_state {
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self,
                                session_sink_ptr sink, caf::actor router,
                                routing_settings settings, client_info client);
+
+/// Drops `topics` from the subscription set and detaches them from their
+/// topics without acking anyone (the caller tells the client why).
+void close_subscriptions(caf::stateful_actor<connection_state>* self,
+                         const std::vector<std::string>& topics);
 
 } // namespace tickgate

@@ -2,11 +2,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
 
 namespace tickgate {
+
+class authenticator;
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
 /// each one).
@@ -21,6 +24,8 @@ struct routing_settings {
   std::chrono::milliseconds restart_window{10000};
   std::chrono::milliseconds restart_backoff{1000};
   std::chrono::milliseconds restart_backoff_max{30000};
+  // Token verification and private topics; null: no access rules (unit tests).
+  std::shared_ptr<const authenticator> auth;
 };
 
 } // namespace tickgate

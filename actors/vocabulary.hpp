@@ -71,6 +71,9 @@ TICKGATE_ATOM(broadcast_atom, "broadcast")
 // redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
+// connection -> itself: the token of (generation) reached exp + leeway.
+TICKGATE_ATOM(authexp_atom, "authexp")
+
 #undef TICKGATE_ATOM
 
 /// A client attached to a topic: who it is (monitored), where its frames go,
