@@ -94,7 +94,9 @@ auth_verdict authenticator::verify(std::string_view token, int64_t now_s) const 
   auto unverified = decode(text, nullptr);
   if (!unverified)
     return refuse(auth_failure::malformed, "token is not a well-formed JWT");
-  auto alg = jwt_get_alg(unverified.get());
+  // Without a key libjwt reports alg "none"; the header still names the real one.
+  const char* alg_name = jwt_get_header(unverified.get(), "alg");
+  auto alg = alg_name ? jwt_str_alg(alg_name) : JWT_ALG_INVAL;
   const std::string* key = nullptr;
   if (alg == JWT_ALG_HS256 && !settings_.jwt_secret.empty())
     key = &settings_.jwt_secret;
@@ -104,9 +106,9 @@ auth_verdict authenticator::verify(std::string_view token, int64_t now_s) const 
     std::string accepted = settings_.jwt_secret.empty() ? "" : "HS256";
     if (!settings_.jwt_public_key.empty())
       accepted += accepted.empty() ? "RS256" : " or RS256";
-    return refuse(auth_failure::wrong_alg, std::string{"token algorithm "}
-                                             + jwt_alg_str(alg) + " is not accepted (expected "
-                                             + accepted + ")");
+    std::string name = alg_name ? std::string{alg_name}.substr(0, 16) : "(none named)";
+    return refuse(auth_failure::wrong_alg, "token algorithm " + name
+                                             + " is not accepted (expected " + accepted + ")");
   }
   auto verified = decode(text, key);
   if (!verified || jwt_get_alg(verified.get()) != alg)

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "support/jwt_tokens.hpp"
@@ -285,4 +286,19 @@ TEST(auth_disabled, without_a_key_tokens_are_refused_and_private_topics_stay_clo
             R"({"type":"error","id":1,"code":"unsupported","message":"authentication is not enabled on this node"})");
   EXPECT_NE(subscribe(c, "orders:alice", 2).find(R"("code":"unauthorized")"), std::string::npos);
   EXPECT_EQ(subscribe(c, "price:BTC", 3), ack(3, "price:BTC"));
+}
+
+TEST(auth_socketio, the_unmodified_socket_io_client_authenticates_with_auth_token) {
+  node_process node{hs256_node()};
+  auto out = "/tmp/tickgate-socketio-auth-" + std::to_string(getpid()) + ".out";
+  auto cmd = "node " + std::string{TICKGATE_SOURCE_DIR} + "/tests/socketio/auth_test.js "
+             + std::to_string(node.port()) + " " + token_for("alice") + " "
+             + expired_token("alice") + " " + token_for("root", 300, "admin") + " > " + out
+             + " 2>&1";
+  auto status = std::system(cmd.c_str());
+  std::ifstream in{out};
+  std::string output{std::istreambuf_iterator<char>{in}, {}};
+  std::remove(out.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("socketio-auth: all checks passed"), std::string::npos) << output;
 }
