@@ -96,7 +96,10 @@ private:
 /// actor (connection_state::auth).
 struct auth_state {
   std::optional<auth_claims> claims; // empty: anonymous
-  uint64_t generation = 0;           // bumped on every change; stale expiry timers see a mismatch
+  // Due time (ms since the Unix epoch) of the one pending expiry timer, 0 if
+  // none. One timer per connection however often the client refreshes: a
+  // timer that fires before the current token's end is simply re-armed.
+  int64_t timer_due_ms = 0;
   std::bitset<256> refused_ns;       // Socket.IO namespaces whose CONNECT was refused
   std::bitset<256> admin_ns;         // admin namespaces this client was admitted to
 };

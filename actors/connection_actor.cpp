@@ -274,7 +274,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
         i->second.pending_req = 0;
       confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
     },
-    [self](authexp_atom, uint64_t generation) { on_auth_expiry(self, generation); },
+    [self](authexp_atom) { on_auth_expiry(self); },
     [self](kick_atom) {
       node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
       self->state.sink->close(1008, "kicked by operator");

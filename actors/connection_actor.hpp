@@ -26,7 +26,7 @@ namespace tickgate {
 /// Messages:
 ///   client_command       -> subscribe / unsubscribe / list / ping / auth, in any dialect
 ///                           (auth also carries Socket.IO CONNECTs; see connection_auth.hpp)
-///   (authexp_atom, generation) -> the client's token expired: close its private subscriptions
+///   (authexp_atom)       -> expiry timer: if the token ran out, close private subscriptions
 ///   client_error         -> the session could not decode a frame: error frame
 ///   (binding_atom, name, topic) -> the router chose `topic`: monitor it from now on
 ///   (attached_atom, req, name, topic, epoch), (detached_atom, req, name) -> completes requests

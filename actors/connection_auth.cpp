@@ -108,21 +108,38 @@ void leave_admin_namespaces(connection_self self) {
   }
 }
 
-// Adopts verified claims: a new generation, an expiry timer, and no private
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+           std::chrono::system_clock::now().time_since_epoch())
+    .count();
+}
+
+// When the current token stops being valid (ms since the Unix epoch), 0: never.
+int64_t token_end_ms(connection_self self) {
+  auto& c = self->state.auth.claims;
+  if (!c || !c->expires)
+    return 0;
+  return (*c->expires + rules(self)->settings().leeway.count()) * 1000;
+}
+
+// Arms the expiry timer for the current token unless one fires before its end.
+void arm_expiry(connection_self self) {
+  auto& due = self->state.auth.timer_due_ms;
+  auto end = token_end_ms(self);
+  if (end == 0 || (due != 0 && due <= end))
+    return;
+  due = end;
+  self->delayed_send(self, std::chrono::milliseconds{std::max<int64_t>(0, end - unix_now_ms())},
+                     authexp_atom_v);
+}
+
+// Adopts verified claims: the expiry timer follows them, and no private
 // subscription of a previous identity survives.
 void adopt(connection_self self, auth_claims claims) {
   auto& st = self->state;
   bool changed_user = st.auth.claims && st.auth.claims->user != claims.user;
   st.auth.claims = std::move(claims);
-  auto gen = ++st.auth.generation;
-  if (auto exp = st.auth.claims->expires) {
-    auto leeway = rules(self)->settings().leeway;
-    auto due = std::chrono::seconds{*exp} + leeway
-               - std::chrono::system_clock::now().time_since_epoch();
-    auto delay = std::max(std::chrono::milliseconds{0},
-                          std::chrono::duration_cast<std::chrono::milliseconds>(due));
-    self->delayed_send(self, delay, authexp_atom_v, gen);
-  }
+  arm_expiry(self);
   if (changed_user)
     revoke_disallowed(self, "authenticated as another user");
   if (!rules(self)->is_admin(who(self))) {
@@ -243,14 +260,19 @@ bool admit(connection_self self, const client_command& cmd) {
   return true;
 }
 
-void on_auth_expiry(connection_self self, uint64_t generation) {
+void on_auth_expiry(connection_self self) {
   auto& st = self->state;
-  if (generation != st.auth.generation || !st.auth.claims)
-    return; // refreshed meanwhile
+  st.auth.timer_due_ms = 0;
+  auto end = token_end_ms(self);
+  if (end == 0)
+    return; // anonymous by now, or refreshed with a token that never expires
+  if (unix_now_ms() < end) {
+    arm_expiry(self); // refreshed meanwhile
+    return;
+  }
   spdlog::info("auth.expired peer={} user={}", st.client.peer, st.auth.claims->user);
   node_metrics().auth_expired.fetch_add(1, std::memory_order_relaxed);
   st.auth.claims.reset();
-  ++st.auth.generation;
   revoke_disallowed(self, "token expired");
   leave_admin_namespaces(self);
 }

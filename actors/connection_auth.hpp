@@ -20,8 +20,8 @@ namespace tickgate {
 //
 // A token arrives with the handshake (Authorization: Bearer, ?token=), in a
 // native auth frame (also to refresh before E), or in a Socket.IO CONNECT's
-// auth.token. Every change bumps auth_state::generation, so the expiry timer
-// of a replaced token finds a mismatch and does nothing.
+// auth.token. The expiry timer checks the token current when it fires, so a
+// refresh needs no cancellation.
 
 using connection_self = caf::stateful_actor<connection_state>*;
 
@@ -39,7 +39,7 @@ void on_auth(connection_self self, client_command& cmd);
 /// error itself when not.
 bool admit(connection_self self, const client_command& cmd);
 
-/// The expiry timer set for `generation` fired.
-void on_auth_expiry(connection_self self, uint64_t generation);
+/// The expiry timer fired: expire the token if its time is up, else re-arm.
+void on_auth_expiry(connection_self self);
 
 } // namespace tickgate

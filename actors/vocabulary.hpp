@@ -71,7 +71,7 @@ TICKGATE_ATOM(broadcast_atom, "broadcast")
 // redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
-// connection -> itself: the token of (generation) reached exp + leeway.
+// connection -> itself: time to check whether the client's token expired.
 TICKGATE_ATOM(authexp_atom, "authexp")
 
 #undef TICKGATE_ATOM
