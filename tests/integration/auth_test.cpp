@@ -16,6 +16,7 @@
 #include "support/jwt_tokens.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
+#include "tickgate.pb.h"
 
 using namespace std::chrono_literals;
 using namespace tickgate::test;
@@ -189,6 +190,42 @@ TEST(auth_expiry, private_subscriptions_close_when_the_token_expires_unless_refr
   EXPECT_EQ(metric(node.port(), "tickgate_auth_revoked_total"), 1u);
 }
 
+TEST(auth_frame, works_in_protobuf_too) {
+  node_process node{hs256_node()};
+  ws_client c{node.port(), "/v1"};
+  auto send_auth = [&](uint64_t id, const std::string& token) {
+    tickgate::v1::ClientFrame f;
+    f.set_id(id);
+    f.mutable_auth()->set_token(token);
+    c.send_binary(f.SerializeAsString());
+    tickgate::v1::ServerFrame reply;
+    auto m = c.read();
+    EXPECT_TRUE(m && m->binary && reply.ParseFromString(m->data));
+    return reply;
+  };
+  auto refused = send_auth(1, forged_token("alice"));
+  ASSERT_TRUE(refused.has_error());
+  EXPECT_EQ(refused.error().id(), 1u);
+  EXPECT_EQ(refused.error().code(), tickgate::v1::ERROR_CODE_UNAUTHORIZED);
+  auto accepted = send_auth(2, token_for("alice"));
+  ASSERT_TRUE(accepted.has_ack());
+  EXPECT_EQ(accepted.ack().id(), 2u);
+  EXPECT_EQ(accepted.ack().op(), "auth");
+}
+
+TEST(auth_config, a_missing_key_file_or_a_pattern_without_id_stops_the_node_with_a_clear_error) {
+  auto missing = run_command("timeout 10 " + tickgate_binary()
+                             + " --ws.port=0 --admin.port=0 --auth.jwt-public-key-file=/nonexistent.pem");
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("auth.jwt-public-key-file: cannot read a PEM key from '/nonexistent.pem'"),
+            std::string::npos) << missing.out;
+  auto pattern = run_command("timeout 10 " + tickgate_binary()
+                             + " --ws.port=0 --admin.port=0 '--auth.private-topics=[\"orders:\"]'");
+  EXPECT_EQ(pattern.code, 2) << pattern.out;
+  EXPECT_NE(pattern.out.find("auth.private-topics: 'orders:' has no {id}"), std::string::npos)
+    << pattern.out;
+}
+
 TEST(auth_frame, reauthenticating_as_another_user_closes_the_previous_users_topics) {
   node_process node{hs256_node()};
   ws_client c{node.port(), "/v1?token=" + token_for("alice")};
@@ -276,6 +313,23 @@ TEST(auth_socketio, the_connect_auth_token_identifies_the_client_and_guards_admi
   admin.send_text(R"(40/admin,{"token":")" + token_for("root", 300, "admin") + R"("})");
   EXPECT_EQ(sid_free(next(admin)), R"(40/admin,{"sid":"S"})");
   EXPECT_EQ(sid_free(next(admin)), R"(42/admin,["connected",{"sid":"S","namespace":"/admin"}])");
+}
+
+TEST(auth_expiry, an_admin_whose_token_expires_leaves_the_admin_namespace) {
+  node_process node{hs256_node()};
+  ws_client c{node.port(), "/socket.io/?EIO=4&transport=websocket"};
+  next(c);
+  c.send_text(R"(40/admin,{"token":")" + token_for("root", 2, "admin") + R"("})");
+  EXPECT_EQ(sid_free(next(c)), R"(40/admin,{"sid":"S"})");
+  next(c); // connected
+  c.send_text(R"(42/admin,1["join_room",{"room":"trade:BTC"}])");
+  EXPECT_EQ(next(c), R"(43/admin,1[{"success":true,"room":"trade:BTC"}])");
+  EXPECT_EQ(next(c, 5000ms),
+            R"(42/admin,["error",{"message":"token expired; subscriptions closed: trade:BTC","code":"unauthorized"}])");
+  EXPECT_EQ(next(c), "41/admin,");
+  c.send_text(R"(42/admin,2["join_room",{"room":"trade:BTC"}])");
+  EXPECT_EQ(next(c),
+            R"(43/admin,2[{"success":false,"error":"namespace /admin is not connected","code":"unauthorized"}])");
 }
 
 TEST(auth_disabled, without_a_key_tokens_are_refused_and_private_topics_stay_closed) {
