@@ -233,8 +233,11 @@ bool admit(connection_self self, const client_command& cmd) {
     return true;
   auto& st = self->state;
   reply_to to{cmd.format, cmd.id, cmd.ctx};
+  // A new CONNECT may be admitted; leaving a refused namespace needs no answer.
   if (cmd.format.kind == dialect::socketio && st.auth.refused_ns.test(cmd.format.ns)
-      && !(cmd.op == client_op::auth && cmd.ctx.verb == "connect")) {
+      && cmd.ctx.verb != "connect") {
+    if (cmd.ctx.verb == "disconnect")
+      return false;
     auto code = who(self) ? error_code::forbidden : error_code::unauthorized;
     send_error(self, to, code,
                "namespace " + std::string{namespace_name(cmd.format.ns)} + " is not connected");
