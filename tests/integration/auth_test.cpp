@@ -113,6 +113,16 @@ TEST(auth_header, a_bearer_token_opens_its_own_private_topics_and_no_one_elses) 
   EXPECT_EQ(subscribe(anonymous, "wallet:alice", 4),
             R"({"type":"error","id":4,"code":"unauthorized","message":"wallet:alice is a private topic: present a token of its owner"})");
   EXPECT_EQ(subscribe(anonymous, "trade@BTC", 5), ack(5, "trade@BTC")) << "public topics stay open";
+  EXPECT_EQ(metric(node.port(), "tickgate_auth_accepted_total"), 1u);
+  EXPECT_EQ(metric(node.port(), "tickgate_auth_denied_total"), 2u);
+}
+
+TEST(auth_header, the_JWT_SECRET_environment_variable_configures_hs256) {
+  setenv("JWT_SECRET", secret.c_str(), 1);
+  node_process node;
+  unsetenv("JWT_SECRET");
+  ws_client alice{node.port(), "/v1", http_header{"Authorization", "Bearer " + token_for("alice")}};
+  EXPECT_EQ(subscribe(alice, "user:alice"), ack(1, "user:alice"));
 }
 
 TEST(auth_header, an_expired_or_forged_bearer_token_closes_the_connection_with_4001) {
