@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/connection_auth.hpp"
 #include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 #include "proto/json_text.hpp"
@@ -290,6 +291,21 @@ bool admit(self_ptr self, const reply_to& to) {
 
 } // namespace
 
+void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) {
+  std::vector<std::string> present;
+  for (auto& t : topics)
+    if (self->state.subs.count(t) > 0)
+      present.push_back(t);
+  if (present.empty())
+    return;
+  // A request id with no pending entry: the topics confirm, nobody is acked.
+  auto& st = self->state;
+  auto req = st.next_request++;
+  for (auto& t : present)
+    drop_subscription(self, t, req);
+  self->send(st.router, detach_atom_v, req, std::move(present), caf::actor{self});
+}
+
 caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
                                caf::actor router, routing_settings settings,
                                client_info client) {
@@ -302,6 +318,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
   register_with(self, st.settings.inspector, "connection");
   if (st.settings.inbound.idle_timeout.count() > 0)
     self->delayed_send(self, st.settings.inbound.idle_timeout, deadline_atom_v);
+  start_auth(self);
   // A failure here must cost only this client its connection.
   self->attach_functor([sink = st.sink](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown) {
@@ -342,6 +359,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
         return;
       ++self->state.commands;
       self->state.last_format = cmd.format;
+      if (!admit(self, cmd))
+        return;
       switch (cmd.op) {
         case client_op::subscribe:
           subscribe(self, cmd);
@@ -357,8 +376,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
                      encode_pong_frame(reply_address(cmd), now_us()));
           break;
         case client_op::auth:
-          reply_error(self, reply_address(cmd), error_code::unsupported,
-                      "authentication is not enabled on this node");
+          on_auth(self, cmd);
           break;
       }
     },
@@ -380,6 +398,7 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
         i->second.pending_req = 0;
       confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
     },
+    [self](authexp_atom) { on_auth_expiry(self); },
     [self](kick_atom) {
       node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
       self->state.sink->close(1008, "kicked by operator");
@@ -407,7 +426,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       };
       s.extra.emplace_back("addr", quote(io.addr));
       s.extra.emplace_back("dialect", quote(io.dialect));
-      s.extra.emplace_back("user", "null");
+      auto& claims = st.auth.claims;
+      s.extra.emplace_back("user", claims ? quote(claims->user) : "null");
       s.extra.emplace_back("subs", std::to_string(st.subs.size()));
       s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
       s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));

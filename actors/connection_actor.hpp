@@ -14,6 +14,7 @@
 #include <caf/stateful_actor.hpp>
 
 #include "actors/rate_limit.hpp"
+#include "actors/auth.hpp"
 #include "actors/settings.hpp"
 #include "actors/small_map.hpp"
 #include "actors/vocabulary.hpp"
@@ -27,6 +28,8 @@ namespace tickgate {
 ///
 /// Messages:
 ///   client_command       -> subscribe / unsubscribe / list / ping / auth, in any dialect
+///                           (auth also carries Socket.IO CONNECTs; see connection_auth.hpp)
+///   (authexp_atom)       -> expiry timer: if the token ran out, close private subscriptions
 ///   client_error         -> the session could not decode a frame: error frame
 ///   (binding_atom, name, topic) -> the router chose `topic`: monitor it from now on
 ///   (attached_atom, req, name, topic, epoch), (detached_atom, req, name) -> completes requests
@@ -99,6 +102,7 @@ struct connection_state {
   inbound_limiter limiter{nullptr}; // points at settings.inbound once the actor starts
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
   bool closing = false;             // closed by this actor: ignore what the client still sends
+  auth_state auth; // who the client proved to be (connection_auth.cpp)
 
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
   uint64_t commands = 0;                       // client requests handled
@@ -110,5 +114,10 @@ struct connection_state {
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self,
                                session_sink_ptr sink, caf::actor router,
                                routing_settings settings, client_info client);
+
+/// Drops `topics` from the subscription set and detaches them from their
+/// topics without acking anyone (the caller tells the client why).
+void close_subscriptions(caf::stateful_actor<connection_state>* self,
+                         const std::vector<std::string>& topics);
 
 } // namespace tickgate

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "actors/auth.hpp"
 #include "proto/error_code.hpp"
 #include "proto/wire_format.hpp"
 
@@ -69,6 +70,16 @@ struct metrics {
   counter bridge_published{0};      // bridge.published: PUBLISH commands sent
   counter bridge_publish_dropped{0}; // bridge.publish_dropped: publishes lost (Redis down or backlog full)
   counter bridge_reconnects{0};     // bridge.reconnects: Redis connections re-established
+
+  counter auth_accepted{0};         // auth.accepted: tokens verified (handshake, auth frame, Socket.IO CONNECT)
+  std::array<counter, auth_failure_count> auth_failures{}; // auth.failures by reason
+  counter auth_denied{0};           // auth.denied: private topics or admin namespaces refused
+  counter auth_expired{0};          // auth.expired: connections whose token ran out unrefreshed
+  counter auth_revoked{0};          // auth.revoked: private subscriptions closed by expiry or a new identity
+
+  void count_auth_failure(auth_failure f) {
+    auth_failures[static_cast<size_t>(f)].fetch_add(1, std::memory_order_relaxed);
+  }
 
   counter http_publish_requests{0}; // http.publish_requests
   counter http_publish_rejected{0}; // http.publish_rejected: 4xx answers

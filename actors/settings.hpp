@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 #include <caf/actor.hpp>
@@ -9,6 +10,8 @@
 #include "actors/rate_limit.hpp"
 
 namespace tickgate {
+
+class authenticator;
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
 /// each one).
@@ -24,6 +27,8 @@ struct routing_settings {
   std::chrono::milliseconds restart_backoff{1000};
   std::chrono::milliseconds restart_backoff_max{30000};
   inbound_settings inbound; // per-connection rate limit and idle timeout
+  // Token verification and private topics; null: no access rules (unit tests).
+  std::shared_ptr<const authenticator> auth;
 };
 
 } // namespace tickgate

@@ -76,6 +76,9 @@ TICKGATE_ATOM(broadcast_atom, "broadcast")
 // redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
+// connection -> itself: time to check whether the client's token expired.
+TICKGATE_ATOM(authexp_atom, "authexp")
+
 #undef TICKGATE_ATOM
 
 /// A client attached to a topic: who it is (monitored), where its frames go,

@@ -214,6 +214,18 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   for (int i = 1; i < error_code_count; ++i)
     sample("tickgate_errors_total", m.conn_errors[i].load(),
            fmt::format(R"(code="{}")", to_string(static_cast<error_code>(i))));
+  metric("tickgate_auth_accepted_total", "counter", "Client tokens verified.");
+  sample("tickgate_auth_accepted_total", m.auth_accepted.load());
+  metric("tickgate_auth_failures_total", "counter", "Client tokens refused, by reason.");
+  for (size_t i = 0; i < auth_failure_count; ++i)
+    sample("tickgate_auth_failures_total", m.auth_failures[i].load(),
+           fmt::format(R"(reason="{}")", to_string(static_cast<auth_failure>(i))));
+  metric("tickgate_auth_denied_total", "counter", "Private topics and admin namespaces refused to a client.");
+  sample("tickgate_auth_denied_total", m.auth_denied.load());
+  metric("tickgate_auth_expired_total", "counter", "Connections whose token expired without a refresh.");
+  sample("tickgate_auth_expired_total", m.auth_expired.load());
+  metric("tickgate_auth_revoked_total", "counter", "Private subscriptions closed by token expiry or a change of identity.");
+  sample("tickgate_auth_revoked_total", m.auth_revoked.load());
   metric("tickgate_frames_too_large_total", "counter", "Connections closed with 1009.");
   sample("tickgate_frames_too_large_total", m.conn_frames_too_large.load());
   metric("tickgate_protocol_errors_total", "counter", "Connections closed for broken WebSocket framing (1002, 1007).");

@@ -132,6 +132,32 @@ std::string status(const wire_format& f, std::string_view topic, std::string_vie
   return emit(f.ns, "status", body);
 }
 
+std::vector<std::string> connected(uint8_t ns, std::string_view sid) {
+  std::string ok = packet_prefix('0', ns) + R"({"sid":)";
+  json_text::append_string(ok, sid);
+  ok += '}';
+  std::string hello = packet_prefix('2', ns) + R"(["connected",{"sid":)";
+  json_text::append_string(hello, sid);
+  hello += R"(,"namespace":)";
+  auto& names = dialects().namespaces;
+  json_text::append_string(hello, ns < names.size() ? names[ns] : std::string{"/"});
+  hello += "}]";
+  return {std::move(ok), std::move(hello)};
+}
+
+std::string connect_error(uint8_t ns, error_code code, std::string_view message) {
+  std::string out = packet_prefix('4', ns) + R"({"message":)";
+  json_text::append_string(out, message);
+  out += R"(,"data":{"code":")";
+  out += to_string(code);
+  out += "\"}}";
+  return out;
+}
+
+std::string disconnect(uint8_t ns) {
+  return packet_prefix('1', ns);
+}
+
 } // namespace socketio
 
 socketio_decoder::socketio_decoder(decoder_options options)
@@ -226,24 +252,22 @@ void socketio_decoder::on_packet(std::string_view p, decoder_output& out) {
         out.replies.push_back(std::move(err));
         return;
       }
+      // The connection actor admits the namespace (it knows the client's
+      // identity and which namespaces need a role) and sends the CONNECT
+      // reply; the handshake's auth.token travels with the request.
       thread_local simdjson::dom::parser parser;
       simdjson::dom::element doc;
       std::string_view token;
+      client_command cmd;
+      cmd.op = client_op::auth;
+      cmd.format = wire_format{dialect::socketio, false, *ns, 0};
+      cmd.ctx.verb = "connect";
+      cmd.ctx.echo = options_.session_id + "#" + std::to_string(*ns);
       if (!json.empty() && !parser.parse(json.data(), json.size(), true).get(doc)
           && !doc["token"].get_string().get(token))
-        auth_token_ = std::string{token};
+        cmd.token = std::string{token};
       connected_[*ns] = true;
-      std::string sid = options_.session_id + "#" + std::to_string(*ns);
-      std::string ok = socketio::packet_prefix('0', *ns) + R"({"sid":)";
-      json_text::append_string(ok, sid);
-      ok += '}';
-      out.replies.push_back(std::move(ok));
-      std::string hello = socketio::packet_prefix('2', *ns) + R"(["connected",{"sid":)";
-      json_text::append_string(hello, sid);
-      hello += R"(,"namespace":)";
-      json_text::append_string(hello, ns_name);
-      hello += "}]";
-      out.replies.push_back(std::move(hello));
+      out.frames.emplace_back(std::move(cmd));
       return;
     }
     case '1': { // DISCONNECT of one namespace: leave its topics

@@ -13,6 +13,8 @@ namespace tickgate {
 ///   Engine.IO: 0 open (server), 1 close, 2 ping (server), 3 pong (client), 4 message
 ///   Socket.IO: 0 CONNECT, 1 DISCONNECT, 2 EVENT, 3 ACK, 4 CONNECT_ERROR
 ///   packet = <type>[<namespace>,][<ack id>][<JSON>]
+/// A CONNECT becomes an `auth` command (ctx.verb "connect", ctx.echo the
+/// namespace sid, token from the auth payload): the connection actor answers it.
 /// Client events: subscribe/unsubscribe {symbols:[...]}, join_room/leave_room
 /// {room:"price:X"}, ping. Topics come from dialect_settings.
 class socketio_decoder : public frame_decoder {
@@ -31,7 +33,6 @@ private:
   decoder_options options_;
   std::array<bool, 256> connected_{};
   std::array<std::set<std::string>, 256> topics_; // per namespace, for DISCONNECT
-  std::string auth_token_;                         // from CONNECT; checked once auth exists
 };
 
 namespace socketio {
@@ -46,6 +47,12 @@ std::string error(const reply_to& to, error_code code, std::string_view message)
 std::string pong(const reply_to& to, int64_t ts_us);
 std::string status(const wire_format& f, std::string_view topic, std::string_view state,
                    std::string_view message);
+/// The CONNECT reply and the "connected" event of namespace `ns`.
+std::vector<std::string> connected(uint8_t ns, std::string_view sid);
+/// CONNECT_ERROR: err.message is `message`, err.data.code the stable code.
+std::string connect_error(uint8_t ns, error_code code, std::string_view message);
+/// The server leaves namespace `ns` (DISCONNECT).
+std::string disconnect(uint8_t ns);
 
 } // namespace socketio
 

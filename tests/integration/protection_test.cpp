@@ -213,7 +213,8 @@ TEST(protection, the_rate_limit_is_configurable_per_dialect) {
 
 TEST(protection, heartbeats_do_not_count_against_the_rate_limit) {
   // Engine.IO pongs are the client answering the node; they never reach the limit.
-  node_process node({"--protection.rate=1", "--protection.burst=1", "--protection.abuse-drops=2"});
+  // Two tokens: the namespace CONNECT (a client message, counted) and the ping.
+  node_process node({"--protection.rate=1", "--protection.burst=2", "--protection.abuse-drops=2"});
   ws_client sio{node.port(), "/socket.io/?EIO=4&transport=websocket"};
   auto open = sio.read();
   ASSERT_TRUE(open);

@@ -16,12 +16,24 @@ using tcp = boost::asio::ip::tcp;
 ws_client::ws_client(uint16_t port, const std::string& path,
                      const std::string& subprotocol)
   : ws_(ioc_) {
+  connect(port, path, subprotocol, {});
+}
+
+ws_client::ws_client(uint16_t port, const std::string& path, const http_header& header)
+  : ws_(ioc_) {
+  connect(port, path, "", header);
+}
+
+void ws_client::connect(uint16_t port, const std::string& path,
+                        const std::string& subprotocol, const http_header& header) {
   beast::get_lowest_layer(ws_).connect(
     tcp::endpoint{boost::asio::ip::make_address("127.0.0.1"), port});
   ws_.set_option(websocket::stream_base::decorator(
-    [subprotocol](websocket::request_type& req) {
+    [subprotocol, header](websocket::request_type& req) {
       if (!subprotocol.empty())
         req.set(http::field::sec_websocket_protocol, subprotocol);
+      if (!header.name.empty())
+        req.set(header.name, header.value);
     }));
   ws_.read_message_max(64 * 1024 * 1024);
   websocket::response_type res;

@@ -18,6 +18,12 @@ struct ws_message {
   bool binary = false;
 };
 
+/// One extra header of the WebSocket handshake request.
+struct http_header {
+  std::string name;
+  std::string value;
+};
+
 /// A blocking WebSocket client for tests: every wait has a deadline, so a
 /// test fails instead of hanging.
 class ws_client {
@@ -25,6 +31,8 @@ public:
   /// Connects to ws://127.0.0.1:port{path}, offering `subprotocol` if set.
   ws_client(uint16_t port, const std::string& path = "/v1",
             const std::string& subprotocol = "");
+  /// Connects sending `header` with the handshake (e.g. Authorization).
+  ws_client(uint16_t port, const std::string& path, const http_header& header);
   ~ws_client();
 
   void send_text(const std::string& s);
@@ -66,6 +74,9 @@ public:
   void close();
 
 private:
+  void connect(uint16_t port, const std::string& path, const std::string& subprotocol,
+               const http_header& header);
+
   boost::asio::io_context ioc_;
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   boost::beast::flat_buffer buffer_;

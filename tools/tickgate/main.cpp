@@ -127,10 +127,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg.apply_dialects();
+  tickgate::auth_settings auth_cfg;
+  if (auto err = cfg.auth(auth_cfg)) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
+  }
 
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
+  ctx.routing.auth = std::make_shared<const tickgate::authenticator>(std::move(auth_cfg));
+  if (!ctx.routing.auth->enabled())
+    spdlog::info("auth.disabled no JWT key configured: tokens are refused, private topics "
+                 "and admin namespaces closed to every client");
   ctx.edge = edge;
   ctx.gate = std::make_shared<tickgate::net::admission>(edge.admission);
   // The HTTP port is public; its /admin/ needs the shared secret.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include <caf/io/middleman.hpp>
 #include <spdlog/spdlog.h>
@@ -80,6 +82,13 @@ node_config::node_config() {
     .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
     .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
     .add(admin_secret, "secret", "shared secret tickgatectl and /admin/ must present (env ADMIN_SECRET)");
+  opt_group{custom_options_, "auth"}
+    .add(auth_rules.jwt_secret, "jwt-secret", "HS256 key for client JWTs (env JWT_SECRET)")
+    .add(auth_public_key_file, "jwt-public-key-file", "PEM public key for RS256 client JWTs (env JWT_PUBLIC_KEY_FILE)")
+    .add(auth_leeway, "leeway", "clock skew tolerated on exp and nbf")
+    .add(auth_rules.private_topics, "private-topics", "topic patterns only the user {id} (the token's sub) may follow")
+    .add(auth_rules.admin_role, "admin-role", "role claim admin namespaces require")
+    .add(auth_rules.admin_namespaces, "admin-namespaces", "Socket.IO namespaces only admin-role clients may connect to");
   opt_group{custom_options_, "topic"}
     .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left")
     .add(restart_burst, "restart-burst", "failures of one topic tolerated within restart-window")
@@ -124,6 +133,12 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
     if (auto secret = env("ADMIN_SECRET"))
       admin_secret = secret;
   protection.apply_environment(cli_args);
+  if (!flag_given(cli_args, "--auth.jwt-secret"))
+    if (auto secret = env("JWT_SECRET"))
+      auth_rules.jwt_secret = secret;
+  if (!flag_given(cli_args, "--auth.jwt-public-key-file"))
+    if (auto file = env("JWT_PUBLIC_KEY_FILE"))
+      auth_public_key_file = file;
   if (!flag_given(cli_args, "--redis.url")) {
     if (auto url = env("REDIS_URL")) {
       redis_url = url;
@@ -169,6 +184,23 @@ routing_settings node_config::routing() const {
                                    as<std::chrono::milliseconds>(restart_backoff_max));
   protection.apply(r.inbound); // edge() reported any bad value
   return r;
+}
+
+std::optional<std::string> node_config::auth(auth_settings& out) const {
+  out = auth_rules;
+  out.leeway = std::max(std::chrono::seconds{0}, as<std::chrono::seconds>(auth_leeway));
+  for (auto& pattern : out.private_topics)
+    if (pattern.find("{id}") == std::string::npos)
+      return "auth.private-topics: '" + pattern + "' has no {id}";
+  if (!auth_public_key_file.empty()) {
+    std::ifstream in{auth_public_key_file};
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().find("-----BEGIN") == std::string::npos)
+      return "auth.jwt-public-key-file: cannot read a PEM key from '" + auth_public_key_file + "'";
+    out.jwt_public_key = pem.str();
+  }
+  return std::nullopt;
 }
 
 void node_config::apply_dialects() const {

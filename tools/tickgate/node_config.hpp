@@ -8,6 +8,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/auth.hpp"
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
 #include "actors/bridge_actor.hpp"
@@ -22,8 +23,8 @@ namespace tickgate {
 /// configs/tickgate.ini (--config-file=...) and --key=value flags;
 /// apply_environment() then honours WS_PORT/PORT, WS_HOST, REDIS_URL,
 /// REDIS_HOST/REDIS_PORT, REDIS_PASSWORD, ADMIN_PORT, ADMIN_SECRET, ALLOWED_ORIGINS,
-/// MAX_CONNECTIONS and MAX_CONNECTIONS_PER_IP unless the same option was given as
-/// a flag.
+/// MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, JWT_SECRET and JWT_PUBLIC_KEY_FILE unless
+/// the same option was given as a flag.
 struct node_config : caf::actor_system_config {
   // [global]
   bool demo = false;
@@ -69,6 +70,10 @@ struct node_config : caf::actor_system_config {
 
   // [protection]
   protection_options protection;
+  // [auth]: the options bind to these fields; the defaults live in auth_settings.
+  auth_settings auth_rules;
+  std::string auth_public_key_file;      // PEM; read at start into auth_rules.jwt_public_key
+  caf::timespan auth_leeway = std::chrono::seconds(5);
 
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);
@@ -86,6 +91,10 @@ struct node_config : caf::actor_system_config {
   routing_settings routing() const;
   /// Edge settings; returns an error message for a bad endpoint.
   std::optional<std::string> edge(net::edge_settings& out) const;
+
+  /// Token and private-topic settings; returns an error message for an
+  /// unreadable key file or a private-topic pattern without {id}.
+  std::optional<std::string> auth(auth_settings& out) const;
 
   /// Applies the [dialects] section to the process-wide dialect settings.
   void apply_dialects() const;
