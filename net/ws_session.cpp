@@ -174,7 +174,7 @@ void ws_session::on_accept(beast::error_code ec) {
   deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
   wait_readable();
   if (shutting_down)
-    start_close(1001, "server shutting down", close_kind::graceful);
+    start_close(1001, "server shutting down", close_kind::graceful, true);
 }
 
 
@@ -242,7 +242,7 @@ void ws_session::consume(char* data, size_t size) {
           spdlog::info("conn.protocol_error reason=\"{}\" closing {}",
                        reader_.error_reason(), code);
         }
-        start_close(code, reader_.error_reason(), close_kind::failure);
+        start_close(code, reader_.error_reason(), close_kind::failure, false);
       }
       break;
     }
@@ -293,7 +293,7 @@ void ws_session::on_event(const ws_event& ev) {
           linger();
         return;
       }
-      start_close(ev.code != 0 ? ev.code : 1000, "", close_kind::echo);
+      start_close(ev.code != 0 ? ev.code : 1000, "", close_kind::echo, false);
       return;
   }
 }
@@ -315,7 +315,7 @@ void ws_session::on_message(std::string_view bytes, bool binary) {
   for (auto& msg : out.frames)
     std::visit([this](auto& m) { caf::anon_send(conn_, std::move(m)); }, msg);
   if (out.close)
-    start_close(1000, "client closed", close_kind::graceful);
+    start_close(1000, "client closed", close_kind::graceful, true);
 }
 
 
@@ -353,7 +353,7 @@ send_result ws_session::send(const frame& f) {
   spdlog::info("conn.slow_consumer queued_frames={} queued_bytes={} closing 1008",
                frames, bytes);
   boost::asio::post(sock_.get_executor(), [self = shared_from_this()] {
-    self->start_close(1008, "slow consumer", close_kind::graceful);
+    self->start_close(1008, "slow consumer", close_kind::graceful, false);
   });
   return send_result::overflow;
 }
@@ -367,7 +367,7 @@ sink_stats ws_session::stats() const {
 void ws_session::close(uint16_t code, std::string_view reason) {
   boost::asio::post(sock_.get_executor(),
                     [self = shared_from_this(), code, r = std::string{reason}] {
-                      self->start_close(code, r, close_kind::graceful);
+                      self->start_close(code, r, close_kind::graceful, true);
                     });
 }
 
@@ -499,7 +499,8 @@ void ws_session::account(const std::vector<frame>& frames) {
 }
 
 
-void ws_session::start_close(uint16_t code, std::string_view reason, close_kind kind) {
+void ws_session::start_close(uint16_t code, std::string_view reason, close_kind kind,
+                             bool deliver_queued) {
   if (close_sent_ || finished_)
     return;
   close_sent_ = true;
@@ -508,9 +509,11 @@ void ws_session::start_close(uint16_t code, std::string_view reason, close_kind 
     discarding_ = true;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    closing_ = true;
-    queue_.clear(); // frames not yet written are dropped; a write in flight completes
-    queued_bytes_ = 0;
+    closing_ = true; // nothing new is queued; the close frame follows what is
+    if (!deliver_queued) {
+      queue_.clear(); // a write in flight still completes
+      queued_bytes_ = 0;
+    }
   }
   // A client that stopped reading blocks the close frame behind a stuck
   // write: the whole close has a deadline, then the TCP connection goes.

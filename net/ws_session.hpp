@@ -40,7 +40,8 @@ namespace tickgate::net {
 /// Reading: the session waits for readability, then reads into a per-thread
 /// buffer; only a partial frame is copied into the session.
 ///
-/// Close: whoever closes first, the session writes its close frame, then shuts
+/// Close: whoever closes first, the session writes its close frame (after the
+/// frames already queued, when an actor asked for the close), then shuts
 /// down its sending side and reads until the client hangs up; the whole close
 /// has a deadline (handshake_timeout) after which the TCP connection is dropped.
 class ws_session : public session_sink,
@@ -92,7 +93,11 @@ private:
   void write_out(const std::string& out, std::vector<frame> frames, bool has_close);
   void on_write(boost::beast::error_code ec);
   void account(const std::vector<frame>& frames);
-  void start_close(uint16_t code, std::string_view reason, close_kind kind);
+  /// `deliver_queued`: frames queued before the close still go out ahead of
+  /// the close frame (an error the actor sent just before closing); false
+  /// drops them (slow consumer, broken protocol, the client closing).
+  void start_close(uint16_t code, std::string_view reason, close_kind kind,
+                   bool deliver_queued);
   void after_close_sent();
   void linger();
   void send_ping();
