@@ -6,8 +6,12 @@
 
 namespace tickgate::net {
 
-io_loop::io_loop()
-  : ioc_(1), work_(boost::asio::make_work_guard(ioc_)), tick_timer_(ioc_) {
+io_loop::io_loop(std::chrono::microseconds coalesce)
+  : ioc_(1),
+    work_(boost::asio::make_work_guard(ioc_)),
+    tick_timer_(ioc_),
+    coalesce_(coalesce),
+    flush_timer_(ioc_) {
   arm_tick();
 }
 
@@ -48,7 +52,14 @@ void io_loop::request_flush(std::shared_ptr<ws_session> s) {
   if (posted_)
     return;
   posted_ = true;
-  boost::asio::post(ioc_, [this] { run_flush(); });
+  if (coalesce_.count() == 0) {
+    boost::asio::post(ioc_, [this] { run_flush(); });
+    return;
+  }
+  boost::asio::post(ioc_, [this] {
+    flush_timer_.expires_after(coalesce_);
+    flush_timer_.async_wait([this](boost::system::error_code) { run_flush(); });
+  });
 }
 
 void io_loop::run_flush() {

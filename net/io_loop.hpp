@@ -24,7 +24,9 @@ class io_loop {
 public:
   static constexpr std::chrono::milliseconds tick_interval{250};
 
-  io_loop();
+  /// `coalesce`: how long a flush pass waits after the first frame asks for
+  /// it, so more frames share each socket write (0: at once).
+  explicit io_loop(std::chrono::microseconds coalesce = std::chrono::microseconds{0});
 
   boost::asio::io_context& context() { return ioc_; }
 
@@ -50,6 +52,8 @@ private:
   // added session s.
   std::vector<ws_session*> sessions_;
   boost::asio::steady_timer tick_timer_;
+  std::chrono::microseconds coalesce_;
+  boost::asio::steady_timer flush_timer_; // loop thread only
 };
 
 } // namespace tickgate::net

@@ -42,6 +42,9 @@ struct edge_settings {
   size_t outbound_max_messages = 8192;         // per-client queue bound (frames)
   size_t outbound_max_bytes = 16 * 1024 * 1024; // per-client queue bound (bytes)
   int io_threads = 1;
+  // A flush pass waits this long after the first queued frame, so more frames
+  // share each socket write: less CPU per delivery, that much more latency.
+  std::chrono::microseconds write_coalesce{0};
   admission_settings admission; // origins, connection caps, handshake rate
 };
 

@@ -225,3 +225,27 @@ TEST(ws_protocol, a_broken_client_does_not_disturb_another) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(ws_protocol, with_write_coalescing_every_event_arrives_in_order) {
+  node_process node({"--ws.write-coalesce=5ms"});
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["trade@X"]})"));
+  auto ack = c.read();
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
+  std::string batch = "[";
+  for (int i = 1; i <= 200; ++i)
+    batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
+             + std::to_string(i) + "}}";
+  batch += "]";
+  ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+  for (int i = 1; i <= 200; ++i) {
+    auto f = c.read();
+    ASSERT_TRUE(f) << "event " << i;
+    EXPECT_EQ(json_field(f->payload, "seq"), std::to_string(i)) << f->payload;
+  }
+}
+
+} // namespace

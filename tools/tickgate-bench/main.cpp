@@ -370,6 +370,9 @@ int main(int argc, char** argv) {
   uint64_t sent_window = pub ? pub->sent() - sent_before : 0;
   if (pub)
     pub->stop();
+  // Deliveries are counted until the tail below has drained, but they are
+  // those of the publish window: the rate is over that window.
+  auto publish_secs = std::chrono::duration<double>(clock_type::now() - t0).count();
   std::this_thread::sleep_for(std::chrono::milliseconds(o.scenario == "idle" ? 0 : 500)); // in-flight deliveries
   measuring = false;
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
@@ -403,7 +406,7 @@ int main(int argc, char** argv) {
     auto i = static_cast<size_t>(q * static_cast<double>(all.latency_us.size() - 1));
     return all.latency_us[i] / 1000.0;
   };
-  double delivered = static_cast<double>(all.received) / secs;
+  double delivered = static_cast<double>(all.received) / (pub ? publish_secs : secs);
   double per_delivery_us = all.received ? server_cpu * 1e6 / static_cast<double>(all.received) : 0;
   int64_t rss_per_conn = o.clients ? (rss_after - rss_before) * 1024 / static_cast<int64_t>(o.clients) : 0;
 
@@ -417,7 +420,7 @@ int main(int argc, char** argv) {
                 static_cast<double>(all.cycles) / secs);
   if (o.scenario != "idle" && o.scenario != "churn") {
     std::printf("  published        %.0f msg/s\n", static_cast<double>(sent_window) / o.duration);
-    std::printf("  delivered        %.0f msg/s  (%" PRIu64 " in %.2f s)\n", delivered, all.received, secs);
+    std::printf("  delivered        %.0f msg/s  (%" PRIu64 " in %.2f s)\n", delivered, all.received, pub ? publish_secs : secs);
     std::printf("  loss             %" PRIu64 " (seq gaps), %" PRIu64 " out of order\n", all.gaps, all.reordered);
     std::printf("  latency ms       p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
                 pct(0.9), pct(0.99), pct(0.999),

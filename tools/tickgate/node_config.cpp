@@ -58,7 +58,8 @@ node_config::node_config() {
     .add(outbound_max_messages, "outbound-max-messages", "per-client queue bound in frames (then: close 1008 slow consumer)")
     .add(outbound_max_bytes, "outbound-max-bytes", "per-client queue bound in bytes (then: close 1008 slow consumer)")
     .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
-    .add(io_threads, "io-threads", "threads running sockets");
+    .add(io_threads, "io-threads", "threads running sockets")
+    .add(write_coalesce, "write-coalesce", "wait this long before a flush pass so more frames share a socket write (0: at once)");
   opt_group{custom_options_, "redis"}
     .add(redis_url, "url", "redis://[[user]:password@]host[:port][/db]; empty: embedded bus (env REDIS_URL, REDIS_HOST/REDIS_PORT, REDIS_PASSWORD)")
     .add(redis_patterns, "patterns", "PSUBSCRIBE these; channels they cover get no SUBSCRIBE of their own")
@@ -227,6 +228,8 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
   e.outbound_max_messages = outbound_max_messages;
   e.outbound_max_bytes = outbound_max_bytes;
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
+  e.write_coalesce = std::clamp(as<std::chrono::microseconds>(write_coalesce),
+                                std::chrono::microseconds{0}, std::chrono::microseconds{100'000});
   if (auto err = protection.apply(e.admission))
     return err;
   if (inbound_settings checked; auto err = protection.apply(checked))

@@ -50,6 +50,7 @@ struct node_config : caf::actor_system_config {
   size_t outbound_max_bytes = 16 * 1024 * 1024;
   size_t max_subscriptions = 100;
   int64_t io_threads = 1;
+  caf::timespan write_coalesce = caf::timespan{0};
 
   // [redis]
   std::string redis_url;                 // empty: embedded mode (in-process bus)
