@@ -164,7 +164,7 @@ void confirm(self_ptr self, uint64_t req) {
 
 // The action protocol caps symbols per client (a setting of that dialect).
 size_t subscription_limit(self_ptr self, const wire_format& f) {
-  auto limit = self->state.settings.max_subscriptions;
+  auto limit = self->state.settings->max_subscriptions;
   if (f.kind == dialect::action)
     limit = std::min(limit, dialects().action_max_symbols);
   return limit;
@@ -283,7 +283,7 @@ bool admit(self_ptr self, const reply_to& to) {
   } else if (v == inbound_limiter::verdict::close) {
     m.conn_rate_closed.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("conn.rate_limit_exceeded peer={} dropped={} closing 1008",
-                 st.client.peer, st.limiter.dropped());
+                 st.peer, st.limiter.dropped());
     close_after_flush(self, 1008, "rate limit exceeded");
   }
   return false;
@@ -307,18 +307,19 @@ void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) 
 }
 
 caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
-                               caf::actor router, routing_settings settings,
+                               caf::actor router,
+                               std::shared_ptr<const routing_settings> settings,
                                client_info client) {
   auto& st = self->state;
   st.sink = std::move(sink);
-  st.client = std::move(client);
+  st.peer = std::move(client.peer);
   st.router = std::move(router);
   st.settings = std::move(settings);
-  st.limiter = inbound_limiter{&st.settings.inbound};
-  register_with(self, st.settings.inspector, "connection");
-  if (st.settings.inbound.idle_timeout.count() > 0)
-    self->delayed_send(self, st.settings.inbound.idle_timeout, deadline_atom_v);
-  start_auth(self);
+  st.limiter = inbound_limiter{&st.settings->inbound};
+  register_with(self, st.settings->inspector, "connection");
+  if (st.settings->inbound.idle_timeout.count() > 0)
+    self->delayed_send(self, st.settings->inbound.idle_timeout, deadline_atom_v);
+  start_auth(self, client.token); // the token is not kept
   // A failure here must cost only this client its connection.
   self->attach_functor([sink = st.sink](const caf::error& reason) {
     if (reason && reason != caf::exit_reason::user_shutdown) {
@@ -446,9 +447,9 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       if (st.subscribed_once || st.closing)
         return;
       node_metrics().conn_idle_closed.fetch_add(1, std::memory_order_relaxed);
-      auto ms = st.settings.inbound.idle_timeout.count();
+      auto ms = st.settings->inbound.idle_timeout.count();
       auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
-      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.client.peer, after);
+      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer, after);
       close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
     },
     [self](linger_atom, uint16_t code, std::string& reason, int checks_left) {

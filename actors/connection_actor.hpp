@@ -66,9 +66,9 @@ struct connection_state {
   // request confirmed early waits for the ones before it).
 
   session_sink_ptr sink;
-  client_info client;
+  std::string peer; // the client's address:port, for logs
   caf::actor router;
-  routing_settings settings;
+  std::shared_ptr<const routing_settings> settings; // shared by every connection
 
   struct subscription {
     caf::actor topic; // null while the attach is in flight
@@ -91,10 +91,10 @@ struct connection_state {
     caf::actor topic;
     std::vector<uint64_t> requests;
   };
-  std::unordered_map<caf::actor_id, owed_answers> owed;
+  small_map<caf::actor_id, owed_answers> owed;
   // The same for subscriptions left before the router said which topic
   // serves them (its binding_atom moves the entry to `owed`).
-  std::unordered_map<std::string, std::vector<uint64_t>> leaving;
+  small_map<std::string, std::vector<uint64_t>> leaving;
 
   std::map<uint64_t, pending_request> pending;
   uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
@@ -113,7 +113,8 @@ struct connection_state {
 
 caf::behavior connection_actor(caf::stateful_actor<connection_state>* self,
                                session_sink_ptr sink, caf::actor router,
-                               routing_settings settings, client_info client);
+                               std::shared_ptr<const routing_settings> settings,
+                               client_info client);
 
 /// Drops `topics` from the subscription set and detaches them from their
 /// topics without acking anyone (the caller tells the client why).

@@ -25,7 +25,7 @@ void send_error(connection_self self, const reply_to& to, error_code code,
 }
 
 const authenticator* rules(connection_self self) {
-  return self->state.settings.auth.get();
+  return self->state.settings->auth.get();
 }
 
 const auth_claims* who(connection_self self) {
@@ -47,11 +47,11 @@ auth_verdict verify(connection_self self, std::string_view token, std::string_vi
   auto& m = node_metrics();
   if (verdict) {
     m.auth_accepted.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("auth.accepted peer={} via={} user={} role={}", self->state.client.peer,
+    spdlog::debug("auth.accepted peer={} via={} user={} role={}", self->state.peer,
                   entry, verdict.claims->user, verdict.claims->role);
   } else {
     m.count_auth_failure(verdict.failure);
-    spdlog::info("auth.refused peer={} via={} reason={}", self->state.client.peer, entry,
+    spdlog::info("auth.refused peer={} via={} reason={}", self->state.peer, entry,
                  to_string(verdict.failure));
   }
   return verdict;
@@ -91,7 +91,7 @@ void revoke_disallowed(connection_self self, std::string_view why) {
     // Socket.IO style 1 ("subscribe") and 0 (rooms) share the namespace's error event.
     send_error(self, reply_to{entry.first, {}, {}}, code, msg);
   }
-  spdlog::info("auth.revoked peer={} subscriptions={} reason={}", st.client.peer,
+  spdlog::info("auth.revoked peer={} subscriptions={} reason={}", st.peer,
                topics.size(), why);
 }
 
@@ -182,15 +182,15 @@ void socketio_connect(connection_self self, client_command& cmd) {
 
 } // namespace
 
-void start_auth(connection_self self) {
+void start_auth(connection_self self, const std::string& token) {
   auto& st = self->state;
-  if (!rules(self) || st.client.token.empty())
+  if (!rules(self) || token.empty())
     return;
   if (!rules(self)->enabled()) {
-    spdlog::debug("auth.ignored peer={} reason=no key configured", st.client.peer);
+    spdlog::debug("auth.ignored peer={} reason=no key configured", st.peer);
     return;
   }
-  auto verdict = verify(self, st.client.token, "handshake");
+  auto verdict = verify(self, token, "handshake");
   if (!verdict) {
     // The close reason is all a client of any dialect is sure to see (the
     // session drops frames still queued when it closes); at most 123 bytes.
@@ -250,7 +250,7 @@ bool admit(connection_self self, const client_command& cmd) {
     if (access == topic_access::open || access == topic_access::granted)
       continue;
     node_metrics().auth_denied.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("auth.denied peer={} topic={} user={}", st.client.peer, topic,
+    spdlog::info("auth.denied peer={} topic={} user={}", st.peer, topic,
                  who(self) ? who(self)->user : std::string{"-"});
     if (access == topic_access::unauthorized)
       send_error(self, to, error_code::unauthorized,
@@ -273,7 +273,7 @@ void on_auth_expiry(connection_self self) {
     arm_expiry(self); // refreshed meanwhile
     return;
   }
-  spdlog::info("auth.expired peer={} user={}", st.client.peer, st.auth.claims->user);
+  spdlog::info("auth.expired peer={} user={}", st.peer, st.auth.claims->user);
   node_metrics().auth_expired.fetch_add(1, std::memory_order_relaxed);
   st.auth.claims.reset();
   revoke_disallowed(self, "token expired");

@@ -28,7 +28,7 @@ using connection_self = caf::stateful_actor<connection_state>*;
 /// Checks the handshake's token. One that fails closes the connection with
 /// 4001: the client asked to be someone it could not prove to be, and
 /// dialects without an auth frame have no other way to say so.
-void start_auth(connection_self self);
+void start_auth(connection_self self, const std::string& token);
 
 /// A native auth frame (ack or unauthorized error) or a Socket.IO CONNECT
 /// (ctx.verb "connect": CONNECT reply or CONNECT_ERROR).

@@ -55,12 +55,18 @@ public:
     return items_.back().second;
   }
 
-  void erase(iterator i) {
+  /// Returns the iterator to the entry now at `i`'s place (the former last
+  /// one, not visited yet by a loop that erases as it goes), or end().
+  iterator erase(iterator i) {
+    auto at = i - items_.begin();
     if (i + 1 != items_.end())
       *i = std::move(items_.back());
     items_.pop_back();
-    if (items_.empty())
+    if (items_.empty()) {
       std::vector<value_type>{}.swap(items_);
+      return items_.end();
+    }
+    return items_.begin() + at;
   }
   template <class K>
   size_t erase(const K& key) {

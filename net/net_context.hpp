@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -71,9 +72,21 @@ struct net_context {
   caf::actor inspector; // /admin/... requests go here
   bool admin_http = false; // serve /admin/ on the public port (only when a secret is set)
   routing_settings routing;
+
+  /// `routing` as every connection actor shares it (made on first use, once
+  /// the node has filled in `routing`).
+  std::shared_ptr<const routing_settings> connection_settings() {
+    std::call_once(routing_once_, [this] {
+      routing_ptr_ = std::make_shared<const routing_settings>(routing);
+    });
+    return routing_ptr_;
+  }
   edge_settings edge;
   node_info node;
   std::shared_ptr<admission> gate; // WebSocket handshakes ask it first (null: admit all)
+
+  std::once_flag routing_once_;
+  std::shared_ptr<const routing_settings> routing_ptr_;
 
   std::mutex sessions_mtx;
   std::unordered_set<ws_session*> sessions; // guarded by sessions_mtx

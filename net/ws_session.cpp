@@ -67,12 +67,12 @@ bool is_expected_end(const beast::error_code& ec) {
 } // namespace
 
 ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
-                       net_context& ctx, io_loop& loop, std::string dialect)
+                       net_context& ctx, io_loop& loop, const std::string& dialect)
   : sock_(loop.context().get_executor()),
     handshake_(new handshake{websocket::stream<beast::tcp_stream>{std::move(socket)}, {}}),
     ctx_(ctx),
     loop_(loop),
-    dialect_(std::move(dialect)),
+    dialect_(dialect),
     reader_(ctx.edge.max_frame_bytes) {
 }
 
@@ -165,7 +165,7 @@ void ws_session::on_accept(beast::error_code ec) {
   m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
   conn_ = ctx_.system.spawn(connection_actor,
                             std::static_pointer_cast<session_sink>(shared_from_this()),
-                            ctx_.router, ctx_.routing, std::move(client));
+                            ctx_.router, ctx_.connection_settings(), std::move(client));
   for (auto& greeting : decoder_->on_open())
     send_text(std::move(greeting));
   loop_.add(this);

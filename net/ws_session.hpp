@@ -50,7 +50,7 @@ public:
   /// `dialect`: the protocol of the listener path (see proto/frame_decoder.hpp).
   /// `socket` must belong to `loop`.
   ws_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx,
-             io_loop& loop, std::string dialect);
+             io_loop& loop, const std::string& dialect);
   ~ws_session() override;
 
   /// Completes the handshake for the upgrade request `req`, then serves.
@@ -118,7 +118,7 @@ private:
   net_context& ctx_;
   io_loop& loop_;
   caf::actor conn_;
-  std::string dialect_;
+  const std::string& dialect_; // an entry of edge_settings::endpoints (lives as long as the node)
   std::unique_ptr<frame_decoder> decoder_;
   ws_reader reader_;
   std::shared_ptr<void> ticket_; // released in finish()

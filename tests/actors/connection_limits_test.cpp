@@ -48,7 +48,7 @@ struct connection_limits : ::testing::Test {
 
   client connect() {
     client c;
-    c.conn = sys->spawn(connection_actor, c.sink, router, settings, client_info{});
+    c.conn = sys->spawn(connection_actor, c.sink, router, std::make_shared<const routing_settings>(settings), client_info{});
     return c;
   }
 

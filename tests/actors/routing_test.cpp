@@ -47,7 +47,7 @@ struct routing : ::testing::Test {
 
   client connect() {
     client c;
-    c.conn = sys->spawn(connection_actor, c.sink, router, settings, client_info{});
+    c.conn = sys->spawn(connection_actor, c.sink, router, std::make_shared<const routing_settings>(settings), client_info{});
     return c;
   }
 
@@ -275,7 +275,7 @@ TEST_F(routing, unsubscribing_during_a_restart_backoff_leaves_no_ghost_subscript
   std::shared_ptr<void> stop_router{nullptr, [r](void*) { caf::anon_send(r, stop_atom_v); }};
   auto spawn_client = [&] {
     client c;
-    c.conn = sys->spawn(connection_actor, c.sink, r, strict, client_info{});
+    c.conn = sys->spawn(connection_actor, c.sink, r, std::make_shared<const routing_settings>(strict), client_info{});
     return c;
   };
   auto pub = [&](const std::string& payload) {
