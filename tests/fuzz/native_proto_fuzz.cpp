@@ -7,6 +7,14 @@
 
 using namespace tickgate;
 
+namespace {
+
+// protobuf logs every rejected non-UTF-8 string field; the decoder already
+// answers those frames with an error, and the log would slow fuzzing down.
+[[maybe_unused]] const bool protobuf_quiet = (google::protobuf::SetLogHandler(nullptr), true);
+
+} // namespace
+
 TICKGATE_FUZZ_TARGET(native_proto) {
   auto in = fuzz::as_view(data, size);
   auto decoded = decode_client_frame(in, true);
