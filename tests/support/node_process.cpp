@@ -95,9 +95,12 @@ node_process::~node_process() {
     stop(SIGKILL, std::chrono::milliseconds(2000));
   // In a sanitized build (tools/test --sanitize) the node writes any ASan,
   // LSan or UBSan report to its log; most tests never look at its exit code.
-  if (auto text = log(); text.find("Sanitizer: ") != std::string::npos
-                         && text.find("SUMMARY: ") != std::string::npos)
-    ADD_FAILURE() << "tickgate reported a sanitizer finding:\n" << text;
+  auto text = log();
+  for (auto* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: "})
+    if (text.find(mark) != std::string::npos) {
+      ADD_FAILURE() << "tickgate reported a sanitizer finding:\n" << text;
+      break;
+    }
   std::string cmd = "rm -rf '" + dir_ + "'";
   if (std::system(cmd.c_str()) != 0) {
     // leftover temp dir: harmless
