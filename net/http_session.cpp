@@ -162,8 +162,12 @@ void http_session::admin(const http_request& req) {
   auto self = shared_from_this();
   auto version = req.version();
   auto keep_alive = req.keep_alive();
-  ctx_.system.spawn([self, version, keep_alive, inspector = ctx_.inspector, secret,
-                     command, args](caf::event_based_actor* a) {
+  // The request travels as spawn arguments, not captures: CAF 0.17 binds a
+  // reference to a null argument tuple when a function actor is spawned with
+  // none (undefined behaviour that the sanitized build stops on).
+  ctx_.system.spawn([self, version, keep_alive, inspector = ctx_.inspector](
+                      caf::event_based_actor* a, const std::string& secret,
+                      const std::string& command, const std::vector<std::string>& args) {
     a->request(inspector, std::chrono::seconds(10), admin_atom_v, secret, command, args)
       .then([=](const std::string& json) { self->answer_admin(version, keep_alive, json); },
             [=](caf::error& err) {
@@ -172,7 +176,7 @@ void http_session::admin(const http_request& req) {
               json += '}';
               self->answer_admin(version, keep_alive, json);
             });
-  });
+  }, secret, command, args);
 }
 
 void http_session::answer_admin(unsigned version, bool keep_alive, const std::string& json) {

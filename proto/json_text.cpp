@@ -101,4 +101,13 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
+  if (s.size() <= max_bytes)
+    return s;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80)
+    --n; // s[n] continues the character that starts before it
+  return s.substr(0, n);
+}
+
 } // namespace tickgate::json_text

@@ -19,4 +19,10 @@ void append_base64(std::string& out, std::string_view bytes);
 
 bool is_valid_utf8(std::string_view s);
 
+/// The longest prefix of the UTF-8 text `s` that has at most `max_bytes`
+/// bytes and ends on a character boundary: client text quoted in an error
+/// message is cut to a sane length without leaving half a character, which
+/// would make the reply invalid UTF-8 (and so no valid JSON text frame).
+std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
+
 } // namespace tickgate::json_text

@@ -28,7 +28,7 @@ namespace {
 std::string quote_for_message(std::string_view s) {
   constexpr size_t max_len = 64;
   std::string out;
-  auto cut = s.substr(0, max_len);
+  auto cut = json_text::utf8_prefix(s, max_len);
   if (json_text::is_valid_utf8(cut)) {
     for (unsigned char c : cut)
       out.push_back(c < 0x20 ? '?' : static_cast<char>(c));

@@ -15,6 +15,11 @@ namespace {
 
 int64_t now_ms() { return now_us() / 1000; }
 
+// Client text quoted in an error message: at most 64 bytes, whole characters.
+std::string quote_cut(std::string_view s) {
+  return std::string{json_text::utf8_prefix(s, 64)};
+}
+
 void append_ts(std::string& out) {
   out += R"(,"timestamp":)";
   json_text::append_int(out, now_ms());
@@ -65,7 +70,7 @@ std::string read_symbols(simdjson::dom::element field, std::string_view templ,
     std::string symbol{sv};
     auto topic = symbol_topic(symbol, templ);
     if (!topic)
-      return "Invalid symbol: " + std::string{sv.substr(0, 64)};
+      return "Invalid symbol: " + quote_cut(sv);
     if (std::find(cmd.topics.begin(), cmd.topics.end(), *topic) != cmd.topics.end())
       continue;
     cmd.names.push_back(std::move(symbol));
@@ -129,7 +134,7 @@ decoded_frame decode_action_frame(std::string_view bytes) {
   }
   if (action != "subscribe" && action != "unsubscribe")
     return make_error(fmt, error_code::unknown_op,
-                      "Unknown action: " + std::string{action.substr(0, 64)});
+                      "Unknown action: " + quote_cut(action));
   cmd.op = action == "subscribe" ? client_op::subscribe : client_op::unsubscribe;
   if (obj["symbols"].get(field))
     return make_error(fmt, error_code::bad_request,
@@ -167,7 +172,7 @@ decoded_frame decode_stream_frame(std::string_view bytes) {
   }
   if (method != "SUBSCRIBE" && method != "UNSUBSCRIBE")
     return make_error(fmt, error_code::unknown_op,
-                      "Invalid request: unknown method " + std::string{method.substr(0, 64)},
+                      "Invalid request: unknown method " + quote_cut(method),
                       echo);
   cmd.op = method == "SUBSCRIBE" ? client_op::subscribe : client_op::unsubscribe;
   simdjson::dom::array params;
@@ -221,7 +226,7 @@ decoded_frame decode_typed_frame(std::string_view bytes) {
   }
   if (type != "subscribe" && type != "unsubscribe")
     return make_error(fmt, error_code::unknown_op,
-                      "Unknown message type: " + std::string{type.substr(0, 64)}, echo);
+                      "Unknown message type: " + quote_cut(type), echo);
   cmd.op = type == "subscribe" ? client_op::subscribe : client_op::unsubscribe;
   simdjson::dom::element symbols;
   if (!has_data || data["symbols"].get(symbols))

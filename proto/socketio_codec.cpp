@@ -160,6 +160,15 @@ std::string disconnect(uint8_t ns) {
 
 } // namespace socketio
 
+namespace {
+
+// Client text quoted in an error message: at most 64 bytes, whole characters.
+std::string quote_cut(std::string_view s) {
+  return std::string{json_text::utf8_prefix(s, 64)};
+}
+
+} // namespace
+
 socketio_decoder::socketio_decoder(decoder_options options)
   : options_(std::move(options)) {
 }
@@ -358,7 +367,7 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
       for (auto& templ : dialects().subscribe_topics) {
         auto topic = dialect_settings::expand(templ, s);
         if (!topic || s.empty() || s.size() > 64) {
-          fail(error_code::invalid_topic, "invalid symbol " + std::string{s.substr(0, 64)},
+          fail(error_code::invalid_topic, "invalid symbol " + quote_cut(s),
                cmd.ctx.verb);
           return;
         }
@@ -383,14 +392,14 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
     for (auto& prefix : dialects().room_prefixes)
       allowed |= room.size() > prefix.size() && room.substr(0, prefix.size()) == prefix;
     if (!allowed || !is_valid_topic(room)) {
-      fail(error_code::invalid_topic, "unknown room " + std::string{room.substr(0, 64)},
+      fail(error_code::invalid_topic, "unknown room " + quote_cut(room),
            cmd.ctx.verb);
       return;
     }
     cmd.topics.emplace_back(room);
     cmd.names.emplace_back(room);
   } else {
-    fail(error_code::unknown_op, "unknown event " + std::string{name.substr(0, 64)},
+    fail(error_code::unknown_op, "unknown event " + quote_cut(name),
          cmd.ctx.verb);
     return;
   }

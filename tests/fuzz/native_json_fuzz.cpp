@@ -1,31 +1,54 @@
-// Native JSON client frames: decoding never crashes, and whatever it accepts
-// or rejects re-encodes as valid JSON replies.
-#include <string_view>
-
-#include "fuzz_target.hpp"
+// Native JSON client frames: decoding never crashes; an accepted command has
+// valid unique topics, re-encodes to a JSON frame that decodes to the same
+// request, and means the same as a protobuf frame; every reply is valid JSON.
+#include "fuzz_checks.hpp"
 #include "proto/native_codec.hpp"
-#include "proto/payload.hpp"
-#include "proto/topic_name.hpp"
+#include "tickgate.pb.h"
 
 using namespace tickgate;
 
+namespace {
+
+std::string to_proto_frame(const client_command& cmd) {
+  v1::ClientFrame f;
+  if (cmd.id)
+    f.set_id(*cmd.id);
+  switch (cmd.op) {
+    case client_op::subscribe:
+      for (auto& t : cmd.topics)
+        f.mutable_subscribe()->add_topics(t);
+      break;
+    case client_op::unsubscribe:
+      for (auto& t : cmd.topics)
+        f.mutable_unsubscribe()->add_topics(t);
+      break;
+    case client_op::auth: f.mutable_auth()->set_token(cmd.token); break;
+    default: f.mutable_ping(); break;
+  }
+  return f.SerializeAsString();
+}
+
+} // namespace
+
 TICKGATE_FUZZ_TARGET(native_json) {
-  std::string_view in{reinterpret_cast<const char*>(data), size};
+  auto in = fuzz::as_view(data, size);
   auto decoded = decode_client_frame(in, false);
+  fuzz::check_replies(decoded);
   if (auto* cmd = std::get_if<client_command>(&decoded)) {
     FUZZ_CHECK(cmd->format == wire_format::json);
-    for (auto& t : cmd->topics)
-      FUZZ_CHECK(is_valid_topic(t));
-    auto ack = encode_ack(wire_format::json, cmd->id, cmd->op, cmd->topics);
-    FUZZ_CHECK(classify_payload(ack) == payload_kind::json);
+    FUZZ_CHECK(cmd->op != client_op::list);
+    fuzz::check_topics(*cmd, false);
+    auto again = decode_client_frame(fuzz::to_json_frame(*cmd), false);
+    auto* same = std::get_if<client_command>(&again);
+    FUZZ_CHECK(same && fuzz::same_request(*cmd, *same));
+    auto as_proto = decode_client_frame(to_proto_frame(*cmd), true);
+    auto* parity = std::get_if<client_command>(&as_proto);
+    FUZZ_CHECK(parity && fuzz::same_request(*cmd, *parity));
   } else {
-    auto& err = std::get<client_error>(decoded);
-    auto frame = encode_error(wire_format::json, err.id, err.code, err.message);
-    FUZZ_CHECK(classify_payload(frame) == payload_kind::json);
+    FUZZ_CHECK(std::get<client_error>(decoded).format == wire_format::json);
   }
-  // Any payload, as text or binary, must still make a valid JSON event.
-  auto kind = classify_payload(in);
-  event_fields ev{"t", 1, "e", 1, in, kind};
-  FUZZ_CHECK(classify_payload(encode_event(wire_format::json, ev)) == payload_kind::json);
+  // Any payload, as text or binary, still makes a valid JSON event.
+  event_fields ev{"trade@AAPL", 1, "tg-1", 1, in, classify_payload(in)};
+  FUZZ_CHECK(fuzz::is_json(encode_event(wire_format::json, ev)));
   return 0;
 }

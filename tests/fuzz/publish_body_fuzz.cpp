@@ -1,22 +1,37 @@
 // HTTP publish bodies: decoding never crashes; every accepted payload is
-// valid JSON and every accepted topic is valid.
-#include <string_view>
-
-#include "fuzz_target.hpp"
+// valid JSON, every accepted topic is valid, and the accepted batch encodes
+// back to a body that decodes to the same events.
+#include "fuzz_checks.hpp"
 #include "proto/publish_codec.hpp"
-#include "proto/topic_name.hpp"
 
 using namespace tickgate;
 
 TICKGATE_FUZZ_TARGET(publish_body) {
-  std::string_view in{reinterpret_cast<const char*>(data), size};
-  auto decoded = decode_publish_body(in);
-  if (auto* items = std::get_if<std::vector<publish_item>>(&decoded)) {
-    FUZZ_CHECK(!items->empty());
-    for (auto& item : *items) {
-      FUZZ_CHECK(is_valid_topic(item.topic));
-      FUZZ_CHECK(classify_payload(item.payload) == payload_kind::json);
-    }
+  auto decoded = decode_publish_body(fuzz::as_view(data, size));
+  auto* items = std::get_if<std::vector<publish_item>>(&decoded);
+  if (!items) {
+    FUZZ_CHECK(!std::get<publish_error>(decoded).message.empty());
+    return 0;
   }
+  FUZZ_CHECK(!items->empty() && items->size() <= max_publish_batch);
+  std::string body = "[";
+  for (auto& item : *items) {
+    FUZZ_CHECK(is_valid_topic(item.topic));
+    FUZZ_CHECK(fuzz::is_json(item.payload));
+    if (body.size() > 1)
+      body += ',';
+    body += R"({"topic":)";
+    json_text::append_string(body, item.topic);
+    body += R"(,"data":)";
+    body += item.payload;
+    body += '}';
+  }
+  body += ']';
+  auto again = decode_publish_body(body);
+  auto* same = std::get_if<std::vector<publish_item>>(&again);
+  FUZZ_CHECK(same && same->size() == items->size());
+  for (size_t i = 0; i < items->size(); ++i)
+    FUZZ_CHECK((*same)[i].topic == (*items)[i].topic
+               && (*same)[i].payload == (*items)[i].payload);
   return 0;
 }

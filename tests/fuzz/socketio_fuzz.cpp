@@ -1,26 +1,47 @@
-// Engine.IO / Socket.IO packets: the stateful decoder never crashes across a
-// sequence of packets, and what it accepts names valid topics.
-#include <string_view>
+// Engine.IO / Socket.IO packets, newline-separated, all fed to one connection:
+// the stateful decoder never crashes; every packet it sends back is a valid
+// Engine.IO packet with parseable JSON; accepted events name valid topics;
+// a namespace DISCONNECT leaves exactly the topics joined in that namespace.
+#include <map>
+#include <set>
 
-#include "fuzz_target.hpp"
+#include "fuzz_checks.hpp"
 #include "proto/socketio_codec.hpp"
-#include "proto/topic_name.hpp"
 
 using namespace tickgate;
 
 TICKGATE_FUZZ_TARGET(socketio) {
-  // Newline-separated packets, all fed to one connection.
-  std::string_view in{reinterpret_cast<const char*>(data), size};
+  auto in = fuzz::as_view(data, size);
   socketio_decoder decoder{decoder_options{"fuzz", {}, 25000, 20000, 65536}};
-  decoder.on_open();
-  while (!in.empty()) {
+  for (auto& open : decoder.on_open())
+    FUZZ_CHECK(open.size() > 1 && open[0] == '0' && fuzz::is_json(open.substr(1)));
+  std::map<uint8_t, std::set<std::string>> joined; // what the decoder must remember
+  while (true) {
     auto nl = in.find('\n');
-    auto packet = in.substr(0, nl);
-    auto out = decoder.decode(packet, false);
-    for (auto& f : out.frames)
-      if (auto* cmd = std::get_if<client_command>(&f))
+    auto out = decoder.decode(in.substr(0, nl), false);
+    for (auto& reply : out.replies)
+      FUZZ_CHECK(fuzz::is_socketio_packet(reply));
+    for (auto& frame : out.frames) {
+      fuzz::check_replies(frame);
+      auto* cmd = std::get_if<client_command>(&frame);
+      if (!cmd) {
+        FUZZ_CHECK(std::get<client_error>(frame).format.kind == dialect::socketio);
+        continue;
+      }
+      FUZZ_CHECK(cmd->format.kind == dialect::socketio);
+      fuzz::check_topics(*cmd, true);
+      auto& mine = joined[cmd->format.ns];
+      if (cmd->ctx.verb == "disconnect") {
+        FUZZ_CHECK(cmd->op == client_op::unsubscribe);
+        FUZZ_CHECK(std::set<std::string>(cmd->topics.begin(), cmd->topics.end()) == mine);
+        mine.clear();
+      } else if (cmd->op == client_op::subscribe) {
+        mine.insert(cmd->topics.begin(), cmd->topics.end());
+      } else if (cmd->op == client_op::unsubscribe) {
         for (auto& t : cmd->topics)
-          FUZZ_CHECK(is_valid_topic(t));
+          mine.erase(t);
+      }
+    }
     if (nl == std::string_view::npos)
       break;
     in.remove_prefix(nl + 1);

@@ -37,3 +37,12 @@ TEST(json_text, validates_utf8) {
   EXPECT_FALSE(json_text::is_valid_utf8("\xed\xa0\x80"));     // surrogate
   EXPECT_FALSE(json_text::is_valid_utf8("\xe2\x82"));         // truncated
 }
+
+TEST(json_text, cuts_text_only_between_characters) {
+  EXPECT_EQ(json_text::utf8_prefix("short", 64), "short");
+  EXPECT_EQ(json_text::utf8_prefix("abcdef", 3), "abc");
+  EXPECT_EQ(json_text::utf8_prefix("ab€", 3), "ab");      // € is 3 bytes: not half of it
+  EXPECT_EQ(json_text::utf8_prefix("ab€", 5), "ab€");
+  EXPECT_EQ(json_text::utf8_prefix("𝄞x", 2), "");
+  EXPECT_EQ(json_text::utf8_prefix("é", 0), "");
+}

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 namespace tickgate::test {
 
 command_result run_command(const std::string& command) {
@@ -91,6 +93,14 @@ node_process::node_process(std::vector<std::string> extra_args) {
 node_process::~node_process() {
   if (pid_ > 0 && stop(SIGTERM, std::chrono::milliseconds(8000)) == -1)
     stop(SIGKILL, std::chrono::milliseconds(2000));
+  // In a sanitized build (tools/test --sanitize) the node writes any ASan,
+  // LSan or UBSan report to its log; most tests never look at its exit code.
+  auto text = log();
+  for (auto* mark : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: "})
+    if (text.find(mark) != std::string::npos) {
+      ADD_FAILURE() << "tickgate reported a sanitizer finding:\n" << text;
+      break;
+    }
   std::string cmd = "rm -rf '" + dir_ + "'";
   if (std::system(cmd.c_str()) != 0) {
     // leftover temp dir: harmless

@@ -1,0 +1,118 @@
+#pragma once
+
+// Invariants the targets share: what a reply must look like on the wire, and
+// re-encodings of decoded commands, so a target can check that decoding is
+// consistent (decode(encode(x)) == x) and not only that it does not crash.
+
+#include <algorithm>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_target.hpp"
+#include "proto/frame_codec.hpp"
+#include "proto/json_text.hpp"
+#include "proto/topic_name.hpp"
+
+namespace tickgate::fuzz {
+
+inline std::string_view as_view(const uint8_t* data, size_t size) {
+  return {reinterpret_cast<const char*>(data), size};
+}
+
+inline bool is_json(std::string_view bytes) {
+  return classify_payload(bytes) == payload_kind::json;
+}
+
+/// An Engine.IO packet the server sends: "3" (pong) or
+/// "4<type>[/namespace,][ack id]<JSON>" with JSON that parses.
+inline bool is_socketio_packet(std::string_view p) {
+  if (p == "3")
+    return true;
+  if (p.size() < 3 || p[0] != '4' || p[1] < '0' || p[1] > '6')
+    return false;
+  p.remove_prefix(2);
+  if (p.front() == '/') {
+    auto comma = p.find(',');
+    if (comma == std::string_view::npos)
+      return false;
+    p.remove_prefix(comma + 1);
+  }
+  while (!p.empty() && p.front() >= '0' && p.front() <= '9')
+    p.remove_prefix(1);
+  return is_json(p);
+}
+
+/// A reply frame is well-formed for the dialect it goes to.
+inline bool is_reply_for(const wire_format& f, std::string_view frame) {
+  if (f.kind == dialect::socketio)
+    return is_socketio_packet(frame);
+  if (f.kind == dialect::native && f.binary)
+    return true; // the protobuf targets parse these themselves
+  return is_json(frame);
+}
+
+/// Topics of an accepted subscribe/unsubscribe: present, within the request
+/// limit, valid, unique, and parallel to the client's names.
+inline void check_topics(const client_command& cmd, bool names_parallel) {
+  if (cmd.op != client_op::subscribe && cmd.op != client_op::unsubscribe) {
+    FUZZ_CHECK(cmd.topics.empty());
+    return;
+  }
+  FUZZ_CHECK(!cmd.topics.empty());
+  FUZZ_CHECK(cmd.topics.size() <= max_topics_per_request);
+  if (names_parallel)
+    FUZZ_CHECK(cmd.names.size() == cmd.topics.size());
+  for (size_t i = 0; i < cmd.topics.size(); ++i) {
+    FUZZ_CHECK(is_valid_topic(cmd.topics[i]));
+    for (size_t j = 0; j < i; ++j)
+      FUZZ_CHECK(cmd.topics[i] != cmd.topics[j]);
+  }
+}
+
+/// Every reply the connection could send for `frame` is well-formed.
+inline void check_replies(const decoded_frame& frame) {
+  if (auto* cmd = std::get_if<client_command>(&frame)) {
+    reply_to to{cmd->format, cmd->id, cmd->ctx};
+    for (auto& out : encode_ack_frames(to, cmd->op, cmd->names, cmd->names))
+      FUZZ_CHECK(is_reply_for(cmd->format, out));
+    FUZZ_CHECK(is_reply_for(cmd->format, encode_pong_frame(to, 1763800000123456)));
+    return;
+  }
+  auto& err = std::get<client_error>(frame);
+  FUZZ_CHECK(!err.message.empty());
+  reply_to to{err.format, err.id, err.ctx};
+  FUZZ_CHECK(is_reply_for(err.format, encode_error_frame(to, err.code, err.message)));
+}
+
+/// The command as a native JSON client frame.
+inline std::string to_json_frame(const client_command& cmd) {
+  std::string out = R"({"op":)";
+  json_text::append_string(out, to_string(cmd.op));
+  if (cmd.id) {
+    out += R"(,"id":)";
+    json_text::append_uint(out, *cmd.id);
+  }
+  if (cmd.op == client_op::auth) {
+    out += R"(,"token":)";
+    json_text::append_string(out, cmd.token);
+  }
+  if (cmd.op == client_op::subscribe || cmd.op == client_op::unsubscribe) {
+    out += R"(,"topics":[)";
+    for (size_t i = 0; i < cmd.topics.size(); ++i) {
+      if (i)
+        out += ',';
+      json_text::append_string(out, cmd.topics[i]);
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
+}
+
+/// Both decode the same request (the format aside).
+inline bool same_request(const client_command& a, const client_command& b) {
+  return a.op == b.op && a.id == b.id && a.topics == b.topics && a.token == b.token;
+}
+
+} // namespace tickgate::fuzz
