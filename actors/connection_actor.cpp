@@ -404,6 +404,13 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
       self->state.sink->close(1008, "kicked by operator");
     },
+    [self](dropped_atom, uint64_t count) {
+      // The session's drop-oldest policy lost events: the client must know.
+      auto& f = self->state.last_format;
+      auto json = R"({"event":"dropped","reason":"slow consumer","count":)"
+                  + std::to_string(count) + "}";
+      send_frame(self, f, encode_system_frame(f, json));
+    },
     [self](broadcast_atom, const std::string& json) {
       auto& f = self->state.last_format;
       send_frame(self, f, encode_system_frame(f, json));

@@ -76,6 +76,10 @@ TICKGATE_ATOM(broadcast_atom, "broadcast")
 // redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
+// session -> connection: (dropped_atom, count) the slow-consumer policy dropped
+// that many queued events; the client is told.
+TICKGATE_ATOM(dropped_atom, "dropped")
+
 // connection -> itself: time to check whether the client's token expired.
 TICKGATE_ATOM(authexp_atom, "authexp")
 

@@ -232,6 +232,8 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   sample("tickgate_protocol_errors_total", m.conn_protocol_errors.load());
   metric("tickgate_slow_consumer_disconnects_total", "counter", "Connections closed as slow consumers (queue overflow).");
   sample("tickgate_slow_consumer_disconnects_total", m.conn_slow_closed.load());
+  metric("tickgate_slow_consumer_dropped_total", "counter", "Queued events dropped for slow consumers (ws.slow-consumer-policy=drop-oldest).");
+  sample("tickgate_slow_consumer_dropped_total", m.conn_slow_dropped.load());
   metric("tickgate_handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
   sample("tickgate_handshakes_refused_total", m.refused_origin.load(), R"(reason="origin")");
   sample("tickgate_handshakes_refused_total", m.refused_full.load(), R"(reason="server_full")");

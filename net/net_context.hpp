@@ -42,6 +42,11 @@ struct edge_settings {
   std::chrono::seconds handshake_timeout{10};  // HTTP request / WebSocket handshake / close handshake
   size_t outbound_max_messages = 8192;         // per-client queue bound (frames)
   size_t outbound_max_bytes = 16 * 1024 * 1024; // per-client queue bound (bytes)
+  // What passing an outbound bound does: close the client with 1008 "slow
+  // consumer", or drop its oldest queued events (replies are kept) and tell it
+  // how many were lost.
+  enum class slow_policy : uint8_t { disconnect, drop_oldest };
+  slow_policy slow_consumer_policy = slow_policy::disconnect;
   int io_threads = 1;
   // A flush pass waits this long after the first queued frame, so more frames
   // share each socket write: less CPU per delivery, that much more latency.

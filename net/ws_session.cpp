@@ -326,27 +326,41 @@ void ws_session::send_text(std::string bytes) {
 
 send_result ws_session::send(const frame& f) {
   auto size = f.bytes->size();
+  size_t dropped = 0;
   size_t frames = 0;
   size_t bytes = 0;
+  bool overflow = false;
+  bool ask_flush = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (closing_)
       return send_result::closed;
-    if (queue_.size() < ctx_.edge.outbound_max_messages
-        && queued_bytes_ + size <= ctx_.edge.outbound_max_bytes) {
+    auto fits = [&] {
+      return queue_.size() < ctx_.edge.outbound_max_messages
+             && queued_bytes_ + size <= ctx_.edge.outbound_max_bytes;
+    };
+    if (!fits() && ctx_.edge.slow_consumer_policy == edge_settings::slow_policy::drop_oldest)
+      dropped = drop_oldest_events(size);
+    if (fits()) {
       queue_.push_back(f);
       queued_bytes_ += size;
-      if (flush_requested_)
-        return send_result::queued;
+      ask_flush = !flush_requested_;
       flush_requested_ = true;
     } else {
+      overflow = true;
       closing_ = true;
       frames = queue_.size();
       bytes = queued_bytes_;
     }
   }
-  if (frames == 0 && bytes == 0) {
-    loop_.request_flush(shared_from_this());
+  if (dropped > 0) {
+    node_metrics().conn_slow_dropped.fetch_add(dropped, std::memory_order_relaxed);
+    if (conn_)
+      caf::anon_send(conn_, dropped_atom_v, static_cast<uint64_t>(dropped));
+  }
+  if (!overflow) {
+    if (ask_flush)
+      loop_.request_flush(shared_from_this());
     return send_result::queued;
   }
   node_metrics().conn_slow_closed.fetch_add(1, std::memory_order_relaxed);
@@ -356,6 +370,32 @@ send_result ws_session::send(const frame& f) {
     self->start_close(1008, "slow consumer", close_kind::graceful, false);
   });
   return send_result::overflow;
+}
+
+// mtx_ held. Drops the oldest half of the queued events (frames with a
+// publish time; replies to the client's requests stay), at least enough to
+// make room for `incoming` bytes if events alone can. Half at a time, so a
+// client that stays slow costs one pass per many sends, not one per send.
+size_t ws_session::drop_oldest_events(size_t incoming) {
+  size_t events = 0;
+  for (auto& q : queue_)
+    events += q.ts_us > 0 ? 1 : 0;
+  size_t target = std::max<size_t>(1, events / 2);
+  size_t dropped = 0;
+  std::vector<frame> kept;
+  kept.reserve(queue_.size());
+  for (auto& q : queue_) {
+    bool room = queue_.size() - dropped < ctx_.edge.outbound_max_messages
+                && queued_bytes_ + incoming <= ctx_.edge.outbound_max_bytes;
+    if (q.ts_us > 0 && (dropped < target || !room)) {
+      queued_bytes_ -= q.bytes->size();
+      ++dropped;
+      continue;
+    }
+    kept.push_back(std::move(q));
+  }
+  queue_.swap(kept);
+  return dropped;
 }
 
 sink_stats ws_session::stats() const {

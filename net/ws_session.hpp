@@ -90,6 +90,7 @@ private:
   void on_event(const ws_event& ev);
   void on_message(std::string_view bytes, bool binary);
   void send_text(std::string bytes); // a frame the session itself answers with
+  size_t drop_oldest_events(size_t incoming); // mtx_ held
   void write_out(const std::string& out, std::vector<frame> frames, bool has_close);
   void on_write(boost::beast::error_code ec);
   void account(const std::vector<frame>& frames);

@@ -30,7 +30,10 @@ struct server_frame {
 
 class raw_client {
 public:
-  explicit raw_client(uint16_t port) : sock_(ioc_) {
+  explicit raw_client(uint16_t port, int rcvbuf = 0) : sock_(ioc_) {
+    sock_.open(tcp::v4());
+    if (rcvbuf > 0) // set before connecting, so the window stays small
+      sock_.set_option(asio::socket_base::receive_buffer_size(rcvbuf));
     sock_.connect({asio::ip::make_address("127.0.0.1"), port});
     std::string req = "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -246,6 +249,78 @@ TEST(ws_protocol, with_write_coalescing_every_event_arrives_in_order) {
     ASSERT_TRUE(f) << "event " << i;
     EXPECT_EQ(json_field(f->payload, "seq"), std::to_string(i)) << f->payload;
   }
+}
+
+} // namespace
+
+namespace {
+
+TEST(ws_protocol, drop_oldest_keeps_a_slow_client_connected_and_tells_it_what_it_lost) {
+  node_process node({"--ws.slow-consumer-policy=drop-oldest", "--ws.outbound-max-messages=256",
+                     "--ws.outbound-max-bytes=2097152"});
+  raw_client fast{node.port()};
+  raw_client slow{node.port(), 4096};
+  for (auto* c : {&fast, &slow}) {
+    c->write(raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["t"]})"));
+    auto ack = c->read();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
+  }
+  // 3,000 events of 4 KB while `slow` reads nothing: far more than its
+  // kernel buffers and 256-frame queue hold; bursts of 100 fit the fast
+  // client's queue.
+  std::string pad(4000, 'x');
+  int seq_fast = 0;
+  for (int batch = 0; batch < 30; ++batch) {
+    std::string body = "[";
+    for (int i = 0; i < 100; ++i)
+      body += std::string{i ? "," : ""} + R"({"topic":"t","data":{"pad":")" + pad + "\"}}";
+    body += "]";
+    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", body).status, 200);
+    for (int i = 0; i < 100; ++i) { // the fast client keeps up and loses nothing
+      auto f = fast.read();
+      ASSERT_TRUE(f);
+      EXPECT_EQ(json_field(f->payload, "seq"), std::to_string(++seq_fast));
+    }
+  }
+  // Now the slow client reads: newest events, a gap, a notice, no close.
+  uint64_t last_seq = 0;
+  bool gap = false;
+  bool notice = false;
+  while (auto f = slow.read(2000ms)) {
+    ASSERT_NE(f->opcode, 0x8) << "the slow client was closed";
+    auto type = json_field(f->payload, "type");
+    if (type == "\"event\"") {
+      auto seq = std::stoull(json_field(f->payload, "seq"));
+      gap = gap || seq != last_seq + 1;
+      last_seq = seq;
+    } else if (f->payload.find("\"dropped\"") != std::string::npos) {
+      notice = true;
+    }
+    if (last_seq == 3000)
+      break;
+  }
+  EXPECT_EQ(last_seq, 3000u) << "the newest event must arrive";
+  EXPECT_TRUE(gap);
+  EXPECT_TRUE(notice) << "the client must be told that events were dropped";
+  auto metrics = http_request(node.port(), "GET", "/metrics", "");
+  EXPECT_EQ(metrics.body.find("tickgate_slow_consumer_dropped_total 0"), std::string::npos);
+  EXPECT_NE(metrics.body.find("tickgate_slow_consumer_disconnects_total 0"), std::string::npos);
+}
+
+} // namespace
+
+namespace {
+
+TEST(ws_protocol, an_event_larger_than_the_whole_queue_bound_closes_as_slow_consumer) {
+  node_process node({"--ws.outbound-max-bytes=1000"});
+  raw_client c{node.port()};
+  c.write(raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["big"]})"));
+  auto ack = c.read();
+  ASSERT_TRUE(ack);
+  std::string body = R"({"topic":"big","data":")" + std::string(2000, 'x') + R"("})";
+  ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", body).status, 200);
+  EXPECT_EQ(c.close_code(), 1008);
 }
 
 } // namespace

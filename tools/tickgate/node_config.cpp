@@ -57,6 +57,7 @@ node_config::node_config() {
     .add(handshake_timeout, "handshake-timeout", "HTTP, WebSocket handshake and close-handshake timeout")
     .add(outbound_max_messages, "outbound-max-messages", "per-client queue bound in frames (then: close 1008 slow consumer)")
     .add(outbound_max_bytes, "outbound-max-bytes", "per-client queue bound in bytes (then: close 1008 slow consumer)")
+    .add(slow_consumer_policy, "slow-consumer-policy", "past an outbound bound: disconnect (close 1008) or drop-oldest (drop queued events, tell the client)")
     .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
     .add(io_threads, "io-threads", "threads running sockets")
     .add(write_coalesce, "write-coalesce", "wait this long before a flush pass so more frames share a socket write (0: at once)");
@@ -227,6 +228,13 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
   e.handshake_timeout = std::max(std::chrono::seconds{1}, as<std::chrono::seconds>(handshake_timeout));
   e.outbound_max_messages = outbound_max_messages;
   e.outbound_max_bytes = outbound_max_bytes;
+  if (slow_consumer_policy == "disconnect")
+    e.slow_consumer_policy = net::edge_settings::slow_policy::disconnect;
+  else if (slow_consumer_policy == "drop-oldest")
+    e.slow_consumer_policy = net::edge_settings::slow_policy::drop_oldest;
+  else
+    return "ws.slow-consumer-policy: '" + slow_consumer_policy
+           + "' (expected disconnect or drop-oldest)";
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
   e.write_coalesce = std::clamp(as<std::chrono::microseconds>(write_coalesce),
                                 std::chrono::microseconds{0}, std::chrono::microseconds{100'000});

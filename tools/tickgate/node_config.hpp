@@ -48,6 +48,7 @@ struct node_config : caf::actor_system_config {
   caf::timespan handshake_timeout = std::chrono::seconds(10);
   size_t outbound_max_messages = 8192;
   size_t outbound_max_bytes = 16 * 1024 * 1024;
+  std::string slow_consumer_policy = "disconnect";
   size_t max_subscriptions = 100;
   int64_t io_threads = 1;
   caf::timespan write_coalesce = caf::timespan{0};
