@@ -254,16 +254,12 @@ void unsubscribe(self_ptr self, client_command& cmd) {
              caf::actor{self});
 }
 
-// How often and how long a closing connection waits for its queued frames
-// (the rate_limited notice, the last replies) to reach the client: a close
-// drops whatever the session has not written yet.
-constexpr std::chrono::milliseconds linger_step{20};
-constexpr int linger_checks = 50;
-
-// Closes the client after what is queued for it went out (or the linger ran out).
-void close_after_flush(self_ptr self, uint16_t code, std::string reason) {
+// Closes the client; the session writes what is already queued for it (the
+// rate_limited notice, the last replies) before the close frame. Messages the
+// client still sends meanwhile are ignored.
+void close_after_flush(self_ptr self, uint16_t code, std::string_view reason) {
   self->state.closing = true;
-  self->send(self, linger_atom_v, code, std::move(reason), linger_checks);
+  self->state.sink->close(code, reason);
 }
 
 // Applies the inbound rate limit to one client message; false: drop it.
@@ -458,15 +454,6 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
       spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer, after);
       close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
-    },
-    [self](linger_atom, uint16_t code, std::string& reason, int checks_left) {
-      auto& sink = self->state.sink;
-      if (checks_left <= 0 || sink->stats().queued_frames == 0) {
-        sink->close(code, reason);
-        return;
-      }
-      self->delayed_send(self, linger_step, linger_atom_v, code, std::move(reason),
-                         checks_left - 1);
     },
     [self](closed_atom) { self->quit(); },
   };

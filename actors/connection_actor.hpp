@@ -38,7 +38,6 @@ namespace tickgate {
 ///   (broadcast_atom, json) -> a system message to the client
 ///   (inspect_atom)       -> actor_stats
 ///   (deadline_atom)      -> the idle timeout ran out: close unless the client subscribed
-///   (linger_atom, code, reason, n) -> close once the queued frames are written
 /// Client messages pass the inbound rate limit first (actors/rate_limit.hpp):
 /// over it they are dropped with a rate_limited error (at most one per
 /// notice interval); sustained flooding closes 1008 "rate limit exceeded".

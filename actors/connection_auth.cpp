@@ -192,8 +192,7 @@ void start_auth(connection_self self, const std::string& token) {
   }
   auto verdict = verify(self, token, "handshake");
   if (!verdict) {
-    // The close reason is all a client of any dialect is sure to see (the
-    // session drops frames still queued when it closes); at most 123 bytes.
+    // The close reason says why in every dialect; at most 123 bytes.
     auto reason = "unauthorized: " + verdict.message;
     st.sink->close(4001, reason.substr(0, 123));
     return;

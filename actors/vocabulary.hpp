@@ -45,9 +45,6 @@ TICKGATE_ATOM(stop_atom, "stop")
 TICKGATE_ATOM(closed_atom, "closed")
 // connection -> itself: the idle timeout ran out.
 TICKGATE_ATOM(deadline_atom, "deadline")
-// connection -> itself: close once the frames already queued are written:
-// (linger_atom, code, reason, checks left).
-TICKGATE_ATOM(linger_atom, "linger")
 // timers of periodic actors (demo feed).
 TICKGATE_ATOM(tick_atom, "tick")
 // anyone -> router: counts for /health and /api/stats.
