@@ -20,15 +20,6 @@ using namespace tickgate::test;
 
 namespace {
 
-int64_t stat(uint16_t port, const char* group, const char* key) {
-  auto body = http_request(port, "GET", "/api/stats").body;
-  simdjson::dom::parser parser;
-  int64_t v = -1;
-  if (parser.parse(body)[group][key].get(v))
-    return -1;
-  return v;
-}
-
 } // namespace
 
 TEST(handshake, origins_outside_the_allow_list_get_403_and_are_counted) {
@@ -43,7 +34,7 @@ TEST(handshake, origins_outside_the_allow_list_get_403_and_are_counted) {
   EXPECT_EQ(upgrade(ioc, node.port(), "https://desk.example").status, 403);
   // Clients that are not browsers send no Origin and are let in.
   EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
-  EXPECT_EQ(stat(node.port(), "protection", "refused_origin"), 2);
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_origin"), 2);
   auto metrics = http_request(node.port(), "GET", "/metrics").body;
   EXPECT_NE(metrics.find(R"(tickgate_handshakes_refused_total{reason="origin"} 2)"),
             std::string::npos);
@@ -78,7 +69,7 @@ TEST(handshake, the_global_cap_answers_503_until_a_client_leaves) {
   a->close();
   a.reset();
   EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
-  EXPECT_EQ(stat(node.port(), "protection", "refused_full"), 1);
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_full"), 1);
 }
 
 TEST(handshake, the_per_ip_cap_answers_429_and_counts_only_open_connections) {
@@ -93,7 +84,7 @@ TEST(handshake, the_per_ip_cap_answers_429_and_counts_only_open_connections) {
   a->close();
   a.reset();
   EXPECT_TRUE(eventually([&] { return upgrade(ioc, node.port()).status == 101; }));
-  EXPECT_GE(stat(node.port(), "protection", "refused_ip_cap"), 1);
+  EXPECT_GE(node_stat(node.port(), "protection", "refused_ip_cap"), 1);
 }
 
 TEST(handshake, the_connection_cap_environment_variables_are_honoured) {
@@ -131,5 +122,5 @@ TEST(handshake, the_handshake_rate_per_ip_answers_429_and_recovers) {
   EXPECT_EQ(refused.retry_after, "1");
   std::this_thread::sleep_for(600ms); // one handshake's worth refills
   EXPECT_EQ(upgrade(ioc, node.port()).status, 101);
-  EXPECT_EQ(stat(node.port(), "protection", "refused_ip_rate"), 1);
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_ip_rate"), 1);
 }

@@ -78,16 +78,6 @@ boost::asio::ip::tcp::socket raw_websocket(boost::asio::io_context& ioc, uint16_
   return s;
 }
 
-int64_t stat(uint16_t port, const char* group, const char* key) {
-  auto body = http_request(port, "GET", "/api/stats").body;
-  simdjson::dom::parser parser;
-  int64_t v = -1;
-  auto doc = parser.parse(body);
-  if (doc[group][key].get(v))
-    return -1;
-  return v;
-}
-
 } // namespace
 
 TEST(node, publish_over_http_reaches_subscribers_in_order_with_consecutive_seq) {
@@ -215,7 +205,7 @@ TEST(node, bad_input_gets_error_frames_is_counted_and_harms_nobody) {
   auto ev = next_event(good);
   ASSERT_TRUE(ev);
   EXPECT_EQ(json_field(ev->data, "seq"), "1");
-  EXPECT_EQ(stat(node.port(), "conn", "frames_in"), 1 + 7); // good + bad
+  EXPECT_EQ(node_stat(node.port(), "conn", "frames_in"), 1 + 7); // good + bad
   auto body = http_request(node.port(), "GET", "/api/stats").body;
   EXPECT_NE(body.find(R"("bad_request":2)"), std::string::npos) << body;
   EXPECT_NE(body.find(R"("invalid_topic":2)"), std::string::npos) << body;
@@ -234,7 +224,7 @@ TEST(node, oversize_frame_closes_with_1009_and_others_keep_receiving) {
   EXPECT_EQ(big.close_code(), 1009);
   ASSERT_EQ(publish(node.port(), "t", "1"), 200);
   EXPECT_TRUE(next_event(good));
-  EXPECT_EQ(stat(node.port(), "conn", "frames_too_large"), 1);
+  EXPECT_EQ(node_stat(node.port(), "conn", "frames_too_large"), 1);
 }
 
 TEST(node, protobuf_and_json_clients_on_one_topic_get_the_same_events) {
@@ -302,7 +292,7 @@ TEST(node, http_routes_answer_and_reject_bad_publishes) {
   EXPECT_EQ(http_request(node.port(), "GET", "/api/publish").status, 405);
   EXPECT_EQ(http_request(node.port(), "GET", "/nope").status, 404);
   EXPECT_EQ(http_request(node.port(), "GET", "/v1").status, 426);
-  EXPECT_EQ(stat(node.port(), "http", "publish_rejected"), 2);
+  EXPECT_EQ(node_stat(node.port(), "http", "publish_rejected"), 2);
 }
 
 TEST(node, health_counts_connections_and_topics) {
@@ -418,7 +408,7 @@ TEST(node, a_client_that_stops_reading_is_dropped_and_others_lose_nothing) {
     ASSERT_TRUE(ev) << "fast client lost event " << i;
     EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(i));
   }
-  EXPECT_EQ(stat(node.port(), "conn", "slow_closed"), 1);
+  EXPECT_EQ(node_stat(node.port(), "conn", "slow_closed"), 1);
   // The stalled client is gone within the close deadline, subscriptions too.
   EXPECT_TRUE(eventually([&] {
     return json_field(http_request(node.port(), "GET", "/health").body, "connections") == "1";

@@ -33,15 +33,6 @@ void subscribe(ws_client& c, uint64_t id, const std::string& topic) {
   ASSERT_EQ(json_field(ack->data, "type"), "\"ack\"") << ack->data;
 }
 
-int64_t stat(uint16_t port, const char* group, const char* key) {
-  auto body = http_request(port, "GET", "/api/stats").body;
-  simdjson::dom::parser parser;
-  int64_t v = -1;
-  if (parser.parse(body)[group][key].get(v))
-    return -1;
-  return v;
-}
-
 std::string health(uint16_t port, const char* key) {
   return json_field(http_request(port, "GET", "/health").body, key);
 }
@@ -124,7 +115,7 @@ TEST(protection, a_client_that_never_subscribes_is_closed_after_the_idle_timeout
             200);
   auto ev = active.read_until([](const ws_message& m) { return is_type(m, "event"); });
   ASSERT_TRUE(ev);
-  EXPECT_EQ(stat(node.port(), "protection", "idle_closed"), 1);
+  EXPECT_EQ(node_stat(node.port(), "protection", "idle_closed"), 1);
 }
 
 TEST(protection, without_an_idle_timeout_a_quiet_client_stays_connected) {
@@ -181,8 +172,8 @@ TEST(protection, a_flooding_client_is_rate_limited_then_closed_while_others_get_
   EXPECT_LT(pongs, 200);  // not the flood
   EXPECT_GE(rate_limited, 1);
   EXPECT_LE(rate_limited, 3); // one notice per second, not one per dropped frame
-  EXPECT_GE(stat(node.port(), "protection", "rate_limited"), 499);
-  EXPECT_EQ(stat(node.port(), "protection", "rate_closed"), 1);
+  EXPECT_GE(node_stat(node.port(), "protection", "rate_limited"), 499);
+  EXPECT_EQ(node_stat(node.port(), "protection", "rate_closed"), 1);
   good.send_text(R"({"op":"ping","id":2})");
   EXPECT_TRUE(good.read_until([](const ws_message& m) { return is_type(m, "pong"); }));
 }
@@ -228,7 +219,7 @@ TEST(protection, heartbeats_do_not_count_against_the_rate_limit) {
     return m.data.find("pong") != std::string::npos;
   }));
   EXPECT_FALSE(sio.closed());
-  EXPECT_EQ(stat(node.port(), "protection", "rate_limited"), 0);
+  EXPECT_EQ(node_stat(node.port(), "protection", "rate_limited"), 0);
 }
 
 TEST(protection, a_subscriber_that_stops_reading_is_closed_as_slow_while_another_keeps_full_rate) {
@@ -257,7 +248,7 @@ TEST(protection, a_subscriber_that_stops_reading_is_closed_as_slow_while_another
   EXPECT_EQ(seen.received, events);
   EXPECT_EQ(seen.gaps, 0);
   EXPECT_LT(seen.worst_delay_us, 500'000) << "the stalled client delayed the fast one";
-  EXPECT_EQ(stat(node.port(), "conn", "slow_closed"), 1);
+  EXPECT_EQ(node_stat(node.port(), "conn", "slow_closed"), 1);
   EXPECT_TRUE(eventually([&] { return health(node.port(), "connections") == "1"; }, 5000ms));
   EXPECT_EQ(health(node.port(), "subscriptions"), "1");
 }

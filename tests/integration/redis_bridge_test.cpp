@@ -49,15 +49,6 @@ std::string health(const node_process& n) {
   return http_request(n.port(), "GET", "/health").body;
 }
 
-int64_t stat(uint16_t port, const char* group, const char* key) {
-  auto body = http_request(port, "GET", "/api/stats").body;
-  simdjson::dom::parser parser;
-  int64_t v = -1;
-  if (parser.parse(body)[group][key].get(v))
-    return -1;
-  return v;
-}
-
 } // namespace
 
 TEST(redis_bridge, redis_publish_reaches_subscribed_clients_untouched) {
@@ -141,7 +132,7 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_after_a_redis_resta
   EXPECT_EQ(json_field(ev->data, "seq"), "2");
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
   EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
-  EXPECT_EQ(stat(node.port(), "bridge", "reconnects"), 1);
+  EXPECT_EQ(node_stat(node.port(), "bridge", "reconnects"), 1);
 }
 
 TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears) {
@@ -218,7 +209,7 @@ TEST(redis_bridge, binary_and_maximum_size_payloads_pass_untouched) {
   auto j2 = next_event(json);
   ASSERT_TRUE(j2);
   EXPECT_EQ(json_string(j2->data, "data"), biggest);
-  EXPECT_EQ(stat(node.port(), "bridge", "oversize_dropped"), 1);
+  EXPECT_EQ(node_stat(node.port(), "bridge", "oversize_dropped"), 1);
 }
 
 TEST(redis_bridge, pattern_mode_routes_symbols_never_subscribed_in_redis) {
@@ -266,7 +257,7 @@ TEST(redis_bridge, http_publish_goes_through_redis_to_every_node_in_order) {
       EXPECT_EQ(json_field(ev->data, "seq"), std::to_string(i));
     }
   }
-  EXPECT_EQ(stat(a.port(), "bridge", "published"), 100);
+  EXPECT_EQ(node_stat(a.port(), "bridge", "published"), 100);
 }
 
 TEST(redis_bridge, password_user_and_database_come_from_the_url) {

@@ -1,5 +1,7 @@
 #include "support/ws_client.hpp"
 
+#include <simdjson.h>
+
 #include <stdexcept>
 
 #include <boost/asio/connect.hpp>
@@ -129,6 +131,15 @@ http_result http_request_with_header(uint16_t port, const std::string& method,
     throw std::runtime_error("http read failed: " + ec.message());
   auto res = parser.release();
   return {static_cast<int>(res.result_int()), res.body()};
+}
+
+int64_t node_stat(uint16_t port, const char* group, const char* key) {
+  auto body = http_request(port, "GET", "/api/stats").body;
+  simdjson::dom::parser parser;
+  int64_t v = -1;
+  if (parser.parse(body)[group][key].get(v))
+    return -1;
+  return v;
 }
 
 } // namespace tickgate::test

@@ -99,6 +99,9 @@ http_result http_request(uint16_t port, const std::string& method,
                          const std::string& target,
                          const std::string& body = "");
 
+/// Counter `group`.`key` of the node's GET /api/stats, or -1 if absent.
+int64_t node_stat(uint16_t port, const char* group, const char* key);
+
 /// The same with one extra request header.
 http_result http_request_with_header(uint16_t port, const std::string& method,
                                      const std::string& target, const std::string& header,
