@@ -1,8 +1,6 @@
 // Action protocol frames ({"action":"subscribe","symbols":[...]}): decoding
 // never crashes; an accepted command maps upper-cased symbols onto the
 // configured topic template one to one; every reply is valid JSON.
-#include <cctype>
-
 #include "fuzz_checks.hpp"
 #include "proto/dialect_settings.hpp"
 
@@ -16,12 +14,7 @@ TICKGATE_FUZZ_TARGET(action) {
     FUZZ_CHECK(cmd->op == client_op::ping || cmd->op == client_op::subscribe
                || cmd->op == client_op::unsubscribe);
     fuzz::check_topics(*cmd, true);
-    for (size_t i = 0; i < cmd->names.size(); ++i) {
-      for (unsigned char c : cmd->names[i])
-        FUZZ_CHECK(!std::islower(c));
-      FUZZ_CHECK(dialect_settings::expand(dialects().action_topic, cmd->names[i])
-                 == cmd->topics[i]);
-    }
+    fuzz::check_symbols(*cmd, dialects().action_topic);
   } else {
     FUZZ_CHECK(std::get<client_error>(decoded).format.kind == dialect::action);
   }

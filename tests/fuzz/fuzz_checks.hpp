@@ -5,11 +5,13 @@
 // consistent (decode(encode(x)) == x) and not only that it does not crash.
 
 #include <algorithm>
+#include <cctype>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "fuzz_target.hpp"
+#include "proto/dialect_settings.hpp"
 #include "proto/frame_codec.hpp"
 #include "proto/json_text.hpp"
 #include "proto/topic_name.hpp"
@@ -67,6 +69,16 @@ inline void check_topics(const client_command& cmd, bool names_parallel) {
     FUZZ_CHECK(is_valid_topic(cmd.topics[i]));
     for (size_t j = 0; j < i; ++j)
       FUZZ_CHECK(cmd.topics[i] != cmd.topics[j]);
+  }
+}
+
+/// Symbols of an accepted command (action protocol, typed envelope) are upper
+/// case and map onto the dialect's topic template one to one.
+inline void check_symbols(const client_command& cmd, const std::string& topic_template) {
+  for (size_t i = 0; i < cmd.names.size(); ++i) {
+    for (unsigned char c : cmd.names[i])
+      FUZZ_CHECK(!std::islower(c));
+    FUZZ_CHECK(dialect_settings::expand(topic_template, cmd.names[i]) == cmd.topics[i]);
   }
 }
 
