@@ -11,6 +11,7 @@
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "support/fake_sink.hpp"
+#include "support/routing_core.hpp"
 #include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 
@@ -22,34 +23,12 @@ using tickgate::test::json_field;
 
 namespace {
 
-struct connection_limits : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor router;
-  routing_settings settings;
-
+struct connection_limits : tickgate::test::routing_core {
   void SetUp() override {
     settings.node_id = "t";
     settings.inbound.standard = rate_spec{1, 3};
     settings.inbound.abuse_drops = 0;
-    sys = std::make_unique<caf::actor_system>(cfg);
-    router = sys->spawn(router_actor, settings, caf::actor{});
-  }
-
-  void TearDown() override {
-    caf::anon_send(router, stop_atom_v);
-    sys->await_all_actors_done();
-  }
-
-  struct client {
-    std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
-    caf::actor conn;
-  };
-
-  client connect() {
-    client c;
-    c.conn = sys->spawn(connection_actor, c.sink, router, std::make_shared<const routing_settings>(settings), client_info{});
-    return c;
+    start();
   }
 
   static client_command ping(uint64_t id) {

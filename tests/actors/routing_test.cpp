@@ -11,6 +11,7 @@
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "support/fake_sink.hpp"
+#include "support/routing_core.hpp"
 #include "support/node_process.hpp"
 #include "tickgate.pb.h"
 
@@ -21,34 +22,12 @@ using tickgate::test::fake_sink;
 
 namespace {
 
-struct routing : ::testing::Test {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  caf::actor router;
-  routing_settings settings;
-
+struct routing : tickgate::test::routing_core {
   void SetUp() override {
     settings.max_subscriptions = 3;
     settings.topic_idle_grace = 100ms;
     settings.node_id = "t";
-    sys = std::make_unique<caf::actor_system>(cfg);
-    router = sys->spawn(router_actor, settings, caf::actor{});
-  }
-
-  void TearDown() override {
-    caf::anon_send(router, stop_atom_v);
-    sys->await_all_actors_done();
-  }
-
-  struct client {
-    std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
-    caf::actor conn;
-  };
-
-  client connect() {
-    client c;
-    c.conn = sys->spawn(connection_actor, c.sink, router, std::make_shared<const routing_settings>(settings), client_info{});
-    return c;
+    start();
   }
 
   static client_command cmd(client_op op, uint64_t id,
