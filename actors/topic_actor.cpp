@@ -99,6 +99,9 @@ void fan_out(self_ptr self, const publication& pub) {
   event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind};
   uint64_t bytes = 0;
   uint64_t queued = 0;
+  // Counted before the sends, corrected after: a client may read its frame
+  // before this loop ends, and a metrics scrape after that read must see it.
+  m.topic_events_out.fetch_add(st.subs.size(), std::memory_order_relaxed);
   for (auto& s : st.subs) {
     auto& f = frames.get(s.format, [&] { return encode_event_frame(s.format, ev); });
     // An overflowing session closes itself; its connection actor then quits
@@ -109,7 +112,8 @@ void fan_out(self_ptr self, const publication& pub) {
     }
   }
   st.delivered += queued;
-  m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
+  if (queued < st.subs.size())
+    m.topic_events_out.fetch_sub(st.subs.size() - queued, std::memory_order_relaxed);
   m.topic_bytes_out.fetch_add(bytes, std::memory_order_relaxed);
 }
 
