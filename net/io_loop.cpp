@@ -6,12 +6,12 @@
 
 namespace tickgate::net {
 
-io_loop::io_loop(std::chrono::microseconds coalesce)
+io_loop::io_loop(std::chrono::microseconds pace_interval)
   : ioc_(1),
     work_(boost::asio::make_work_guard(ioc_)),
     tick_timer_(ioc_),
-    coalesce_(coalesce),
-    flush_timer_(ioc_) {
+    pacing_interval_(pace_interval),
+    pacing_timer_(ioc_) {
   arm_tick();
 }
 
@@ -52,14 +52,7 @@ void io_loop::request_flush(std::shared_ptr<ws_session> s) {
   if (posted_)
     return;
   posted_ = true;
-  if (coalesce_.count() == 0) {
-    boost::asio::post(ioc_, [this] { run_flush(); });
-    return;
-  }
-  boost::asio::post(ioc_, [this] {
-    flush_timer_.expires_after(coalesce_);
-    flush_timer_.async_wait([this](boost::system::error_code) { run_flush(); });
-  });
+  boost::asio::post(ioc_, [this] { run_flush(); });
 }
 
 void io_loop::run_flush() {
@@ -71,6 +64,25 @@ void io_loop::run_flush() {
   for (auto& s : flushing_)
     s->flush();
   flushing_.clear();
+}
+
+void io_loop::pace(std::shared_ptr<ws_session> s) {
+  paced_.push_back(std::move(s));
+  if (paced_.size() > 1)
+    return; // the timer is set
+  pacing_timer_.expires_after(pacing_interval_);
+  pacing_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec)
+      on_pacing();
+  });
+}
+
+void io_loop::on_pacing() {
+  // A session still over its rate re-enters paced_ for the next interval.
+  pacing_.swap(paced_);
+  for (auto& s : pacing_)
+    s->paced_flush();
+  pacing_.clear();
 }
 
 } // namespace tickgate::net

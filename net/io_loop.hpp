@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -20,13 +21,19 @@ class ws_session;
 /// The loop posts one flush pass for all such sessions (not one handler per
 /// frame or per session), and each session then writes everything it has
 /// queued in one socket write.
+///
+/// Write pacing (edge_settings::pace_above): a session over its frame rate
+/// hands itself to pace(). All sessions paced within one interval are flushed
+/// together when it ends, each with every frame queued meanwhile in one
+/// write: busy streams get few sends, in one burst per interval (a reader
+/// woken once reads many), while quiet clients never wait.
 class io_loop {
 public:
+  using clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds tick_interval{250};
 
-  /// `coalesce`: how long a flush pass waits after the first frame asks for
-  /// it, so more frames share each socket write (0: at once).
-  explicit io_loop(std::chrono::microseconds coalesce = std::chrono::microseconds{0});
+  /// `pace_interval`: how long a paced session waits at most.
+  explicit io_loop(std::chrono::microseconds pace_interval = std::chrono::microseconds{8'000});
 
   boost::asio::io_context& context() { return ioc_; }
 
@@ -37,10 +44,15 @@ public:
   void add(ws_session* s);
   void remove(ws_session* s);
 
+  /// Loop thread: `s` gets paced_flush() called at the end of the current
+  /// pacing interval.
+  void pace(std::shared_ptr<ws_session> s);
+
 private:
   void run_flush();
   void arm_tick();
   void on_tick();
+  void on_pacing();
 
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
@@ -52,8 +64,11 @@ private:
   // added session s.
   std::vector<ws_session*> sessions_;
   boost::asio::steady_timer tick_timer_;
-  std::chrono::microseconds coalesce_;
-  boost::asio::steady_timer flush_timer_; // loop thread only
+  // Loop thread only: sessions waiting for the end of the pacing interval.
+  std::chrono::microseconds pacing_interval_;
+  std::vector<std::shared_ptr<ws_session>> paced_;
+  std::vector<std::shared_ptr<ws_session>> pacing_; // being flushed
+  boost::asio::steady_timer pacing_timer_;
 };
 
 } // namespace tickgate::net

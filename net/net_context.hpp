@@ -48,9 +48,15 @@ struct edge_settings {
   enum class slow_policy : uint8_t { disconnect, drop_oldest };
   slow_policy slow_consumer_policy = slow_policy::disconnect;
   int io_threads = 1;
-  // A flush pass waits this long after the first queued frame, so more frames
-  // share each socket write: less CPU per delivery, that much more latency.
-  std::chrono::microseconds write_coalesce{0};
+  // Write pacing. A client sent more than pace_above frames per second
+  // (a token bucket, with a burst of a fifth of a second's worth) is written
+  // once per pace_interval, every frame queued meanwhile in one send, and the
+  // sends of all paced clients of a loop go out together. A socket send is
+  // most of the CPU of a delivery, and a burst of sends wakes each reader
+  // once for many; clients below the rate are written at once.
+  // pace_above 0: never paced.
+  double pace_above = 100;
+  std::chrono::microseconds pace_interval{8'000};
   admission_settings admission; // origins, connection caps, handshake rate
 };
 

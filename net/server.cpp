@@ -14,10 +14,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::vector<std::unique_ptr<io_loop>> make_loops(int n, std::chrono::microseconds coalesce) {
+std::vector<std::unique_ptr<io_loop>> make_loops(int n, std::chrono::microseconds pace_interval) {
   std::vector<std::unique_ptr<io_loop>> loops;
   for (int i = 0; i < std::max(1, n); ++i)
-    loops.push_back(std::make_unique<io_loop>(coalesce));
+    loops.push_back(std::make_unique<io_loop>(pace_interval));
   return loops;
 }
 
@@ -25,7 +25,7 @@ std::vector<std::unique_ptr<io_loop>> make_loops(int n, std::chrono::microsecond
 
 server::server(net_context& ctx)
   : ctx_(ctx),
-    loops_(make_loops(ctx.edge.io_threads, ctx.edge.write_coalesce)),
+    loops_(make_loops(ctx.edge.io_threads, ctx.edge.pace_interval)),
     acceptor_(loops_.front()->context()),
     accept_retry_(acceptor_.get_executor()) {
 }

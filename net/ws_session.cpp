@@ -415,16 +415,49 @@ void ws_session::abort() {
   finish(boost::asio::error::operation_aborted);
 }
 
-void ws_session::flush() {
-  if (finished_ || write_in_flight_ || handshake_)
-    return; // on_write (or on_accept) flushes again
+namespace {
+
+// Frames a client may get at once before pacing starts: a fifth of a
+// second's worth, at least 10.
+double burst_frames(double pace_above) {
+  return std::max(10.0, pace_above / 5);
+}
+
+} // namespace
+
+bool ws_session::within_rate() {
+  auto rate = ctx_.edge.pace_above;
+  if (rate <= 0)
+    return true;
+  auto now = std::chrono::steady_clock::now();
+  auto elapsed = std::chrono::duration<double>(now - tokens_at_).count();
+  frame_tokens_ = static_cast<float>(
+    std::min(burst_frames(rate), static_cast<double>(frame_tokens_) + elapsed * rate));
+  tokens_at_ = now;
+  return frame_tokens_ >= 1;
+}
+
+void ws_session::write_queued(bool pace_due) {
+  if (finished_ || write_in_flight_ || handshake_ || paced_)
+    return; // on_write, on_accept or the pacing flushes again
   // A write this large is plenty per turn; the rest waits for the next one.
   static constexpr size_t max_write_bytes = 256 * 1024;
+  // Control frames (pong, ping, close) are not paced, and take the queued
+  // frames along.
+  bool control = ping_due_ || (spill_ && (spill_->pong || !spill_->close_out.empty()));
+  bool budget = control || pace_due || within_rate();
   std::vector<frame> batch;
   bool more = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (queued_bytes_ <= max_write_bytes) {
+    if (!budget) {
+      if (queue_.empty()) {
+        flush_requested_ = false;
+        return;
+      }
+      // flush_requested_ stays set: frames queued meanwhile wait for this.
+      paced_ = true;
+    } else if (queued_bytes_ <= max_write_bytes) {
       batch.swap(queue_);
       queued_bytes_ = 0;
       flush_requested_ = false;
@@ -439,6 +472,18 @@ void ws_session::flush() {
       queued_bytes_ -= taken;
       more = true; // flush_requested_ stays set: the write completion flushes again
     }
+  }
+  if (paced_) {
+    node_metrics().conn_paced_writes.fetch_add(1, std::memory_order_relaxed);
+    loop_.pace(shared_from_this());
+    return;
+  }
+  if (!batch.empty() && ctx_.edge.pace_above > 0) {
+    // A stream far over the rate stays paced until it has been below it
+    // for a while (at most a burst's worth of debt).
+    auto burst = burst_frames(ctx_.edge.pace_above);
+    frame_tokens_ = static_cast<float>(
+      std::max(-burst, static_cast<double>(frame_tokens_) - static_cast<double>(batch.size())));
   }
   bool has_close = spill_ && !spill_->close_out.empty() && !more;
   bool has_pong = spill_ && spill_->pong;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -69,8 +70,15 @@ public:
   void abort();
 
   /// Loop thread: writes everything queued (its loop calls this after send()
-  /// asked for it).
-  void flush();
+  /// asked for it). Over its frame rate (edge_settings::pace_above), the
+  /// session hands itself to its loop's pacing instead.
+  void flush() { write_queued(false); }
+
+  /// Loop thread: the paced write is due.
+  void paced_flush() {
+    paced_ = false;
+    write_queued(true);
+  }
 
   /// Loop thread: acts on a deadline that has passed (its loop calls this
   /// every io_loop::tick_interval).
@@ -167,6 +175,13 @@ private:
   deadline_kind deadline_kind_ = deadline_kind::none;
   size_t loop_slot_ = 0; // io_loop's index of this session
   friend class io_loop;
+  // Write pacing (edge_settings::pace_above): the budget of frames and when
+  // it was last topped up (the epoch at first: a full burst).
+  float frame_tokens_ = 0;
+  std::chrono::steady_clock::time_point tokens_at_{};
+  /// Tops up the budget; true while the client is within its frame rate.
+  bool within_rate();
+  void write_queued(bool pace_due);
   close_kind close_kind_ = close_kind::graceful;
   bool ping_due_ = false;
   bool awaiting_pong_ = false;
@@ -179,6 +194,7 @@ private:
   bool finished_ = false;
   bool registered_ = false;
   bool ticking_ = false; // added to loop_
+  bool paced_ = false;   // waiting in loop_'s pacing queue
 };
 
 } // namespace tickgate::net

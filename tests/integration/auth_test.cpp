@@ -89,13 +89,6 @@ std::string sid_free(const std::string& frame) {
   return std::regex_replace(frame, std::regex{R"("sid":"[0-9a-f]{16}#\d+")"}, R"("sid":"S")");
 }
 
-uint64_t metric(uint16_t port, const std::string& line_prefix) {
-  auto body = http_request(port, "GET", "/metrics").body;
-  auto at = body.find("\n" + line_prefix + " ");
-  if (at == std::string::npos)
-    return 0;
-  return std::stoull(body.substr(at + line_prefix.size() + 2));
-}
 
 } // namespace
 
@@ -113,8 +106,8 @@ TEST(auth_header, a_bearer_token_opens_its_own_private_topics_and_no_one_elses) 
   EXPECT_EQ(subscribe(anonymous, "wallet:alice", 4),
             R"({"type":"error","id":4,"code":"unauthorized","message":"wallet:alice is a private topic: present a token of its owner"})");
   EXPECT_EQ(subscribe(anonymous, "trade@BTC", 5), ack(5, "trade@BTC")) << "public topics stay open";
-  EXPECT_EQ(metric(node.port(), "tickgate_auth_accepted_total"), 1u);
-  EXPECT_EQ(metric(node.port(), "tickgate_auth_denied_total"), 2u);
+  EXPECT_EQ(node_metric(node.port(), "tickgate_auth_accepted_total"), 1);
+  EXPECT_EQ(node_metric(node.port(), "tickgate_auth_denied_total"), 2);
 }
 
 TEST(auth_header, the_JWT_SECRET_environment_variable_configures_hs256) {
@@ -131,8 +124,8 @@ TEST(auth_header, an_expired_or_forged_bearer_token_closes_the_connection_with_4
   EXPECT_TRUE(closes_with(expired, 4001, "unauthorized: token expired"));
   ws_client forged{node.port(), "/v1", http_header{"Authorization", "Bearer " + forged_token("alice")}};
   EXPECT_TRUE(closes_with(forged, 4001, "unauthorized: token signature is invalid"));
-  EXPECT_EQ(metric(node.port(), R"(tickgate_auth_failures_total{reason="expired"})"), 1u);
-  EXPECT_EQ(metric(node.port(), R"(tickgate_auth_failures_total{reason="bad_signature"})"), 1u);
+  EXPECT_EQ(node_metric(node.port(), R"(tickgate_auth_failures_total{reason="expired"})"), 1);
+  EXPECT_EQ(node_metric(node.port(), R"(tickgate_auth_failures_total{reason="bad_signature"})"), 1);
 }
 
 TEST(auth_query, a_token_parameter_works_for_dialects_without_an_auth_frame) {
@@ -196,8 +189,8 @@ TEST(auth_expiry, private_subscriptions_close_when_the_token_expires_unless_refr
   EXPECT_FALSE(lapsing.read(300ms));
   EXPECT_EQ(subscribe(lapsing, "orders:alice", 4).find(R"("code":"unauthorized")") != std::string::npos,
             true);
-  EXPECT_EQ(metric(node.port(), "tickgate_auth_expired_total"), 1u);
-  EXPECT_EQ(metric(node.port(), "tickgate_auth_revoked_total"), 1u);
+  EXPECT_EQ(node_metric(node.port(), "tickgate_auth_expired_total"), 1);
+  EXPECT_EQ(node_metric(node.port(), "tickgate_auth_revoked_total"), 1);
 }
 
 TEST(auth_frame, works_in_protobuf_too) {

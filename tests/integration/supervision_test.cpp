@@ -35,13 +35,6 @@ int ctl(const node_process& node, const std::string& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-// Value of one Prometheus sample line (name with labels), or -1.
-double sample(const std::string& text, const std::string& series) {
-  auto pos = text.find("\n" + series + " ");
-  if (pos == std::string::npos)
-    return -1;
-  return std::stod(text.substr(pos + series.size() + 2));
-}
 
 } // namespace
 
@@ -149,7 +142,7 @@ TEST(supervision, restarting_one_topic_20_times_leaves_the_other_nine_untouched)
     }
   }
   auto metrics = http_request(node.port(), "GET", "/metrics").body;
-  EXPECT_EQ(sample(metrics, "tickgate_topic_restarts_total"), 20);
+  EXPECT_EQ(metric_sample(metrics, "tickgate_topic_restarts_total"), 20);
   EXPECT_NE(node.log().find("topic.restart_backoff"), std::string::npos);
   EXPECT_EQ(http_request(node.port(), "GET", "/health").status, 200);
 }
@@ -176,21 +169,21 @@ TEST(metrics, prometheus_output_matches_the_traffic) {
   }
   auto m = http_request(node.port(), "GET", "/metrics").body;
   EXPECT_NE(m.find("# TYPE tickgate_connections gauge"), std::string::npos);
-  EXPECT_EQ(sample(m, R"(tickgate_connections{dialect="native"})"), 1);
-  EXPECT_EQ(sample(m, R"(tickgate_connections{dialect="auto"})"), 1);
-  EXPECT_EQ(sample(m, R"(tickgate_connections{dialect="stream"})"), 1);
-  EXPECT_EQ(sample(m, "tickgate_subscriptions"), 3);
-  EXPECT_EQ(sample(m, "tickgate_topics"), 2);
-  EXPECT_EQ(sample(m, "tickgate_messages_in_total"), 5); // 3 subscribes + 2 bad frames
-  EXPECT_EQ(sample(m, R"(tickgate_messages_out_total{kind="event"})"), 10);
-  EXPECT_EQ(sample(m, "tickgate_publications_total"), 5);
-  EXPECT_EQ(sample(m, R"(tickgate_errors_total{code="bad_request"})"), 1);
-  EXPECT_EQ(sample(m, R"(tickgate_errors_total{code="unknown_op"})"), 1);
-  EXPECT_EQ(sample(m, "tickgate_topic_restarts_total"), 0);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_connections{dialect="native"})"), 1);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_connections{dialect="auto"})"), 1);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_connections{dialect="stream"})"), 1);
+  EXPECT_EQ(metric_sample(m, "tickgate_subscriptions"), 3);
+  EXPECT_EQ(metric_sample(m, "tickgate_topics"), 2);
+  EXPECT_EQ(metric_sample(m, "tickgate_messages_in_total"), 5); // 3 subscribes + 2 bad frames
+  EXPECT_EQ(metric_sample(m, R"(tickgate_messages_out_total{kind="event"})"), 10);
+  EXPECT_EQ(metric_sample(m, "tickgate_publications_total"), 5);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_errors_total{code="bad_request"})"), 1);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_errors_total{code="unknown_op"})"), 1);
+  EXPECT_EQ(metric_sample(m, "tickgate_topic_restarts_total"), 0);
   // Every event frame the clients read was written: the histogram counted it.
-  EXPECT_EQ(sample(m, "tickgate_publish_to_write_seconds_count"), 10);
-  EXPECT_EQ(sample(m, R"(tickgate_publish_to_write_seconds_bucket{le="+Inf"})"), 10);
-  EXPECT_GE(sample(m, "tickgate_publish_to_write_seconds_sum"), 0);
+  EXPECT_EQ(metric_sample(m, "tickgate_publish_to_write_seconds_count"), 10);
+  EXPECT_EQ(metric_sample(m, R"(tickgate_publish_to_write_seconds_bucket{le="+Inf"})"), 10);
+  EXPECT_GE(metric_sample(m, "tickgate_publish_to_write_seconds_sum"), 0);
   EXPECT_EQ(http_request(node.port(), "GET", "/ready").status, 200);
   auto lb = http_request(node.port(), "GET", "/lb/status");
   EXPECT_EQ(lb.status, 200);

@@ -231,24 +231,41 @@ TEST(ws_protocol, a_broken_client_does_not_disturb_another) {
 
 namespace {
 
-TEST(ws_protocol, with_write_coalescing_every_event_arrives_in_order) {
-  node_process node({"--ws.write-coalesce=5ms"});
+// A burst far past the write budget: every event still arrives, in order,
+// and the held-back writes are counted. Then without pacing none are.
+void expect_burst_delivered(const std::vector<std::string>& args, bool paced) {
+  node_process node(args);
   raw_client c{node.port()};
   c.write(raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["trade@X"]})"));
   auto ack = c.read();
   ASSERT_TRUE(ack);
   ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
-  std::string batch = "[";
-  for (int i = 1; i <= 200; ++i)
-    batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
-             + std::to_string(i) + "}}";
-  batch += "]";
-  ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+  for (int round = 0; round < 20; ++round) {
+    std::string batch = "[";
+    for (int i = 1; i <= 10; ++i)
+      batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
+               + std::to_string(round * 10 + i) + "}}";
+    batch += "]";
+    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+  }
   for (int i = 1; i <= 200; ++i) {
     auto f = c.read();
     ASSERT_TRUE(f) << "event " << i;
     EXPECT_EQ(json_field(f->payload, "seq"), std::to_string(i)) << f->payload;
   }
+  auto paced_writes = node_metric(node.port(), "tickgate_paced_writes_total");
+  if (paced)
+    EXPECT_GT(paced_writes, 0);
+  else
+    EXPECT_EQ(paced_writes, 0);
+}
+
+TEST(ws_protocol, write_pacing_batches_a_burst_and_every_event_arrives_in_order) {
+  expect_burst_delivered({"--ws.pace-above=20", "--ws.pace-interval=50ms"}, true);
+}
+
+TEST(ws_protocol, without_write_pacing_no_write_is_held_back) {
+  expect_burst_delivered({"--ws.pace-above=0"}, false);
 }
 
 } // namespace

@@ -142,4 +142,15 @@ int64_t node_stat(uint16_t port, const char* group, const char* key) {
   return v;
 }
 
+double metric_sample(const std::string& metrics_text, const std::string& series) {
+  auto at = metrics_text.find("\n" + series + " ");
+  if (at == std::string::npos)
+    return -1;
+  return std::stod(metrics_text.substr(at + series.size() + 2));
+}
+
+double node_metric(uint16_t port, const std::string& series) {
+  return metric_sample(http_request(port, "GET", "/metrics").body, series);
+}
+
 } // namespace tickgate::test

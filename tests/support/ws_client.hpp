@@ -110,4 +110,12 @@ http_result http_request_with_header(uint16_t port, const std::string& method,
 /// A loopback port nothing listens on (bound, then released).
 uint16_t free_port_for_test();
 
+/// The value of one Prometheus sample (`series` is the name with its
+/// labels, e.g. `tickgate_errors_total{code="bad_frame"}`) in a /metrics
+/// text, or -1 when the text has no such sample.
+double metric_sample(const std::string& metrics_text, const std::string& series);
+
+/// metric_sample of GET /metrics of the node at `port`.
+double node_metric(uint16_t port, const std::string& series);
+
 } // namespace tickgate::test

@@ -51,7 +51,8 @@ struct node_config : caf::actor_system_config {
   std::string slow_consumer_policy = "disconnect";
   size_t max_subscriptions = 100;
   int64_t io_threads = 1;
-  caf::timespan write_coalesce = caf::timespan{0};
+  size_t pace_above = 100;
+  caf::timespan pace_interval = std::chrono::milliseconds{8};
 
   // [redis]
   std::string redis_url;                 // empty: embedded mode (in-process bus)
