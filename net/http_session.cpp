@@ -17,7 +17,7 @@ namespace tickgate::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-http_session::http_session(boost::asio::ip::tcp::socket&& socket,
+http_session::http_session(loop_socket&& socket,
                            net_context& ctx, io_loop& loop)
   : stream_(std::move(socket)), ctx_(ctx), loop_(loop) {
 }

@@ -17,7 +17,11 @@ namespace tickgate::net {
 /// ws_session. All handlers run on the socket's strand.
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  http_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx, io_loop& loop);
+  /// Beast's stream on a loop_socket.
+  using stream_type = boost::beast::basic_stream<boost::asio::ip::tcp,
+                                                 boost::asio::io_context::executor_type>;
+
+  http_session(loop_socket&& socket, net_context& ctx, io_loop& loop);
 
   void run();
 
@@ -31,7 +35,7 @@ private:
   std::string peer_address();
   void refuse_upgrade(const http_request& req, const admission::decision& d);
 
-  boost::beast::tcp_stream stream_;
+  stream_type stream_;
   boost::beast::flat_buffer buffer_;
   net_context& ctx_;
   io_loop& loop_; // owns the socket; an upgraded session stays on it

@@ -5,13 +5,21 @@
 #include <mutex>
 #include <vector>
 
+#include <boost/asio/basic_stream_socket.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 namespace tickgate::net {
 
 class ws_session;
+
+/// A TCP socket bound to one loop's executor (not a polymorphic one): every
+/// pending operation on it stays small, and it moves between the HTTP and
+/// the WebSocket session without leaving the loop's epoll set.
+using loop_socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                     boost::asio::io_context::executor_type>;
 
 /// One I/O thread's event loop. Every socket belongs to exactly one loop, so
 /// a session's handlers never run concurrently and need no strand.

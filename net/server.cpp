@@ -50,7 +50,7 @@ void server::start() {
 void server::do_accept() {
   auto& loop = *loops_[next_loop_];
   acceptor_.async_accept(
-    loop.context(), [this, &loop](boost::system::error_code ec, tcp::socket socket) {
+    loop.context().get_executor(), [this, &loop](boost::system::error_code ec, loop_socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {

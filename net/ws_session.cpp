@@ -2,11 +2,8 @@
 
 #include <random>
 
-#include <unistd.h>
-
-#include <boost/asio/write.hpp>
-
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
@@ -66,10 +63,10 @@ bool is_expected_end(const beast::error_code& ec) {
 
 } // namespace
 
-ws_session::ws_session(boost::asio::ip::tcp::socket&& socket,
+ws_session::ws_session(loop_socket&& socket,
                        net_context& ctx, io_loop& loop, const std::string& dialect)
   : sock_(loop.context().get_executor()),
-    handshake_(new handshake{websocket::stream<beast::tcp_stream>{std::move(socket)}, {}}),
+    handshake_(new handshake{websocket::stream<http_session::stream_type>{std::move(socket)}, {}}),
     ctx_(ctx),
     loop_(loop),
     dialect_(dialect),
@@ -133,22 +130,7 @@ void ws_session::on_accept(beast::error_code ec) {
     finished_ = true;
     return;
   }
-  {
-    // The socket moves to a loop-typed handle (same descriptor).
-    auto s = handshake_->ws.next_layer().release_socket();
-    auto protocol = s.local_endpoint(ec).protocol();
-    auto fd = ec ? -1 : s.release(ec);
-    if (!ec)
-      sock_.assign(protocol, fd, ec);
-    if (ec) {
-      spdlog::debug("conn.handshake_failed error={}", ec.message());
-      if (fd >= 0)
-        ::close(fd);
-      handshake_.reset();
-      finished_ = true;
-      return;
-    }
-  }
+  sock_ = handshake_->ws.next_layer().release_socket(); // same loop, same epoll entry
   auto client = std::move(handshake_->client);
   handshake_.reset();
   sock_.non_blocking(true, ec);
@@ -179,7 +161,7 @@ void ws_session::on_accept(beast::error_code ec) {
 
 
 void ws_session::wait_readable() {
-  sock_.async_wait(socket_type::wait_read,
+  sock_.async_wait(loop_socket::wait_read,
                    [self = shared_from_this()](beast::error_code ec) {
                      self->on_readable(ec);
                    });
@@ -622,7 +604,7 @@ void ws_session::after_close_sent() {
 void ws_session::linger() {
   discarding_ = true;
   beast::error_code ignored;
-  sock_.shutdown(socket_type::shutdown_send, ignored);
+  sock_.shutdown(loop_socket::shutdown_send, ignored);
 }
 
 

@@ -16,6 +16,7 @@
 #include "actors/connection_actor.hpp"
 #include "actors/session_sink.hpp"
 #include "net/http_routes.hpp"
+#include "net/http_session.hpp"
 #include "net/io_loop.hpp"
 #include "net/net_context.hpp"
 #include "proto/frame_decoder.hpp"
@@ -50,7 +51,7 @@ class ws_session : public session_sink,
 public:
   /// `dialect`: the protocol of the listener path (see proto/frame_decoder.hpp).
   /// `socket` must belong to `loop`.
-  ws_session(boost::asio::ip::tcp::socket&& socket, net_context& ctx,
+  ws_session(loop_socket&& socket, net_context& ctx,
              io_loop& loop, const std::string& dialect);
   ~ws_session() override;
 
@@ -112,15 +113,12 @@ private:
   void send_ping();
   void finish(boost::beast::error_code ec); // the session is over
 
-  // After the handshake. Its executor is the loop's own (not a polymorphic
-  // one), which keeps every pending operation of the connection small.
-  using socket_type = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
-                                                       boost::asio::io_context::executor_type>;
-  socket_type sock_;
+  // After the handshake (Beast's stream has it until then).
+  loop_socket sock_;
   // Only during the opening handshake: Beast's stream and what the request
   // told us about the client (for the connection actor).
   struct handshake {
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws;
+    boost::beast::websocket::stream<http_session::stream_type> ws;
     client_info client;
   };
   std::unique_ptr<handshake> handshake_;
