@@ -17,9 +17,9 @@ namespace tickgate::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-http_session::http_session(loop_socket&& socket,
+http_session::http_session(loop_socket&& socket, const boost::asio::ip::tcp::endpoint& peer,
                            net_context& ctx, io_loop& loop)
-  : stream_(std::move(socket)), ctx_(ctx), loop_(loop) {
+  : stream_(std::move(socket)), peer_(peer), ctx_(ctx), loop_(loop) {
 }
 
 void http_session::run() {
@@ -94,7 +94,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
     stream_.expires_never();
     auto session = std::make_shared<ws_session>(stream_.release_socket(), ctx_, loop_, *dialect);
     session->hold(std::move(ticket)); // the admission slot lasts as long as the connection
-    session->run(std::move(req));
+    session->run(std::move(req), peer_);
     return;
   }
   if (target_path(req.target()).substr(0, 7) == "/admin/") {
@@ -105,9 +105,7 @@ void http_session::on_read(beast::error_code ec, size_t) {
 }
 
 std::string http_session::peer_address() {
-  beast::error_code ec;
-  auto ep = stream_.socket().remote_endpoint(ec);
-  return ec ? std::string{"?"} : ep.address().to_string();
+  return peer_.address().to_string();
 }
 
 // A refused handshake closes the connection: a client over a cap should not

@@ -21,7 +21,8 @@ public:
   using stream_type = boost::beast::basic_stream<boost::asio::ip::tcp,
                                                  boost::asio::io_context::executor_type>;
 
-  http_session(loop_socket&& socket, net_context& ctx, io_loop& loop);
+  http_session(loop_socket&& socket, const boost::asio::ip::tcp::endpoint& peer,
+               net_context& ctx, io_loop& loop);
 
   void run();
 
@@ -36,6 +37,7 @@ private:
   void refuse_upgrade(const http_request& req, const admission::decision& d);
 
   stream_type stream_;
+  boost::asio::ip::tcp::endpoint peer_; // as accept() reported it
   boost::beast::flat_buffer buffer_;
   net_context& ctx_;
   io_loop& loop_; // owns the socket; an upgraded session stays on it

@@ -50,7 +50,7 @@ void server::start() {
 void server::do_accept() {
   auto& loop = *loops_[next_loop_];
   acceptor_.async_accept(
-    loop.context().get_executor(), [this, &loop](boost::system::error_code ec, loop_socket socket) {
+    loop.context().get_executor(), accept_peer_, [this, &loop](boost::system::error_code ec, loop_socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open())
         return;
       if (ec) {
@@ -70,7 +70,7 @@ void server::do_accept() {
       }
       boost::system::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<http_session>(std::move(socket), ctx_, loop)->run();
+      std::make_shared<http_session>(std::move(socket), accept_peer_, ctx_, loop)->run();
       next_loop_ = (next_loop_ + 1) % loops_.size();
       do_accept();
     });

@@ -43,6 +43,7 @@ private:
   size_t next_loop_ = 0;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer accept_retry_; // after an accept error (e.g. EMFILE)
+  boost::asio::ip::tcp::endpoint accept_peer_; // filled by accept() itself: no getpeername
   std::chrono::steady_clock::time_point last_accept_error_log_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include <sys/socket.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <caf/send.hpp>
@@ -19,6 +21,41 @@ namespace websocket = beast::websocket;
 namespace http = beast::http;
 
 namespace {
+
+// Reads and writes that never block, on the descriptor itself: MSG_DONTWAIT
+// per call instead of asio's non_blocking(true), which costs an ioctl per
+// connection. Errors come back as asio's (would_block, eof, ...).
+size_t receive_now(loop_socket& s, char* data, size_t size, beast::error_code& ec) {
+  for (;;) {
+    auto n = ::recv(s.native_handle(), data, size, MSG_DONTWAIT);
+    if (n > 0) {
+      ec = {};
+      return static_cast<size_t>(n);
+    }
+    if (n == 0) {
+      ec = boost::asio::error::eof;
+      return 0;
+    }
+    if (errno != EINTR) {
+      ec.assign(errno, boost::asio::error::get_system_category());
+      return 0;
+    }
+  }
+}
+
+size_t send_now(loop_socket& s, const char* data, size_t size, beast::error_code& ec) {
+  for (;;) {
+    auto n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) {
+      ec = {};
+      return static_cast<size_t>(n);
+    }
+    if (errno != EINTR) {
+      ec.assign(errno, boost::asio::error::get_system_category());
+      return 0;
+    }
+  }
+}
 
 // Picks the first subprotocol the client offers that we speak.
 std::optional<wire_format> pick_subprotocol(std::string_view offered,
@@ -83,12 +120,8 @@ static size_t dialect_slot(const std::string& d) {
   return 5;
 }
 
-void ws_session::run(http_request req) {
-  {
-    beast::error_code ec;
-    auto ep = handshake_->ws.next_layer().socket().remote_endpoint(ec);
-    peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
+void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& peer) {
+  peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   dialect_index_ = dialect_slot(dialect_);
   auto& client = handshake_->client;
   client.peer = peer_;
@@ -133,7 +166,6 @@ void ws_session::on_accept(beast::error_code ec) {
   sock_ = handshake_->ws.next_layer().release_socket(); // same loop, same epoll entry
   auto client = std::move(handshake_->client);
   handshake_.reset();
-  sock_.non_blocking(true, ec);
   bool shutting_down;
   {
     std::lock_guard<std::mutex> guard{ctx_.sessions_mtx};
@@ -180,7 +212,7 @@ void ws_session::on_readable(beast::error_code ec) {
   // A few reads per wakeup, so one busy client cannot hold the loop.
   for (int round = 0; round < 4; ++round) {
     beast::error_code rec;
-    auto n = sock_.read_some(boost::asio::buffer(scratch.get(), scratch_size), rec);
+    auto n = receive_now(sock_, scratch.get(), scratch_size, rec);
     if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
       break;
     if (rec) {
@@ -500,7 +532,7 @@ void ws_session::write_out(const std::string& out, std::vector<frame> frames,
   size_t written = 0;
   while (written < out.size()) {
     beast::error_code ec;
-    auto n = sock_.write_some(boost::asio::buffer(out.data() + written, out.size() - written), ec);
+    auto n = send_now(sock_, out.data() + written, out.size() - written, ec);
     if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
       break;
     if (ec) {

@@ -56,7 +56,7 @@ public:
   ~ws_session() override;
 
   /// Completes the handshake for the upgrade request `req`, then serves.
-  void run(http_request req);
+  void run(http_request req, const boost::asio::ip::tcp::endpoint& peer);
 
   /// Keeps `ticket` (e.g. an admission slot) until the session ends; it is
   /// released as soon as the connection is over, not when the last

@@ -21,6 +21,7 @@
 #include <caf/io/middleman.hpp>
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
+#include "actors/scheduler.hpp"
 #include "actors/vocabulary.hpp"
 #include "net/server.hpp"
 #include "proto/topic_name.hpp"
@@ -133,6 +134,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  tickgate::use_node_scheduler(cfg);
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();

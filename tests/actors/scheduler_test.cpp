@@ -1,0 +1,93 @@
+// The node's scheduler: CAF's work-sharing coordinator with a clock that
+// skips the end-of-life cancellation for actors that never set a timeout.
+// Timeouts must still fire, and be cancelled, exactly as with CAF's own.
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include "actors/scheduler.hpp"
+
+using namespace std::chrono_literals;
+
+namespace {
+
+struct sharing_config : caf::actor_system_config {
+  sharing_config() {
+    set("scheduler.policy", caf::atom("sharing"));
+    set("scheduler.max-threads", size_t{1});
+    tickgate::use_node_scheduler(*this);
+  }
+};
+
+} // namespace
+
+TEST(node_scheduler, a_receive_timeout_fires) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto waiter = sys.spawn([](caf::event_based_actor* a, caf::actor report) -> caf::behavior {
+    return {caf::after(std::chrono::milliseconds(30)) >> [a, report] {
+      a->send(report, caf::ok_atom::value);
+      a->quit();
+    }};
+  }, caf::actor{self});
+  bool fired = false;
+  self->receive([&](caf::ok_atom) { fired = true; },
+                caf::after(std::chrono::seconds(5)) >> [] {});
+  EXPECT_TRUE(fired);
+}
+
+TEST(node_scheduler, a_request_to_a_silent_actor_times_out) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  auto silent = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](int) -> caf::result<int> { return caf::delegated<int>{}; }};
+  });
+  auto asker = sys.spawn([](caf::event_based_actor* a, caf::actor target,
+                            caf::actor report) -> caf::behavior {
+    a->request(target, std::chrono::milliseconds(30), 1)
+      .then([](int) {},
+            [a, report](caf::error& e) {
+              a->send(report, e == caf::sec::request_timeout);
+              a->quit();
+            });
+    return {[](caf::unit_t) {}};
+  }, silent, caf::actor{self});
+  bool timed_out = false;
+  self->receive([&](bool t) { timed_out = t; },
+                caf::after(std::chrono::seconds(5)) >> [] {});
+  EXPECT_TRUE(timed_out);
+  caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+TEST(node_scheduler, an_actor_ended_with_a_pending_timeout_is_released_at_once) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor self{sys};
+  // Actors that end without a timeout must not disturb the bookkeeping.
+  for (int i = 0; i < 1000; ++i)
+    sys.spawn([](caf::event_based_actor* a) { a->quit(); });
+  // The clock holds an actor with a pending timeout until the timeout is
+  // cancelled: the actor must be freed when it ends, not ten seconds later.
+  auto timed = sys.spawn([](caf::event_based_actor* a) -> caf::behavior {
+    return {[a](caf::ok_atom) { a->quit(); },
+            caf::after(std::chrono::seconds(10)) >> [] {}};
+  });
+  auto addr = timed.address();
+  self->monitor(timed);
+  self->send(timed, caf::ok_atom::value);
+  timed = nullptr;
+  bool down = false;
+  self->receive([&](caf::down_msg&) { down = true; },
+                caf::after(std::chrono::seconds(5)) >> [] {});
+  ASSERT_TRUE(down);
+  bool released = false;
+  for (int i = 0; i < 200 && !released; ++i) {
+    released = caf::actor_cast<caf::strong_actor_ptr>(addr) == nullptr;
+    if (!released)
+      std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_TRUE(released);
+}
