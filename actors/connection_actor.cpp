@@ -78,6 +78,21 @@ void bind_topic(self_ptr self, const std::string& name,
     self->monitor(topic);
 }
 
+// CAF keeps a monitor in the observed actor until the observer removes it or
+// the observed actor ends, and the entry references the observer's memory.
+// Topics outlive their clients: a client that ends while watching topics
+// removes its monitors, or each topic would keep an entry, and the ended
+// actor's ~1.6 KiB, for every client that ever watched it.
+void unwatch_topics(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [id, name] : st.topic_names)
+    if (auto s = st.subs.find(name); s != st.subs.end() && s->second.topic)
+      self->demonitor(s->second.topic);
+  for (auto& [id, o] : st.owed)
+    if (o.topic && st.topic_names.count(id) == 0)
+      self->demonitor(o.topic);
+}
+
 // Forgets the subscription `name`; `detach_req` is the request the topic
 // will answer for it (0: none).
 void drop_subscription(self_ptr self, const std::string& name, uint64_t detach_req) {
@@ -324,6 +339,10 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       sink->close(1011, "internal error");
     }
   });
+  self->set_exception_handler([self](std::exception_ptr& eptr) -> caf::error {
+    unwatch_topics(self);
+    return caf::scheduled_actor::default_exception_handler(self, eptr);
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     // Answers the dead topic still owed: it held no subscription of ours.
@@ -455,7 +474,10 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
       spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer, after);
       close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
     },
-    [self](closed_atom) { self->quit(); },
+    [self](closed_atom) {
+      unwatch_topics(self);
+      self->quit();
+    },
   };
 }
 
