@@ -39,6 +39,7 @@ struct metrics {
   counter refused_full{0};       // conn.refused_full: global connection cap (503)
   counter refused_ip_cap{0};     // conn.refused_ip_cap: per-IP connection cap (429)
   counter refused_ip_rate{0};    // conn.refused_ip_rate: per-IP handshake rate (429)
+  counter refused_malformed{0};  // conn.refused_malformed: invalid opening handshake (400, 426)
 
   gauge topic_live{0};           // topic.live: topic actors alive
   gauge topic_subscriptions{0};  // topic.subscriptions: (topic, client) pairs

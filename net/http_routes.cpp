@@ -1,6 +1,7 @@
 #include "net/http_routes.hpp"
 
 #include <caf/send.hpp>
+#include <openssl/evp.h>
 #include <spdlog/fmt/fmt.h>
 
 #include "actors/metrics.hpp"
@@ -109,6 +110,74 @@ http_response socketio_error_response(const http_request& req,
 
 namespace {
 
+// True if the comma-separated header value `list` holds `token` (any case).
+bool has_token(std::string_view list, std::string_view token) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+      item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+      item.remove_suffix(1);
+    if (beast::iequals(item, token))
+      return true;
+    if (comma == std::string_view::npos)
+      break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+} // namespace
+
+std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req) {
+  auto bad = [](std::string m) {
+    return upgrade_refusal{http::status::bad_request, std::move(m)};
+  };
+  if (req.version() != 11)
+    return bad("a WebSocket upgrade needs HTTP/1.1");
+  if (req.method() != http::verb::get)
+    return bad("a WebSocket upgrade is a GET request");
+  if (req.find(http::field::host) == req.end())
+    return bad("missing Host header");
+  if (!has_token(req[http::field::connection], "upgrade"))
+    return bad("the Connection header must contain \"Upgrade\"");
+  if (!has_token(req[http::field::upgrade], "websocket"))
+    return bad("the Upgrade header must contain \"websocket\"");
+  // The key is 16 random bytes in base64: 24 characters.
+  auto key = req[http::field::sec_websocket_key];
+  if (key.size() != 24)
+    return bad("Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)");
+  if (req[http::field::sec_websocket_version] != "13")
+    return upgrade_refusal{http::status::upgrade_required,
+                           "this server speaks WebSocket version 13"};
+  return std::nullopt;
+}
+
+http_response upgrade_refusal_response(const http_request& req, const upgrade_refusal& r) {
+  auto res = error_response(req, r.status, r.message);
+  if (r.status == http::status::upgrade_required)
+    res.set(http::field::sec_websocket_version, "13");
+  res.keep_alive(false);
+  return res;
+}
+
+std::string websocket_accept_key(std::string_view key) {
+  static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+  std::string input{key};
+  input += guid;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr);
+  std::string out(4 * ((digest_size + 2) / 3), '\0');
+  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest,
+                           static_cast<int>(digest_size));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+namespace {
+
 int64_t uptime_s(const net_context& ctx) {
   using namespace std::chrono;
   return duration_cast<seconds>(steady_clock::now() - ctx.node.started).count();
@@ -160,7 +229,8 @@ http_response stats(net_context& ctx, const http_request& req) {
       R"("publish_dropped":{},"reconnects":{}}},)"
       R"("http":{{"publish_requests":{},"publish_rejected":{}}},)"
       R"("protection":{{"rate_limited":{},"rate_closed":{},"idle_closed":{},)"
-      R"("refused_origin":{},"refused_full":{},"refused_ip_cap":{},"refused_ip_rate":{}}}}})",
+      R"("refused_origin":{},"refused_full":{},"refused_ip_cap":{},"refused_ip_rate":{},)"
+      R"("refused_malformed":{}}}}})",
       ctx.node.node_id, uptime_s(ctx), m.conn_open.load(),
       m.conn_accepted.load(), m.conn_frames_in.load(),
       m.conn_frames_too_large.load(), m.conn_slow_closed.load(),
@@ -173,7 +243,8 @@ http_response stats(net_context& ctx, const http_request& req) {
       m.bridge_reconnects.load(), m.http_publish_requests.load(),
       m.http_publish_rejected.load(), m.conn_rate_limited.load(),
       m.conn_rate_closed.load(), m.conn_idle_closed.load(), m.refused_origin.load(),
-      m.refused_full.load(), m.refused_ip_cap.load(), m.refused_ip_rate.load()));
+      m.refused_full.load(), m.refused_ip_cap.load(), m.refused_ip_rate.load(),
+      m.refused_malformed.load()));
 }
 
 // Prometheus text exposition (version 0.0.4).
@@ -241,6 +312,7 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   sample("tickgate_handshakes_refused_total", m.refused_full.load(), R"(reason="server_full")");
   sample("tickgate_handshakes_refused_total", m.refused_ip_cap.load(), R"(reason="ip_connections")");
   sample("tickgate_handshakes_refused_total", m.refused_ip_rate.load(), R"(reason="ip_handshake_rate")");
+  sample("tickgate_handshakes_refused_total", m.refused_malformed.load(), R"(reason="malformed")");
   metric("tickgate_rate_limited_messages_total", "counter", "Client messages dropped by the inbound rate limit.");
   sample("tickgate_rate_limited_messages_total", m.conn_rate_limited.load());
   metric("tickgate_rate_limit_disconnects_total", "counter", "Connections closed 1008 for sustained flooding.");

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <caf/event_based_actor.hpp>
 
+#include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/json_text.hpp"
 
@@ -81,6 +82,13 @@ void http_session::on_read(beast::error_code ec, size_t) {
         send(socketio_error_response(req, *problem));
         return;
       }
+    }
+    if (auto problem = websocket_upgrade_problem(req)) {
+      node_metrics().refused_malformed.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("http.handshake_refused peer={} status={} reason={}", peer_address(),
+                    static_cast<int>(problem->status), problem->message);
+      send(upgrade_refusal_response(req, *problem));
+      return;
     }
     std::shared_ptr<void> ticket;
     if (ctx_.gate) {

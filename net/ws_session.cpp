@@ -17,7 +17,6 @@
 namespace tickgate::net {
 
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
 namespace http = beast::http;
 
 namespace {
@@ -102,8 +101,7 @@ bool is_expected_end(const beast::error_code& ec) {
 
 ws_session::ws_session(loop_socket&& socket,
                        net_context& ctx, io_loop& loop, const std::string& dialect)
-  : sock_(loop.context().get_executor()),
-    handshake_(new handshake{websocket::stream<http_session::stream_type>{std::move(socket)}, {}}),
+  : sock_(std::move(socket)),
     ctx_(ctx),
     loop_(loop),
     dialect_(dialect),
@@ -123,6 +121,7 @@ static size_t dialect_slot(const std::string& d) {
 void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& peer) {
   peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   dialect_index_ = dialect_slot(dialect_);
+  handshake_ = std::make_unique<handshake>();
   auto& client = handshake_->client;
   client.peer = peer_;
   client.dialect = dialect_;
@@ -140,30 +139,56 @@ void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& pee
     = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.edge.pong_timeout).count();
   options.max_payload = ctx_.edge.max_frame_bytes;
   decoder_ = make_frame_decoder(dialect_, std::move(options));
-  // Beast answers the upgrade (or refuses a malformed one); the socket comes
-  // back to the session once the 101 is written.
-  auto& ws = handshake_->ws;
-  ws.set_option(websocket::stream_base::timeout{
-    ctx_.edge.handshake_timeout, websocket::stream_base::none(), false});
-  ws.set_option(websocket::stream_base::decorator(
-    [sub = std::move(subprotocol)](websocket::response_type& res) {
-      res.set(http::field::server, "tickgate");
-      if (!sub.empty())
-        res.set(http::field::sec_websocket_protocol, sub);
-    }));
-  ws.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
-    self->on_accept(ec);
-  });
+  // The 101 (RFC 6455 section 4.2.2), written at once: a fresh socket takes it.
+  std::string answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+  answer += websocket_accept_key(req[http::field::sec_websocket_key]);
+  if (!subprotocol.empty()) {
+    answer += "\r\nSec-WebSocket-Protocol: ";
+    answer += subprotocol;
+  }
+  answer += "\r\nServer: tickgate\r\n\r\n";
+  size_t written = 0;
+  while (written < answer.size()) {
+    beast::error_code ec;
+    auto n = send_now(sock_, answer.data() + written, answer.size() - written, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
+      break;
+    if (ec) {
+      on_accept(ec);
+      return;
+    }
+    written += n;
+  }
+  if (written == answer.size()) {
+    on_accept({});
+    return;
+  }
+  // The socket took only part of it: the rest goes out asynchronously, and a
+  // client that does not read it is dropped after handshake_timeout.
+  loop_.add(this);
+  ticking_ = true;
+  deadline_kind_ = deadline_kind::close;
+  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
+  auto& sp = spill();
+  sp.pending_out.assign(answer, written, std::string::npos);
+  boost::asio::async_write(sock_, boost::asio::buffer(sp.pending_out),
+                           [self = shared_from_this()](beast::error_code ec, size_t) {
+                             std::string{}.swap(self->spill_->pending_out);
+                             self->trim_spill();
+                             self->on_accept(ec);
+                           });
 }
 
 void ws_session::on_accept(beast::error_code ec) {
+  if (finished_)
+    return; // dropped at the handshake deadline
   if (ec) {
     spdlog::debug("conn.handshake_failed error={}", ec.message());
     handshake_.reset();
-    finished_ = true;
+    finish(ec);
     return;
   }
-  sock_ = handshake_->ws.next_layer().release_socket(); // same loop, same epoll entry
   auto client = std::move(handshake_->client);
   handshake_.reset();
   bool shutting_down;
@@ -182,8 +207,10 @@ void ws_session::on_accept(beast::error_code ec) {
                             ctx_.router, ctx_.connection_settings(), std::move(client));
   for (auto& greeting : decoder_->on_open())
     send_text(std::move(greeting));
-  loop_.add(this);
-  ticking_ = true;
+  if (!ticking_) {
+    loop_.add(this);
+    ticking_ = true;
+  }
   deadline_kind_ = deadline_kind::ping;
   deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
   wait_readable();

@@ -10,7 +10,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
-#include <boost/beast/websocket.hpp>
 #include <caf/actor.hpp>
 
 #include "actors/connection_actor.hpp"
@@ -24,8 +23,9 @@
 
 namespace tickgate::net {
 
-/// One WebSocket client. Beast performs the opening handshake; after that the
-/// session frames the connection itself (proto/ws_framing.hpp), so it can
+/// One WebSocket client. The session answers the opening handshake (the
+/// request was checked by http_session) and frames the connection itself
+/// (proto/ws_framing.hpp), so it can
 /// write every frame queued for the client in one socket write and keeps no
 /// per-connection buffers while the client is idle. Lives while an async
 /// operation, its loop's flush list or a topic holds it.
@@ -92,7 +92,7 @@ private:
     failure,  // the client broke the protocol: do not wait for an answer
   };
 
-  void on_accept(boost::beast::error_code ec);
+  void on_accept(boost::beast::error_code ec); // the 101 is written (or failed)
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
   void consume(char* data, size_t size);
@@ -113,12 +113,10 @@ private:
   void send_ping();
   void finish(boost::beast::error_code ec); // the session is over
 
-  // After the handshake (Beast's stream has it until then).
   loop_socket sock_;
-  // Only during the opening handshake: Beast's stream and what the request
-  // told us about the client (for the connection actor).
+  // Only until the 101 is written: what the request told us about the client
+  // (for the connection actor).
   struct handshake {
-    boost::beast::websocket::stream<http_session::stream_type> ws;
     client_info client;
   };
   std::unique_ptr<handshake> handshake_;

@@ -7,6 +7,9 @@
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -20,7 +23,72 @@ using namespace tickgate::test;
 
 namespace {
 
+// Sends `request` as is and returns what the node answers: everything up to
+// the end of the headers for a 101, else up to the close (refusals close).
+std::string exchange(uint16_t port, const std::string& request) {
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  asio::ip::tcp::socket sock{ioc};
+  sock.connect({asio::ip::make_address("127.0.0.1"), port});
+  asio::write(sock, asio::buffer(request));
+  std::string in;
+  boost::system::error_code ec;
+  auto n = asio::read_until(sock, asio::dynamic_buffer(in), "\r\n\r\n", ec);
+  if (ec || in.rfind("HTTP/1.1 101", 0) == 0)
+    return in.substr(0, n);
+  asio::read(sock, asio::dynamic_buffer(in), ec); // until the node closes
+  return in;
+}
+
+std::string upgrade_request(const std::string& key, const std::string& version) {
+  return "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+         "Connection: keep-alive, Upgrade\r\nSec-WebSocket-Key: " + key
+         + "\r\nSec-WebSocket-Version: " + version + "\r\n\r\n";
+}
+
 } // namespace
+
+TEST(handshake, the_101_carries_the_accept_key_of_rfc_6455) {
+  node_process node;
+  // The example key and answer of RFC 6455 section 1.3.
+  auto answer = exchange(node.port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "13"));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"),
+            std::string::npos) << answer;
+  EXPECT_NE(answer.find("\r\nUpgrade: websocket\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_malformed"), 0);
+}
+
+TEST(handshake, a_websocket_version_other_than_13_gets_426_naming_13_and_is_counted) {
+  node_process node;
+  auto answer = exchange(node.port(), upgrade_request("dGhlIHNhbXBsZSBub25jZQ==", "8"));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 426", 0), 0u) << answer;
+  EXPECT_NE(answer.find("Sec-WebSocket-Version: 13\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("WebSocket version 13"), std::string::npos) << answer;
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_malformed"), 1);
+  auto metrics = http_request(node.port(), "GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(tickgate_handshakes_refused_total{reason="malformed"} 1)"),
+            std::string::npos);
+}
+
+TEST(handshake, an_upgrade_without_a_valid_key_gets_400_and_the_next_client_is_served) {
+  node_process node;
+  auto missing = exchange(node.port(),
+                          "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  EXPECT_EQ(missing.rfind("HTTP/1.1 400", 0), 0u) << missing;
+  EXPECT_NE(missing.find("Sec-WebSocket-Key"), std::string::npos) << missing;
+  auto short_key = exchange(node.port(), upgrade_request("c2hvcnQ=", "13"));
+  EXPECT_EQ(short_key.rfind("HTTP/1.1 400", 0), 0u) << short_key;
+  EXPECT_EQ(node_stat(node.port(), "protection", "refused_malformed"), 2);
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["trade@AAPL"]})");
+  auto ack = c.read_until([](const ws_message& m) {
+    return json_field(m.data, "type") == "\"ack\"";
+  });
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(json_field(ack->data, "id"), "1") << ack->data;
+}
 
 TEST(handshake, origins_outside_the_allow_list_get_403_and_are_counted) {
   node_process node({"--protection.allowed-origins=https://app.example.com,https://*.desk.example"});
