@@ -1,5 +1,6 @@
 #include "actors/scheduler.hpp"
 
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -59,6 +60,16 @@ private:
   std::unordered_set<caf::abstract_actor*> timed_;
 };
 
+class node_coordinator;
+
+// The calling I/O thread's held-back wakes (hold_worker_wakes).
+struct held_wakes {
+  node_coordinator* owner = nullptr;
+  std::function<void()> post_wake;
+  size_t jobs = 0; // queued since the last wake
+};
+thread_local held_wakes held;
+
 class node_coordinator : public caf::scheduler::coordinator<caf::policy::work_sharing> {
 public:
   using super = caf::scheduler::coordinator<caf::policy::work_sharing>;
@@ -67,6 +78,32 @@ public:
 
   sparse_clock& clock() noexcept override {
     return clock_;
+  }
+
+  // Jobs from an I/O thread that holds its wakes join the central queue
+  // without a notify: a running worker takes them anyway, a sleeping one is
+  // woken by wake().
+  void enqueue(caf::resumable* job) override {
+    if (held.owner != this) {
+      super::enqueue(job);
+      return;
+    }
+    {
+      auto& d = data();
+      std::lock_guard<std::mutex> guard{d.lock};
+      d.queue.push_back(job);
+    }
+    if (held.jobs++ == 0)
+      held.post_wake();
+  }
+
+  void wake(size_t jobs) {
+    auto& d = data();
+    std::lock_guard<std::mutex> guard{d.lock};
+    if (jobs == 1)
+      d.cv.notify_one();
+    else
+      d.cv.notify_all();
   }
 
 protected:
@@ -96,6 +133,28 @@ private:
 };
 
 } // namespace
+
+void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake) {
+  auto* node = dynamic_cast<node_coordinator*>(&sys.scheduler());
+  if (!node)
+    return; // CAF's work-stealing scheduler: its workers poll before sleeping
+  held.owner = node;
+  held.post_wake = std::move(post_wake);
+  held.jobs = 0;
+}
+
+void wake_held_workers() {
+  if (!held.owner || held.jobs == 0)
+    return;
+  auto jobs = held.jobs;
+  held.jobs = 0;
+  held.owner->wake(jobs);
+}
+
+void stop_holding_worker_wakes() {
+  wake_held_workers();
+  held = held_wakes{};
+}
 
 void use_node_scheduler(caf::actor_system_config& cfg) {
   if (caf::get_or(cfg, "scheduler.policy", caf::atom("stealing")) != caf::atom("sharing"))

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <functional>
+
+#include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 
 namespace tickgate {
@@ -15,5 +18,25 @@ namespace tickgate {
 /// receive or request timeouts (their deadlines are delayed messages, which
 /// the clock keeps either way), so their end costs the clock nothing now.
 void use_node_scheduler(caf::actor_system_config& cfg);
+
+/// Batched worker wake-ups for an I/O thread (node scheduler only; a no-op
+/// under another policy).
+///
+/// Why: every message an I/O thread sends to an idle actor makes the actor
+/// runnable, and CAF wakes a sleeping worker for each. At thousands of
+/// connects per second that is a worker sleep/wake (and a preempted I/O
+/// thread) per client message: 2.4 context switches per connect+close cycle.
+/// Held back, the jobs are queued at once and sleeping workers are woken
+/// once per pass of the I/O loop over its ready handlers.
+///
+/// hold_worker_wakes: from now on, actors the calling thread makes runnable
+/// are queued without waking a worker; after the first one, `post_wake` is
+/// called and must make wake_held_workers() run on this thread soon (post it
+/// to the thread's io_context: it then runs behind the handlers already due).
+void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake);
+/// Wakes workers for the jobs held back since the last call.
+void wake_held_workers();
+/// Wakes what is held and stops holding (the thread's loop has ended).
+void stop_holding_worker_wakes();
 
 } // namespace tickgate

@@ -4,6 +4,7 @@
 #include <boost/asio/strand.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/scheduler.hpp"
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
 
@@ -39,12 +40,23 @@ void server::start() {
   tcp::endpoint ep{addr, ctx_.edge.port};
   acceptor_.open(ep.protocol());
   acceptor_.set_option(asio::socket_base::reuse_address(true));
+  // Linux copies TCP_NODELAY from the listener to every accepted socket: one
+  // setsockopt here instead of one per connection.
+  acceptor_.set_option(tcp::no_delay(true));
   acceptor_.bind(ep);
   acceptor_.listen(asio::socket_base::max_listen_connections);
   port_ = acceptor_.local_endpoint().port();
   do_accept();
   for (auto& loop : loops_)
-    threads_.emplace_back([l = loop.get()] { l->context().run(); });
+    threads_.emplace_back([l = loop.get(), &sys = ctx_.system] {
+      // Actors this loop's sessions make runnable wake a worker once per
+      // pass over the ready handlers, not once each (actors/scheduler.hpp).
+      hold_worker_wakes(sys, [l] {
+        boost::asio::post(l->context(), [] { wake_held_workers(); });
+      });
+      l->context().run();
+      stop_holding_worker_wakes();
+    });
 }
 
 void server::do_accept() {
@@ -68,8 +80,6 @@ void server::do_accept() {
         });
         return;
       }
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<http_session>(std::move(socket), accept_peer_, ctx_, loop)->run();
       next_loop_ = (next_loop_ + 1) % loops_.size();
       do_accept();

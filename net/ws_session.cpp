@@ -657,11 +657,28 @@ void ws_session::after_close_sent() {
   // graceful: on_event(close) lingers when the client answers.
 }
 
-// The close handshake is complete (or abandoned): stop sending and read
-// until the client hangs up, so unread input does not turn our close into a
-// reset that could destroy the close frame in flight.
+// The close handshake is complete (or abandoned). When both close frames are
+// through and nothing is left unread, the connection closes at once (RFC 6455
+// section 7.1.1: the server closes the TCP connection first). Otherwise stop
+// sending and read until the client hangs up, so unread input does not turn
+// our close into a reset that could destroy the close frame in flight.
 void ws_session::linger() {
   discarding_ = true;
+  if (close_received_) {
+    char rest[512]; // input after the client's close frame is dropped
+    for (int round = 0; round < 4; ++round) {
+      beast::error_code ec;
+      receive_now(sock_, rest, sizeof rest, ec);
+      if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+        finish(boost::asio::error::eof);
+        return;
+      }
+      if (ec) { // the client hung up already (eof) or reset
+        finish(ec);
+        return;
+      }
+    }
+  }
   beast::error_code ignored;
   sock_.shutdown(loop_socket::shutdown_send, ignored);
 }

@@ -1,6 +1,11 @@
 // The node's scheduler: CAF's work-sharing coordinator with a clock that
 // skips the end-of-life cancellation for actors that never set a timeout.
 // Timeouts must still fire, and be cancelled, exactly as with CAF's own.
+// I/O threads may hold back worker wake-ups; held jobs must still run.
+
+#include <future>
+#include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -94,4 +99,57 @@ TEST(node_scheduler, an_actor_ended_with_a_pending_timeout_is_released_at_once) 
       std::this_thread::sleep_for(10ms);
   }
   EXPECT_TRUE(released);
+}
+
+namespace {
+
+// Counts int messages; fulfils `done` at the hundredth.
+caf::behavior counter(caf::event_based_actor*, std::shared_ptr<std::promise<void>> done) {
+  auto n = std::make_shared<int>(0);
+  return {[=](int) {
+    if (++*n == 100)
+      done->set_value();
+  }};
+}
+
+// Sends 100 messages from a thread that holds its wakes, as an I/O thread
+// does; returns how often that thread was asked to post a wake.
+int send_from_a_holding_thread(caf::actor_system& sys, const caf::actor& target) {
+  int posts = 0;
+  std::thread io{[&] {
+    tickgate::hold_worker_wakes(sys, [&] { ++posts; });
+    for (int i = 0; i < 100; ++i)
+      caf::anon_send(target, i);
+    tickgate::wake_held_workers(); // what the posted wake does on an I/O thread
+    tickgate::stop_holding_worker_wakes();
+  }};
+  io.join();
+  return posts;
+}
+
+} // namespace
+
+TEST(node_scheduler, jobs_held_by_an_io_thread_run_once_it_wakes_the_workers) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  auto target = sys.spawn(counter, done);
+  // Let the only worker finish the actor's start and go to sleep, so only
+  // the held wake can bring it back.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(send_from_a_holding_thread(sys, target), 1); // one wake per pass, not per job
+  EXPECT_EQ(finished.wait_for(5s), std::future_status::ready);
+}
+
+TEST(node_scheduler, holding_wakes_under_the_stealing_policy_changes_nothing) {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.policy", caf::atom("stealing"));
+  tickgate::use_node_scheduler(cfg);
+  caf::actor_system sys{cfg};
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  auto target = sys.spawn(counter, done);
+  EXPECT_EQ(send_from_a_holding_thread(sys, target), 0);
+  EXPECT_EQ(finished.wait_for(5s), std::future_status::ready);
 }

@@ -9,7 +9,7 @@ namespace tickgate::bench {
 namespace asio = boost::asio;
 
 ws_conn::ws_conn(asio::io_context& ioc, handlers h)
-  : sock_(ioc), h_(std::move(h)), buf_(64 * 1024) {
+  : sock_(ioc), h_(std::move(h)), buf_(initial_buffer) {
 }
 
 void ws_conn::start(const asio::ip::tcp::endpoint& ep, std::string host, std::string path) {
@@ -25,8 +25,8 @@ void ws_conn::on_connect(const boost::system::error_code& ec) {
     fail(false);
     return;
   }
-  boost::system::error_code ignored;
-  sock_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // No TCP_NODELAY: the client writes only after the server answered (upgrade,
+  // subscribe, pong, close), so Nagle never holds a write back.
   out_ = "GET " + path_ + " HTTP/1.1\r\nHost: " + host_
          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
@@ -80,7 +80,12 @@ void ws_conn::read_frames() {
                             self->fail(false);
                             return;
                           }
+                          // A read that filled the buffer: a busy stream, so
+                          // take more frames per read from now on.
+                          bool full = self->have_ + n == self->buf_.size();
                           self->have_ += n;
+                          if (full && self->buf_.size() < busy_buffer)
+                            self->buf_.resize(busy_buffer);
                           self->parse();
                           self->read_frames();
                         });
@@ -145,10 +150,9 @@ void ws_conn::close() {
   send_frame(0x8, std::string_view{"\x03\xe8", 2});
   closed_ = true;
   auto self = shared_from_this();
-  // Give the close frame to the socket, then end.
+  // Give the close frame to the socket, then end (close() sends it, then FIN).
   asio::post(sock_.get_executor(), [self] {
     boost::system::error_code ignored;
-    self->sock_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     self->sock_.close(ignored);
     if (self->h_.on_close)
       self->h_.on_close(*self, true);
