@@ -9,7 +9,7 @@ namespace tickgate::bench {
 namespace asio = boost::asio;
 
 ws_conn::ws_conn(asio::io_context& ioc, handlers h)
-  : sock_(ioc), h_(std::move(h)), buf_(initial_buffer) {
+  : sock_(ioc), h_(std::move(h)), buf_(64 * 1024) {
 }
 
 void ws_conn::start(const asio::ip::tcp::endpoint& ep, std::string host, std::string path) {
@@ -80,12 +80,7 @@ void ws_conn::read_frames() {
                             self->fail(false);
                             return;
                           }
-                          // A read that filled the buffer: a busy stream, so
-                          // take more frames per read from now on.
-                          bool full = self->have_ + n == self->buf_.size();
                           self->have_ += n;
-                          if (full && self->buf_.size() < busy_buffer)
-                            self->buf_.resize(busy_buffer);
                           self->parse();
                           self->read_frames();
                         });

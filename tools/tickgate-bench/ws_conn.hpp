@@ -11,9 +11,9 @@
 
 namespace tickgate::bench {
 
-/// A lean WebSocket client for load generation: raw Asio, a read buffer
-/// parsed for as many frames as each read brings (4 KiB, 64 KiB once a read
-/// fills it), masked client frames, pings answered. Runs on one io_context thread (no strand needed).
+/// A lean WebSocket client for load generation: raw Asio, a 64 KiB read
+/// buffer parsed for as many frames as each read brings, masked client frames,
+/// pings answered. Runs on one io_context thread (no strand needed).
 class ws_conn : public std::enable_shared_from_this<ws_conn> {
 public:
   struct handlers {
@@ -38,9 +38,6 @@ private:
   void send_frame(uint8_t opcode, std::string_view payload);
   void flush();
   void fail(bool clean);
-
-  static constexpr size_t initial_buffer = 4 * 1024;
-  static constexpr size_t busy_buffer = 64 * 1024;
 
   boost::asio::ip::tcp::socket sock_;
   handlers h_;
