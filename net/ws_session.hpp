@@ -43,9 +43,11 @@ namespace tickgate::net {
 /// buffer; only a partial frame is copied into the session.
 ///
 /// Close: whoever closes first, the session writes its close frame (after the
-/// frames already queued, when an actor asked for the close), then shuts
-/// down its sending side and reads until the client hangs up; the whole close
-/// has a deadline (handshake_timeout) after which the TCP connection is dropped.
+/// frames already queued, when an actor asked for the close). Once both
+/// close frames are through and nothing is left unread, the TCP connection
+/// closes at once; otherwise the session shuts down its sending side and
+/// reads until the client hangs up. The whole close has a deadline
+/// (handshake_timeout) after which the TCP connection is dropped.
 class ws_session : public session_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
