@@ -108,28 +108,6 @@ http_response socketio_error_response(const http_request& req,
   return res;
 }
 
-namespace {
-
-// True if the comma-separated header value `list` holds `token` (any case).
-bool has_token(std::string_view list, std::string_view token) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    auto item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
-      item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
-      item.remove_suffix(1);
-    if (beast::iequals(item, token))
-      return true;
-    if (comma == std::string_view::npos)
-      break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-} // namespace
-
 std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req) {
   auto bad = [](std::string m) {
     return upgrade_refusal{http::status::bad_request, std::move(m)};
@@ -140,9 +118,10 @@ std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req
     return bad("a WebSocket upgrade is a GET request");
   if (req.find(http::field::host) == req.end())
     return bad("missing Host header");
-  if (!has_token(req[http::field::connection], "upgrade"))
+  // Token lists, compared without case (Beast's RFC 7230 parser).
+  if (!http::token_list{req[http::field::connection]}.exists("upgrade"))
     return bad("the Connection header must contain \"Upgrade\"");
-  if (!has_token(req[http::field::upgrade], "websocket"))
+  if (!http::token_list{req[http::field::upgrade]}.exists("websocket"))
     return bad("the Upgrade header must contain \"websocket\"");
   // The key is 16 random bytes in base64: 24 characters.
   auto key = req[http::field::sec_websocket_key];

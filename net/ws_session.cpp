@@ -56,6 +56,23 @@ size_t send_now(loop_socket& s, const char* data, size_t size, beast::error_code
   }
 }
 
+// Sends as much of `out` as the socket takes now; returns how much that was.
+// `ec` is set only for a real error (would_block just stops).
+size_t send_what_fits(loop_socket& s, const std::string& out, beast::error_code& ec) {
+  size_t from = 0;
+  while (from < out.size()) {
+    auto n = send_now(s, out.data() + from, out.size() - from, ec);
+    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+      ec = {};
+      break;
+    }
+    if (ec)
+      break;
+    from += n;
+  }
+  return from;
+}
+
 // Picks the first subprotocol the client offers that we speak.
 std::optional<wire_format> pick_subprotocol(std::string_view offered,
                                             std::string& chosen) {
@@ -148,17 +165,11 @@ void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& pee
     answer += subprotocol;
   }
   answer += "\r\nServer: tickgate\r\n\r\n";
-  size_t written = 0;
-  while (written < answer.size()) {
-    beast::error_code ec;
-    auto n = send_now(sock_, answer.data() + written, answer.size() - written, ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
-      break;
-    if (ec) {
-      on_accept(ec);
-      return;
-    }
-    written += n;
+  beast::error_code ec;
+  auto written = send_what_fits(sock_, answer, ec);
+  if (ec) {
+    on_accept(ec);
+    return;
   }
   if (written == answer.size()) {
     on_accept({});
@@ -556,17 +567,11 @@ void ws_session::write_queued(bool pace_due) {
 // Writes what the socket takes now; the rest goes out asynchronously.
 void ws_session::write_out(const std::string& out, std::vector<frame> frames,
                            bool has_close) {
-  size_t written = 0;
-  while (written < out.size()) {
-    beast::error_code ec;
-    auto n = send_now(sock_, out.data() + written, out.size() - written, ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again)
-      break;
-    if (ec) {
-      finish(ec);
-      return;
-    }
-    written += n;
+  beast::error_code ec;
+  auto written = send_what_fits(sock_, out, ec);
+  if (ec) {
+    finish(ec);
+    return;
   }
   if (written == out.size()) {
     account(frames);
