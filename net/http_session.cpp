@@ -4,6 +4,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
 
 #include <boost/asio/post.hpp>
@@ -20,30 +21,138 @@ namespace http = beast::http;
 
 http_session::http_session(loop_socket&& socket, const boost::asio::ip::tcp::endpoint& peer,
                            net_context& ctx, io_loop& loop)
-  : stream_(std::move(socket)), peer_(peer), ctx_(ctx), loop_(loop) {
+  : sock_(std::move(socket)), peer_(peer), ctx_(ctx), loop_(loop) {
 }
 
 void http_session::run() {
-  boost::asio::dispatch(stream_.get_executor(),
-                        [self = shared_from_this()] { self->do_read(); });
+  boost::asio::dispatch(sock_.get_executor(),
+                        [self = shared_from_this()] { self->start_request(); });
 }
 
-void http_session::do_read() {
+void http_session::start_request() {
   parser_.emplace();
   parser_->body_limit(ctx_.edge.max_http_body_bytes);
   parser_->header_limit(16 * 1024);
-  stream_.expires_after(ctx_.edge.handshake_timeout);
-  http::async_read(stream_, buffer_, *parser_,
-                   [self = shared_from_this()](beast::error_code ec, size_t n) {
-                     self->on_read(ec, n);
-                   });
+  parser_->eager(true); // the body in the same pass as the header
+  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
+  if (!pending_.empty() && feed(nullptr, 0)) // a pipelined request
+    return;
+  read_more();
 }
 
-void http_session::on_read(beast::error_code ec, size_t) {
-  if (ec == http::error::end_of_stream || ec == beast::error::timeout
-      || ec == boost::asio::error::eof) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+// Reads until the request is complete, the client would block, or the
+// connection ends.
+void http_session::read_more() {
+  static constexpr size_t scratch_size = 16 * 1024;
+  thread_local std::unique_ptr<char[]> scratch{new char[scratch_size]};
+  for (;;) {
+    beast::error_code ec;
+    auto n = receive_now(sock_, scratch.get(), scratch_size, ec);
+    if (would_block(ec)) {
+      wait_readable();
+      return;
+    }
+    if (ec == boost::asio::error::eof) {
+      on_request(parser_->got_some() || !pending_.empty() ? http::error::partial_message
+                                                          : http::error::end_of_stream);
+      return;
+    }
+    if (ec) {
+      on_request(ec);
+      return;
+    }
+    if (feed(scratch.get(), n))
+      return;
+  }
+}
+
+// Gives the parser what it has not taken yet plus `size` new bytes, and
+// keeps what it still leaves (Beast parses a header only once it is whole).
+bool http_session::feed(const char* data, size_t size) {
+  std::string_view in{data, size};
+  bool from_pending = !pending_.empty();
+  if (from_pending) {
+    pending_.append(data, size);
+    in = pending_;
+  }
+  beast::error_code ec;
+  size_t used = 0;
+  while (used < in.size() && !parser_->is_done()) {
+    auto n = parser_->put(boost::asio::buffer(in.data() + used, in.size() - used), ec);
+    used += n;
+    if (ec == http::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || n == 0)
+      break;
+  }
+  if (from_pending)
+    pending_.erase(0, used);
+  else
+    pending_.assign(in.substr(used));
+  if (ec) {
+    on_request(ec);
+    return true;
+  }
+  if (parser_->is_done()) {
+    on_request({});
+    return true;
+  }
+  return false;
+}
+
+void http_session::wait_readable() {
+  arm_deadline();
+  waiting_ = true;
+  sock_.async_wait(loop_socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    self->waiting_ = false;
+    if (ec) { // closed at the deadline, or the socket failed
+      self->end();
+      return;
+    }
+    self->read_more();
+  });
+}
+
+void http_session::arm_deadline() {
+  if (timer_armed_ && timer_->expiry() == deadline_)
+    return;
+  if (!timer_)
+    timer_.emplace(sock_.get_executor());
+  timer_->expires_at(deadline_); // cancels a wait for an earlier deadline
+  timer_armed_ = true;
+  timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+    self->on_deadline(ec);
+  });
+}
+
+void http_session::on_deadline(beast::error_code ec) {
+  if (ec == boost::asio::error::operation_aborted)
+    return; // re-armed or cancelled; a newer wait is in charge
+  timer_armed_ = false;
+  if (!waiting_ || !sock_.is_open())
+    return; // busy with the request (an admin query): the next wait re-arms
+  if (std::chrono::steady_clock::now() < deadline_) {
+    arm_deadline();
+    return;
+  }
+  spdlog::debug("http.timeout peer={} after={}s", peer_address(),
+                ctx_.edge.handshake_timeout.count());
+  beast::error_code ignored;
+  sock_.close(ignored); // the pending wait or write ends with operation_aborted
+}
+
+void http_session::end() {
+  if (timer_ && timer_armed_)
+    timer_->cancel();
+  beast::error_code ignored;
+  sock_.shutdown(loop_socket::shutdown_send, ignored);
+}
+
+void http_session::on_request(beast::error_code ec) {
+  if (ec == http::error::end_of_stream || ec == boost::asio::error::eof) {
+    end();
     return;
   }
   if (ec == http::error::body_limit) {
@@ -66,6 +175,8 @@ void http_session::on_read(beast::error_code ec, size_t) {
                                 "malformed HTTP request");
       res.keep_alive(false);
       send(std::move(res));
+    } else {
+      end();
     }
     return;
   }
@@ -99,10 +210,11 @@ void http_session::on_read(beast::error_code ec, size_t) {
       }
       ticket = std::move(d.ticket);
     }
-    stream_.expires_never();
-    auto session = std::make_shared<ws_session>(stream_.release_socket(), ctx_, loop_, *dialect);
+    if (timer_ && timer_armed_)
+      timer_->cancel();
+    auto session = std::make_shared<ws_session>(std::move(sock_), ctx_, loop_, *dialect);
     session->hold(std::move(ticket)); // the admission slot lasts as long as the connection
-    session->run(std::move(req), peer_);
+    session->run(std::move(req), peer_, std::move(pending_));
     return;
   }
   if (target_path(req.target()).substr(0, 7) == "/admin/") {
@@ -192,7 +304,7 @@ void http_session::answer_admin(unsigned version, bool keep_alive, const std::st
                 : json.find(R"("code":"bad_request")") != std::string::npos
                   ? http::status::bad_request
                   : http::status::internal_server_error;
-  boost::asio::post(stream_.get_executor(), [self = shared_from_this(), version,
+  boost::asio::post(sock_.get_executor(), [self = shared_from_this(), version,
                                              keep_alive, status, json] {
     http_request head;
     head.version(version);
@@ -204,23 +316,24 @@ void http_session::answer_admin(unsigned version, bool keep_alive, const std::st
 void http_session::send(http_response res) {
   res_ = std::make_shared<http_response>(std::move(res));
   bool keep_alive = res_->keep_alive();
-  http::async_write(stream_, *res_,
+  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
+  arm_deadline();
+  waiting_ = true;
+  http::async_write(sock_, *res_,
                     [self = shared_from_this(), keep_alive](
                       beast::error_code ec, size_t n) {
+                      self->waiting_ = false;
                       self->on_write(keep_alive, ec, n);
                     });
 }
 
 void http_session::on_write(bool keep_alive, beast::error_code ec, size_t) {
   res_.reset();
-  if (ec)
-    return;
-  if (!keep_alive) {
-    beast::error_code ignored;
-    stream_.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_send, ignored);
+  if (ec || !keep_alive) {
+    end();
     return;
   }
-  do_read();
+  start_request();
 }
 
 } // namespace tickgate::net

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -14,21 +17,33 @@ namespace tickgate::net {
 
 /// One HTTP connection: answers requests (keep-alive) until it sees a
 /// WebSocket upgrade on a WebSocket path, then hands its socket to a
-/// ws_session. All handlers run on the socket's strand.
+/// ws_session. All handlers run on the socket's loop thread.
+///
+/// Reading: the request is read with plain non-blocking reads into a
+/// per-thread buffer and given to Beast's parser; only bytes the parser has
+/// not taken yet (an incomplete header, a pipelined request) are kept in the
+/// session. A request that has fully arrived when the connection is accepted
+/// (the usual case for a WebSocket client) costs one read and no timer.
+///
+/// Deadline: a request and its response each get handshake_timeout. The
+/// timer exists only once the session has to wait for the client; when it
+/// fires while the session waits, the connection is closed.
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
-  /// Beast's stream on a loop_socket.
-  using stream_type = boost::beast::basic_stream<boost::asio::ip::tcp,
-                                                 boost::asio::io_context::executor_type>;
-
   http_session(loop_socket&& socket, const boost::asio::ip::tcp::endpoint& peer,
                net_context& ctx, io_loop& loop);
 
   void run();
 
 private:
-  void do_read();
-  void on_read(boost::beast::error_code ec, size_t bytes);
+  void start_request();
+  void read_more();
+  bool feed(const char* data, size_t size); // true: the request is complete or failed
+  void on_request(boost::beast::error_code ec);
+  void wait_readable();
+  void arm_deadline();
+  void on_deadline(boost::beast::error_code ec);
+  void end(); // no more requests: stop sending, the client closes
   void send(http_response res);
   void admin(const http_request& req);        // /admin/...: asks the inspector
   void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
@@ -36,13 +51,17 @@ private:
   std::string peer_address();
   void refuse_upgrade(const http_request& req, const admission::decision& d);
 
-  stream_type stream_;
+  loop_socket sock_;
   boost::asio::ip::tcp::endpoint peer_; // as accept() reported it
-  boost::beast::flat_buffer buffer_;
   net_context& ctx_;
   io_loop& loop_; // owns the socket; an upgraded session stays on it
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::string pending_;                // received bytes the parser has not taken yet
   std::shared_ptr<http_response> res_; // the response being written
+  std::chrono::steady_clock::time_point deadline_;  // of the current request or response
+  std::optional<boost::asio::steady_timer> timer_; // made when the session first waits
+  bool timer_armed_ = false;
+  bool waiting_ = false; // an async wait or write on the socket is pending
 };
 
 } // namespace tickgate::net

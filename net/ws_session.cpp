@@ -11,6 +11,7 @@
 
 #include "actors/connection_actor.hpp"
 #include "actors/metrics.hpp"
+#include "net/socket_io.hpp"
 #include "proto/native_codec.hpp"
 #include "proto/payload.hpp"
 
@@ -20,58 +21,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 
 namespace {
-
-// Reads and writes that never block, on the descriptor itself: MSG_DONTWAIT
-// per call instead of asio's non_blocking(true), which costs an ioctl per
-// connection. Errors come back as asio's (would_block, eof, ...).
-size_t receive_now(loop_socket& s, char* data, size_t size, beast::error_code& ec) {
-  for (;;) {
-    auto n = ::recv(s.native_handle(), data, size, MSG_DONTWAIT);
-    if (n > 0) {
-      ec = {};
-      return static_cast<size_t>(n);
-    }
-    if (n == 0) {
-      ec = boost::asio::error::eof;
-      return 0;
-    }
-    if (errno != EINTR) {
-      ec.assign(errno, boost::asio::error::get_system_category());
-      return 0;
-    }
-  }
-}
-
-size_t send_now(loop_socket& s, const char* data, size_t size, beast::error_code& ec) {
-  for (;;) {
-    auto n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) {
-      ec = {};
-      return static_cast<size_t>(n);
-    }
-    if (errno != EINTR) {
-      ec.assign(errno, boost::asio::error::get_system_category());
-      return 0;
-    }
-  }
-}
-
-// Sends as much of `out` as the socket takes now; returns how much that was.
-// `ec` is set only for a real error (would_block just stops).
-size_t send_what_fits(loop_socket& s, const std::string& out, beast::error_code& ec) {
-  size_t from = 0;
-  while (from < out.size()) {
-    auto n = send_now(s, out.data() + from, out.size() - from, ec);
-    if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
-      ec = {};
-      break;
-    }
-    if (ec)
-      break;
-    from += n;
-  }
-  return from;
-}
 
 // Picks the first subprotocol the client offers that we speak.
 std::optional<wire_format> pick_subprotocol(std::string_view offered,
@@ -135,10 +84,12 @@ static size_t dialect_slot(const std::string& d) {
   return 5;
 }
 
-void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& peer) {
+void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& peer,
+                     std::string early) {
   peer_ = peer.address().to_string() + ":" + std::to_string(peer.port());
   dialect_index_ = dialect_slot(dialect_);
   handshake_ = std::make_unique<handshake>();
+  handshake_->early = std::move(early);
   auto& client = handshake_->client;
   client.peer = peer_;
   client.dialect = dialect_;
@@ -201,6 +152,7 @@ void ws_session::on_accept(beast::error_code ec) {
     return;
   }
   auto client = std::move(handshake_->client);
+  auto early = std::move(handshake_->early);
   handshake_.reset();
   bool shutting_down;
   {
@@ -224,6 +176,11 @@ void ws_session::on_accept(beast::error_code ec) {
   }
   deadline_kind_ = deadline_kind::ping;
   deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
+  if (!early.empty()) {
+    consume(early.data(), early.size());
+    if (finished_)
+      return;
+  }
   wait_readable();
   if (shutting_down)
     start_close(1001, "server shutting down", close_kind::graceful, true);
@@ -251,7 +208,7 @@ void ws_session::on_readable(beast::error_code ec) {
   for (int round = 0; round < 4; ++round) {
     beast::error_code rec;
     auto n = receive_now(sock_, scratch.get(), scratch_size, rec);
-    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again)
+    if (would_block(rec))
       break;
     if (rec) {
       finish(rec);
@@ -568,7 +525,9 @@ void ws_session::write_queued(bool pace_due) {
 void ws_session::write_out(const std::string& out, std::vector<frame> frames,
                            bool has_close) {
   beast::error_code ec;
-  auto written = send_what_fits(sock_, out, ec);
+  // Our close frame, when after_close_sent() ends the connection at once.
+  bool last = has_close && (close_received_ || close_kind_ == close_kind::failure);
+  auto written = send_what_fits(sock_, out, ec, last);
   if (ec) {
     finish(ec);
     return;
@@ -674,7 +633,7 @@ void ws_session::linger() {
     for (int round = 0; round < 4; ++round) {
       beast::error_code ec;
       receive_now(sock_, rest, sizeof rest, ec);
-      if (ec == boost::asio::error::would_block || ec == boost::asio::error::try_again) {
+      if (would_block(ec)) {
         finish(boost::asio::error::eof);
         return;
       }

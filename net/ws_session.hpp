@@ -58,7 +58,10 @@ public:
   ~ws_session() override;
 
   /// Completes the handshake for the upgrade request `req`, then serves.
-  void run(http_request req, const boost::asio::ip::tcp::endpoint& peer);
+  /// `early`: bytes the client sent after the request without waiting for
+  /// the 101 (its first frames); they are read before the socket.
+  void run(http_request req, const boost::asio::ip::tcp::endpoint& peer,
+           std::string early = {});
 
   /// Keeps `ticket` (e.g. an admission slot) until the session ends; it is
   /// released as soon as the connection is over, not when the last
@@ -120,6 +123,7 @@ private:
   // (for the connection actor).
   struct handshake {
     client_info client;
+    std::string early; // frames that came with the request
   };
   std::unique_ptr<handshake> handshake_;
   net_context& ctx_;

@@ -349,7 +349,7 @@ int main(int argc, char** argv) {
         ++connect_errors;
       boost::asio::post(*iocs[slot % o.threads], [&, slot] { churn_loop(slot); });
     };
-    auto c = std::make_shared<ws_conn>(*iocs[t], std::move(h));
+    auto c = std::make_shared<ws_conn>(*iocs[t], std::move(h), 4096);
     c->start(target, ep.host, ep.path);
   };
   if (o.scenario == "churn") {

@@ -1,5 +1,6 @@
 #include "tools/tickgate-bench/ws_conn.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include <boost/asio/write.hpp>
@@ -8,8 +9,17 @@ namespace tickgate::bench {
 
 namespace asio = boost::asio;
 
-ws_conn::ws_conn(asio::io_context& ioc, handlers h)
-  : sock_(ioc), h_(std::move(h)), buf_(64 * 1024) {
+ws_conn::ws_conn(asio::io_context& ioc, handlers h, size_t buffer_bytes)
+  : sock_(ioc), h_(std::move(h)) {
+  buf_.resize(std::max<size_t>(buffer_bytes, 512), 0);
+}
+
+void ws_conn::read_buffer::resize(size_t n, size_t keep) {
+  std::unique_ptr<char[]> grown{new char[n]};
+  if (keep > 0)
+    std::memcpy(grown.get(), bytes.get(), keep);
+  bytes = std::move(grown);
+  capacity = n;
 }
 
 void ws_conn::start(const asio::ip::tcp::endpoint& ep, std::string host, std::string path) {
@@ -72,7 +82,7 @@ void ws_conn::read_frames() {
   if (closed_)
     return;
   if (have_ == buf_.size())
-    buf_.resize(buf_.size() * 2); // a frame larger than the buffer
+    buf_.resize(buf_.size() * 2, have_); // a frame larger than the buffer
   sock_.async_read_some(asio::buffer(buf_.data() + have_, buf_.size() - have_),
                         [self = shared_from_this()](const boost::system::error_code& ec,
                                                     size_t n) {
@@ -109,7 +119,7 @@ void ws_conn::parse() {
     }
     if (have_ - pos < header + len) {
       if (header + len > buf_.size())
-        buf_.resize(header + len + 1024);
+        buf_.resize(header + len + 1024, have_);
       break;
     }
     std::string_view payload{buf_.data() + pos + header, static_cast<size_t>(len)};

@@ -22,7 +22,10 @@ public:
     std::function<void(ws_conn&, bool clean)> on_close; // connection ended
   };
 
-  ws_conn(boost::asio::io_context& ioc, handlers h);
+  /// `buffer_bytes`: the read buffer to start with (it grows for a larger
+  /// frame). Subscribers under load want many frames per read; a churn
+  /// client reads three small frames and is gone.
+  ws_conn(boost::asio::io_context& ioc, handlers h, size_t buffer_bytes = 64 * 1024);
 
   void start(const boost::asio::ip::tcp::endpoint& ep, std::string host, std::string path);
   void send_text(std::string_view payload);
@@ -42,7 +45,15 @@ private:
   boost::asio::ip::tcp::socket sock_;
   handlers h_;
   std::string host_, path_;
-  std::vector<char> buf_;
+  // The read buffer, not zeroed: only bytes the socket wrote are read.
+  struct read_buffer {
+    std::unique_ptr<char[]> bytes;
+    size_t capacity = 0;
+    char* data() { return bytes.get(); }
+    size_t size() const { return capacity; }
+    void resize(size_t n, size_t keep); // keeps the first `keep` bytes
+  };
+  read_buffer buf_;
   size_t have_ = 0;
   std::string out_, writing_; // pending bytes / bytes being written
   bool write_in_flight_ = false;
