@@ -11,8 +11,9 @@
 
 namespace tickgate::bench {
 
-/// A lean WebSocket client for load generation: raw Asio, a 64 KiB read
-/// buffer parsed for as many frames as each read brings, masked client frames,
+/// A lean WebSocket client for load generation: raw Asio, a read buffer
+/// (64 KiB unless told otherwise) parsed for as many frames as each read
+/// brings, masked client frames,
 /// pings answered. Runs on one io_context thread (no strand needed).
 class ws_conn : public std::enable_shared_from_this<ws_conn> {
 public:
