@@ -41,11 +41,16 @@ void http_session::start_request() {
 }
 
 // Reads until the request is complete, the client would block, or the
-// connection ends.
+// connection ends; at most a few reads per wakeup, so one fast client cannot
+// hold the loop (or its own deadline) off.
 void http_session::read_more() {
   static constexpr size_t scratch_size = 16 * 1024;
   thread_local std::unique_ptr<char[]> scratch{new char[scratch_size]};
-  for (;;) {
+  for (int round = 0;; ++round) {
+    if (round == 4) {
+      wait_readable(); // readable still: the wait completes at once
+      return;
+    }
     beast::error_code ec;
     auto n = receive_now(sock_, scratch.get(), scratch_size, ec);
     if (would_block(ec)) {
@@ -91,6 +96,10 @@ bool http_session::feed(const char* data, size_t size) {
     pending_.erase(0, used);
   else
     pending_.assign(in.substr(used));
+  // The header is bounded by header_limit, but Beast 1.74 does not bound a
+  // chunk-size line or trailer it is still waiting for the end of.
+  if (!ec && pending_.size() > max_pending_bytes)
+    ec = http::error::header_limit;
   if (ec) {
     on_request(ec);
     return true;
@@ -144,7 +153,7 @@ void http_session::on_deadline(beast::error_code ec) {
 }
 
 void http_session::end() {
-  if (timer_ && timer_armed_)
+  if (timer_)
     timer_->cancel();
   beast::error_code ignored;
   sock_.shutdown(loop_socket::shutdown_send, ignored);
@@ -210,7 +219,7 @@ void http_session::on_request(beast::error_code ec) {
       }
       ticket = std::move(d.ticket);
     }
-    if (timer_ && timer_armed_)
+    if (timer_)
       timer_->cancel();
     auto session = std::make_shared<ws_session>(std::move(sock_), ctx_, loop_, *dialect);
     session->hold(std::move(ticket)); // the admission slot lasts as long as the connection

@@ -634,6 +634,11 @@ void ws_session::linger() {
       beast::error_code ec;
       receive_now(sock_, rest, sizeof rest, ec);
       if (would_block(ec)) {
+        // The close frame may still be held back for the FIN (MSG_MORE):
+        // send both now, so input arriving before close() cannot turn the
+        // close into a reset that discards the frame.
+        beast::error_code ignored;
+        sock_.shutdown(loop_socket::shutdown_send, ignored);
         finish(boost::asio::error::eof);
         return;
       }

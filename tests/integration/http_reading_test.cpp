@@ -2,6 +2,7 @@
 // requests that arrive in pieces, pipelined requests, frames sent right
 // behind the upgrade request, and clients that stop half-way.
 
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -31,7 +32,7 @@ const std::string upgrade_head = "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade
                                  "Connection: Upgrade\r\nSec-WebSocket-Key: "
                                  "dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 
-// A plain TCP client whose reads give up after `patience`.
+// A plain TCP client whose reads and writes give up after `patience`.
 struct raw_client {
   asio::io_context ioc;
   tcp::socket sock{ioc};
@@ -42,20 +43,47 @@ struct raw_client {
     tv.tv_sec = patience.count() / 1000;
     tv.tv_usec = (patience.count() % 1000) * 1000;
     ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
   }
 
-  void write(const std::string& bytes) { asio::write(sock, asio::buffer(bytes)); }
+  // Plain send/recv on the descriptor, so the timeouts above apply (asio's
+  // blocking calls would wait in poll() past them).
+  void write(const std::string& bytes, boost::system::error_code& ec) {
+    size_t from = 0;
+    while (from < bytes.size()) {
+      auto n = ::send(sock.native_handle(), bytes.data() + from, bytes.size() - from,
+                      MSG_NOSIGNAL);
+      if (n < 0) {
+        ec.assign(errno, boost::system::system_category());
+        return;
+      }
+      from += static_cast<size_t>(n);
+    }
+  }
 
-  // Reads until `done(received)` holds, the node closes, or patience runs out.
+  void write(const std::string& bytes) {
+    boost::system::error_code ec;
+    write(bytes, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
+  // Reads until `done(received)` holds, the node closes (eof), a reset, or
+  // patience runs out (would_block).
   template <class Done>
   std::string read_until(Done done, boost::system::error_code& ec) {
     std::string in;
     char buf[4096];
     while (!done(in)) {
-      auto n = sock.read_some(asio::buffer(buf), ec);
-      if (ec)
+      auto n = ::recv(sock.native_handle(), buf, sizeof buf, 0);
+      if (n == 0) {
+        ec = asio::error::eof;
         break;
-      in.append(buf, n);
+      }
+      if (n < 0) {
+        ec.assign(errno, boost::system::system_category());
+        break;
+      }
+      in.append(buf, static_cast<size_t>(n));
     }
     return in;
   }
@@ -169,4 +197,24 @@ TEST(http_reading, clients_that_stop_mid_request_are_closed_at_the_handshake_tim
   EXPECT_GE(std::chrono::steady_clock::now() - started, 900ms) << "closed before the timeout";
   // The subscribed client is unaffected.
   EXPECT_EQ(json_field(http_request(node.port(), "GET", "/health").body, "connections"), "1");
+}
+
+TEST(http_reading, a_chunk_line_that_never_ends_gets_400_instead_of_filling_memory) {
+  // A handshake timeout far beyond the client's 5 s patience: the node must
+  // refuse the request for its size, not wait it out.
+  node_process node({"--ws.handshake-timeout=60s"});
+  raw_client c{node.port()};
+  // A chunked body whose chunk-size line never ends: 1 MiB without a CRLF.
+  c.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;");
+  boost::system::error_code ec;
+  std::string filler(64 * 1024, 'x');
+  for (int i = 0; i < 16 && !ec; ++i)
+    c.write(filler, ec); // the node may close while we write
+  auto answer = c.read_until([](const std::string&) { return false; }, ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset)
+    << "not closed by the node: " << ec.message();
+  if (!answer.empty())
+    EXPECT_EQ(answer.rfind("HTTP/1.1 400", 0), 0u) << answer.substr(0, 200);
+  // The node goes on serving.
+  EXPECT_EQ(http_request(node.port(), "GET", "/health").status, 200);
 }
