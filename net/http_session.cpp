@@ -32,7 +32,7 @@ void http_session::run() {
 void http_session::start_request() {
   parser_.emplace();
   parser_->body_limit(ctx_.edge.max_http_body_bytes);
-  parser_->header_limit(16 * 1024);
+  parser_->header_limit(max_header_bytes);
   parser_->eager(true); // the body in the same pass as the header
   deadline_ = std::chrono::steady_clock::now() + ctx_.edge.handshake_timeout;
   if (!pending_.empty() && feed(nullptr, 0)) // a pipelined request
@@ -46,17 +46,11 @@ void http_session::start_request() {
 void http_session::read_more() {
   static constexpr size_t scratch_size = 16 * 1024;
   thread_local std::unique_ptr<char[]> scratch{new char[scratch_size]};
-  for (int round = 0;; ++round) {
-    if (round == 4) {
-      wait_readable(); // readable still: the wait completes at once
-      return;
-    }
+  for (int round = 0; round < 4; ++round) {
     beast::error_code ec;
     auto n = receive_now(sock_, scratch.get(), scratch_size, ec);
-    if (would_block(ec)) {
-      wait_readable();
-      return;
-    }
+    if (would_block(ec))
+      break;
     if (ec == boost::asio::error::eof) {
       on_request(parser_->got_some() || !pending_.empty() ? http::error::partial_message
                                                           : http::error::end_of_stream);
@@ -69,6 +63,7 @@ void http_session::read_more() {
     if (feed(scratch.get(), n))
       return;
   }
+  wait_readable(); // nothing to read, or still readable (then it completes at once)
 }
 
 // Gives the parser what it has not taken yet plus `size` new bytes, and

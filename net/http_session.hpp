@@ -56,8 +56,9 @@ private:
   net_context& ctx_;
   io_loop& loop_; // owns the socket; an upgraded session stays on it
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  static constexpr size_t max_header_bytes = 16 * 1024;
   // Received bytes the parser has not taken yet; more than this is refused.
-  static constexpr size_t max_pending_bytes = 32 * 1024;
+  static constexpr size_t max_pending_bytes = 2 * max_header_bytes;
   std::string pending_;
   std::shared_ptr<http_response> res_; // the response being written
   std::chrono::steady_clock::time_point deadline_;  // of the current request or response

@@ -628,28 +628,27 @@ void ws_session::after_close_sent() {
 // our close into a reset that could destroy the close frame in flight.
 void ws_session::linger() {
   discarding_ = true;
+  bool drained = false; // the client's close frame was its last input
   if (close_received_) {
     char rest[512]; // input after the client's close frame is dropped
-    for (int round = 0; round < 4; ++round) {
+    for (int round = 0; round < 4 && !drained; ++round) {
       beast::error_code ec;
       receive_now(sock_, rest, sizeof rest, ec);
       if (would_block(ec)) {
-        // The close frame may still be held back for the FIN (MSG_MORE):
-        // send both now, so input arriving before close() cannot turn the
-        // close into a reset that discards the frame.
-        beast::error_code ignored;
-        sock_.shutdown(loop_socket::shutdown_send, ignored);
-        finish(boost::asio::error::eof);
-        return;
-      }
-      if (ec) { // the client hung up already (eof) or reset
+        drained = true;
+      } else if (ec) { // the client hung up already (eof) or reset
         finish(ec);
         return;
       }
     }
   }
+  // Sends a close frame held back for the FIN (MSG_MORE) with it, before any
+  // close(): input arriving in between cannot turn that into a reset that
+  // discards the frame.
   beast::error_code ignored;
   sock_.shutdown(loop_socket::shutdown_send, ignored);
+  if (drained)
+    finish(boost::asio::error::eof);
 }
 
 
