@@ -420,8 +420,8 @@ caf::behavior& handlers() {
       };
       s.extra.emplace_back("addr", quote(io.addr));
       s.extra.emplace_back("dialect", quote(io.dialect));
-      auto& claims = st.auth.claims;
-      s.extra.emplace_back("user", claims ? quote(claims->user) : "null");
+      auto& auth = st.auth;
+      s.extra.emplace_back("user", auth && auth->claims ? quote(auth->claims->user) : "null");
       s.extra.emplace_back("subs", std::to_string(st.subs.size()));
       s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
       s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -101,7 +102,9 @@ struct connection_state {
   inbound_limiter limiter{nullptr}; // points at settings.inbound once the actor starts
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
   bool closing = false;             // closed by this actor: ignore what the client still sends
-  auth_state auth; // who the client proved to be (connection_auth.cpp)
+  // Who the client proved to be (connection_auth.cpp); null until first
+  // written, which most clients never cause (160 bytes saved per connection).
+  std::unique_ptr<auth_state> auth;
 
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
   uint64_t commands = 0;                       // client requests handled

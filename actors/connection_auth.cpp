@@ -28,9 +28,18 @@ const authenticator* rules(connection_self self) {
   return self->state.settings->auth.get();
 }
 
+// The auth record, made when first written: most clients never authenticate
+// nor meet a namespace rule, and read as anonymous while it is absent.
+auth_state& auth_of(connection_self self) {
+  auto& a = self->state.auth;
+  if (!a)
+    a = std::make_unique<auth_state>();
+  return *a;
+}
+
 const auth_claims* who(connection_self self) {
-  auto& c = self->state.auth.claims;
-  return c ? &*c : nullptr;
+  auto& a = self->state.auth;
+  return a && a->claims ? &*a->claims : nullptr;
 }
 
 std::string_view namespace_name(uint8_t ns) {
@@ -97,13 +106,15 @@ void revoke_disallowed(connection_self self, std::string_view why) {
 
 // The server leaves every admin namespace: the client no longer proves the role.
 void leave_admin_namespaces(connection_self self) {
-  auto& st = self->state;
-  for (size_t ns = 0; ns < st.auth.admin_ns.size(); ++ns) {
-    if (!st.auth.admin_ns.test(ns))
+  auto* a = self->state.auth.get();
+  if (!a)
+    return;
+  for (size_t ns = 0; ns < a->admin_ns.size(); ++ns) {
+    if (!a->admin_ns.test(ns))
       continue;
     auto n = static_cast<uint8_t>(ns);
-    st.auth.admin_ns.reset(ns);
-    st.auth.refused_ns.set(ns);
+    a->admin_ns.reset(ns);
+    a->refused_ns.set(ns);
     send_text(self, wire_format{dialect::socketio, false, n, 0}, socketio::disconnect(n));
   }
 }
@@ -116,7 +127,7 @@ int64_t unix_now_ms() {
 
 // When the current token stops being valid (ms since the Unix epoch), 0: never.
 int64_t token_end_ms(connection_self self) {
-  auto& c = self->state.auth.claims;
+  auto* c = who(self);
   if (!c || !c->expires)
     return 0;
   return (*c->expires + rules(self)->settings().leeway.count()) * 1000;
@@ -124,7 +135,7 @@ int64_t token_end_ms(connection_self self) {
 
 // Arms the expiry timer for the current token unless one fires before its end.
 void arm_expiry(connection_self self) {
-  auto& due = self->state.auth.timer_due_ms;
+  auto& due = auth_of(self).timer_due_ms;
   auto end = token_end_ms(self);
   if (end == 0 || (due != 0 && due <= end))
     return;
@@ -136,9 +147,9 @@ void arm_expiry(connection_self self) {
 // Adopts verified claims: the expiry timer follows them, and no private
 // subscription of a previous identity survives.
 void adopt(connection_self self, auth_claims claims) {
-  auto& st = self->state;
-  bool changed_user = st.auth.claims && st.auth.claims->user != claims.user;
-  st.auth.claims = std::move(claims);
+  auto* before = who(self);
+  bool changed_user = before && before->user != claims.user;
+  auth_of(self).claims = std::move(claims);
   arm_expiry(self);
   if (changed_user)
     revoke_disallowed(self, "authenticated as another user");
@@ -152,7 +163,7 @@ void socketio_connect(connection_self self, client_command& cmd) {
   auto& st = self->state;
   auto ns = cmd.format.ns;
   auto refuse = [&](error_code code, const std::string& message) {
-    st.auth.refused_ns.set(ns);
+    auth_of(self).refused_ns.set(ns);
     node_metrics().count_error(code);
     send_text(self, cmd.format, socketio::connect_error(ns, code, message));
   };
@@ -173,9 +184,10 @@ void socketio_connect(connection_self self, client_command& cmd) {
                      + rules(self)->settings().admin_role);
       return;
     }
-    st.auth.admin_ns.set(ns);
+    auth_of(self).admin_ns.set(ns);
   }
-  st.auth.refused_ns.reset(ns);
+  if (auto* a = st.auth.get())
+    a->refused_ns.reset(ns);
   for (auto& frame : socketio::connected(ns, cmd.ctx.echo))
     send_text(self, cmd.format, std::move(frame));
 }
@@ -233,7 +245,7 @@ bool admit(connection_self self, const client_command& cmd) {
   auto& st = self->state;
   reply_to to{cmd.format, cmd.id, cmd.ctx};
   // A new CONNECT may be admitted; leaving a refused namespace needs no answer.
-  if (cmd.format.kind == dialect::socketio && st.auth.refused_ns.test(cmd.format.ns)
+  if (cmd.format.kind == dialect::socketio && st.auth && st.auth->refused_ns.test(cmd.format.ns)
       && cmd.ctx.verb != "connect") {
     if (cmd.ctx.verb == "disconnect")
       return false;
@@ -264,7 +276,7 @@ bool admit(connection_self self, const client_command& cmd) {
 
 void on_auth_expiry(connection_self self) {
   auto& st = self->state;
-  st.auth.timer_due_ms = 0;
+  auth_of(self).timer_due_ms = 0;
   auto end = token_end_ms(self);
   if (end == 0)
     return; // anonymous by now, or refreshed with a token that never expires
@@ -272,9 +284,9 @@ void on_auth_expiry(connection_self self) {
     arm_expiry(self); // refreshed meanwhile
     return;
   }
-  spdlog::info("auth.expired peer={} user={}", st.peer, st.auth.claims->user);
+  spdlog::info("auth.expired peer={} user={}", st.peer, who(self)->user);
   node_metrics().auth_expired.fetch_add(1, std::memory_order_relaxed);
-  st.auth.claims.reset();
+  st.auth->claims.reset();
   revoke_disallowed(self, "token expired");
   leave_admin_namespaces(self);
 }
