@@ -301,3 +301,41 @@ TEST_F(routing, a_closed_connection_is_freed_while_its_topics_live_on) {
   publish("p", R"({"x":1})");
   EXPECT_TRUE(stays.sink->wait_for_frames(before + 1));
 }
+
+TEST_F(routing, connections_sharing_one_handler_table_each_answer_their_own_client) {
+  // Many connections, several workers: every reply must reach the client
+  // whose connection handled the request, never another one's.
+  std::vector<client> clients;
+  for (int i = 0; i < 64; ++i)
+    clients.push_back(connect());
+  for (uint64_t round = 1; round <= 5; ++round)
+    for (size_t i = 0; i < clients.size(); ++i)
+      caf::anon_send(clients[i].conn, cmd(client_op::ping, 1000 * i + round, {}));
+  for (size_t i = 0; i < clients.size(); ++i) {
+    ASSERT_TRUE(clients[i].sink->wait_for_frames(5)) << i;
+    auto frames = clients[i].sink->frames();
+    ASSERT_EQ(frames.size(), 5u);
+    for (uint64_t round = 1; round <= 5; ++round)
+      EXPECT_NE(frames[round - 1].find("\"id\":" + std::to_string(1000 * i + round) + ","),
+                std::string::npos)
+        << frames[round - 1];
+  }
+}
+
+TEST_F(routing, a_connection_refuses_an_unknown_message_and_keeps_serving) {
+  auto c = connect();
+  caf::scoped_actor self{*sys};
+  std::optional<caf::error> refused;
+  self->request(c.conn, 1s, std::string{"not a connection message"})
+    .receive([&](const std::string&) {}, [&](caf::error& err) { refused = err; });
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(*refused, caf::sec::unexpected_message);
+  std::optional<actor_stats> stats;
+  self->request(c.conn, 1s, inspect_atom_v)
+    .receive([&](const actor_stats& s) { stats = s; }, [&](caf::error&) {});
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->kind, "connection");
+  EXPECT_EQ(stats->id, c.conn.id());
+  auto pong = request(c, cmd(client_op::ping, 7, {}));
+  EXPECT_EQ(pong.rfind(R"({"type":"pong","id":7,)", 0), 0u) << pong;
+}
