@@ -1,6 +1,8 @@
 #include "actors/scheduler.hpp"
 
+#include <algorithm>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -9,6 +11,8 @@
 #include <caf/config_value.hpp>
 #include <caf/detail/set_thread_name.hpp>
 #include <caf/detail/thread_safe_actor_clock.hpp>
+#include <caf/execution_unit.hpp>
+#include <caf/resumable.hpp>
 #include <caf/policy/work_sharing.hpp>
 #include <caf/scheduler/coordinator.hpp>
 #include <caf/settings.hpp>
@@ -62,13 +66,35 @@ private:
 
 class node_coordinator;
 
+// An I/O thread while it runs actors (hold_worker_wakes with run_here > 0):
+// what an actor it runs hands back goes to the central queue.
+class io_unit : public caf::execution_unit {
+public:
+  io_unit(caf::actor_system& sys, caf::scheduler::abstract_coordinator& owner)
+    : execution_unit(&sys), owner_(owner) {
+  }
+
+  void exec_later(caf::resumable* job) override {
+    owner_.enqueue(job);
+  }
+
+private:
+  caf::scheduler::abstract_coordinator& owner_;
+};
+
 // The calling I/O thread's held-back wakes (hold_worker_wakes).
 struct held_wakes {
   node_coordinator* owner = nullptr;
   std::function<void()> post_wake;
-  size_t jobs = 0; // queued since the last wake
+  size_t jobs = 0;     // queued since the last wake
+  size_t run_here = 0; // jobs the thread runs itself per pass
+  std::unique_ptr<io_unit> unit;
 };
 thread_local held_wakes held;
+
+// Messages an actor handles per turn on an I/O thread: the thread's sockets
+// wait meanwhile (a worker lets an actor run up to scheduler.max-throughput).
+constexpr size_t io_turn_messages = 16;
 
 class node_coordinator : public caf::scheduler::coordinator<caf::policy::work_sharing> {
 public:
@@ -95,6 +121,38 @@ public:
     }
     if (held.jobs++ == 0)
       held.post_wake();
+  }
+
+  // Runs up to `budget` queued jobs on the calling thread; returns how many
+  // are still queued.
+  size_t run_queued(caf::execution_unit& unit, size_t budget) {
+    auto& d = data();
+    auto turn = std::min(max_throughput(), io_turn_messages);
+    for (size_t n = 0; n < budget; ++n) {
+      caf::resumable* job = nullptr;
+      {
+        std::lock_guard<std::mutex> guard{d.lock};
+        if (d.queue.empty())
+          return 0;
+        job = d.queue.front();
+        d.queue.pop_front();
+      }
+      switch (job->resume(&unit, turn)) {
+        case caf::resumable::resume_later:
+          enqueue(job); // keeps its reference, as a worker's would
+          break;
+        case caf::resumable::done:
+        case caf::resumable::awaiting_message:
+          intrusive_ptr_release(job);
+          break;
+        case caf::resumable::shutdown_execution_unit:
+          // The scheduler's stop() looks for its workers with this job: it
+          // queues it again until a worker took it; an I/O thread is none.
+          return 0;
+      }
+    }
+    std::lock_guard<std::mutex> guard{d.lock};
+    return d.queue.size();
   }
 
   void wake(size_t jobs) {
@@ -134,13 +192,17 @@ private:
 
 } // namespace
 
-void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake) {
+void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
+                       size_t run_here) {
   auto* node = dynamic_cast<node_coordinator*>(&sys.scheduler());
   if (!node)
     return; // CAF's work-stealing scheduler: its workers poll before sleeping
   held.owner = node;
   held.post_wake = std::move(post_wake);
   held.jobs = 0;
+  held.run_here = run_here;
+  if (run_here > 0)
+    held.unit = std::make_unique<io_unit>(sys, *node);
 }
 
 void wake_held_workers() {
@@ -148,11 +210,16 @@ void wake_held_workers() {
     return;
   auto jobs = held.jobs;
   held.jobs = 0;
-  held.owner->wake(jobs);
+  if (held.run_here > 0)
+    jobs = held.owner->run_queued(*held.unit, held.run_here);
+  if (jobs > 0)
+    held.owner->wake(jobs);
 }
 
 void stop_holding_worker_wakes() {
-  wake_held_workers();
+  // The loop has ended: what it still holds goes to the workers.
+  if (held.owner && held.jobs > 0)
+    held.owner->wake(held.jobs);
   held = held_wakes{};
 }
 

@@ -48,6 +48,10 @@ struct edge_settings {
   enum class slow_policy : uint8_t { disconnect, drop_oldest };
   slow_policy slow_consumer_policy = slow_policy::disconnect;
   int io_threads = 1;
+  // Actor jobs an I/O thread runs itself after each pass over its ready
+  // handlers, instead of handing them to CAF's workers (actors/scheduler.hpp:
+  // hold_worker_wakes). 0: workers run every actor.
+  size_t io_actor_jobs = 64;
   // Write pacing. A client sent more than pace_above frames per second
   // (a token bucket, with a burst of a fifth of a second's worth) is written
   // once per pace_interval, every frame queued meanwhile in one send, and the

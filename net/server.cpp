@@ -48,12 +48,12 @@ void server::start() {
   port_ = acceptor_.local_endpoint().port();
   do_accept();
   for (auto& loop : loops_)
-    threads_.emplace_back([l = loop.get(), &sys = ctx_.system] {
-      // Actors this loop's sessions make runnable wake a worker once per
-      // pass over the ready handlers, not once each (actors/scheduler.hpp).
-      hold_worker_wakes(sys, [l] {
-        boost::asio::post(l->context(), [] { wake_held_workers(); });
-      });
+    threads_.emplace_back([l = loop.get(), &sys = ctx_.system, jobs = ctx_.edge.io_actor_jobs] {
+      // Actors this loop's sessions make runnable run here, or wake a worker,
+      // once per pass over the ready handlers, not once each
+      // (actors/scheduler.hpp).
+      hold_worker_wakes(
+        sys, [l] { boost::asio::post(l->context(), [] { wake_held_workers(); }); }, jobs);
       l->context().run();
       stop_holding_worker_wakes();
     });

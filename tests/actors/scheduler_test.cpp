@@ -3,8 +3,11 @@
 // Timeouts must still fire, and be cancelled, exactly as with CAF's own.
 // I/O threads may hold back worker wake-ups; held jobs must still run.
 
+#include <algorithm>
+#include <atomic>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -152,4 +155,114 @@ TEST(node_scheduler, holding_wakes_under_the_stealing_policy_changes_nothing) {
   auto target = sys.spawn(counter, done);
   EXPECT_EQ(send_from_a_holding_thread(sys, target), 0);
   EXPECT_EQ(finished.wait_for(5s), std::future_status::ready);
+}
+
+namespace {
+
+// Records on which thread each of its int messages ran and forwards it to
+// `next` (if any); fulfils `done` at the hundredth.
+struct thread_log {
+  std::mutex mtx;
+  std::vector<std::thread::id> ran_on;
+};
+
+caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<thread_log> log,
+                       caf::actor next, std::shared_ptr<std::promise<void>> done) {
+  auto n = std::make_shared<int>(0);
+  return {[=](int i) {
+    {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      log->ran_on.push_back(std::this_thread::get_id());
+    }
+    if (next)
+      self->send(next, i);
+    if (++*n == 100)
+      done->set_value();
+  }};
+}
+
+} // namespace
+
+TEST(node_scheduler, an_io_thread_runs_the_actors_its_messages_made_runnable_itself) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  auto log = std::make_shared<thread_log>();
+  auto last_done = std::make_shared<std::promise<void>>();
+  auto first_done = std::make_shared<std::promise<void>>();
+  auto last = sys.spawn(recorder, log, caf::actor{}, last_done);
+  auto first = sys.spawn(recorder, log, last, first_done);
+  std::this_thread::sleep_for(100ms); // both started; the worker sleeps
+  std::thread::id io_id;
+  bool all_done_in_the_pass = false;
+  std::thread io{[&] {
+    io_id = std::this_thread::get_id();
+    tickgate::hold_worker_wakes(sys, [] {}, 64);
+    for (int i = 0; i < 100; ++i)
+      caf::anon_send(first, i);
+    tickgate::wake_held_workers(); // one pass: first's 100 messages, then last's
+    all_done_in_the_pass =
+      last_done->get_future().wait_for(0s) == std::future_status::ready;
+    tickgate::stop_holding_worker_wakes();
+  }};
+  io.join();
+  EXPECT_TRUE(all_done_in_the_pass);
+  std::lock_guard<std::mutex> guard{log->mtx};
+  ASSERT_EQ(log->ran_on.size(), 200u);
+  for (auto& id : log->ran_on)
+    EXPECT_EQ(id, io_id);
+}
+
+TEST(node_scheduler, jobs_over_an_io_threads_budget_run_on_a_worker) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  auto log = std::make_shared<thread_log>();
+  auto a_done = std::make_shared<std::promise<void>>();
+  auto b_done = std::make_shared<std::promise<void>>();
+  auto a_finished = a_done->get_future();
+  auto b_finished = b_done->get_future();
+  auto a = sys.spawn(recorder, log, caf::actor{}, a_done);
+  auto b = sys.spawn(recorder, log, caf::actor{}, b_done);
+  std::this_thread::sleep_for(100ms);
+  std::thread::id io_id;
+  std::thread io{[&] {
+    io_id = std::this_thread::get_id();
+    tickgate::hold_worker_wakes(sys, [] {}, 1); // one actor turn per pass
+    for (int i = 0; i < 100; ++i) {
+      caf::anon_send(a, i);
+      caf::anon_send(b, i);
+    }
+    tickgate::wake_held_workers();
+    tickgate::stop_holding_worker_wakes();
+  }};
+  io.join();
+  ASSERT_EQ(a_finished.wait_for(5s), std::future_status::ready);
+  ASSERT_EQ(b_finished.wait_for(5s), std::future_status::ready);
+  std::lock_guard<std::mutex> guard{log->mtx};
+  auto on_io = std::count(log->ran_on.begin(), log->ran_on.end(), io_id);
+  // At most one turn of 16 messages here (none if the worker woke by itself
+  // and took the first job): a worker ran the rest.
+  EXPECT_LE(on_io, 16);
+}
+
+TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
+  sharing_config cfg;
+  auto sys = std::make_unique<caf::actor_system>(cfg);
+  auto done = std::make_shared<std::promise<void>>();
+  auto target = sys->spawn(counter, done);
+  std::atomic<bool> stop{false};
+  std::thread io{[&] {
+    tickgate::hold_worker_wakes(*sys, [] {}, 64);
+    while (!stop) {
+      caf::anon_send(target, 1);
+      tickgate::wake_held_workers();
+    }
+    tickgate::stop_holding_worker_wakes();
+  }};
+  std::this_thread::sleep_for(50ms);
+  stop = true;
+  io.join();
+  caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
+  target = nullptr;
+  sys.reset(); // waits for the worker: must return
+  SUCCEED();
 }

@@ -68,6 +68,7 @@ node_config::node_config() {
     .add(slow_consumer_policy, "slow-consumer-policy", "past an outbound bound: disconnect (close 1008) or drop-oldest (drop queued events, tell the client)")
     .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
     .add(io_threads, "io-threads", "threads running sockets")
+    .add(io_actor_jobs, "io-actor-jobs", "actor jobs an I/O thread runs itself per pass instead of waking a CAF worker (0: workers run all)")
     .add(pace_above, "pace-above", "frames per second above which a client is written once per pace-interval, its frames batched (0: never)")
     .add(pace_interval, "pace-interval", "how often a paced client is written (1ms..1s)");
   opt_group{custom_options_, "redis"}
@@ -245,6 +246,7 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
     return "ws.slow-consumer-policy: '" + slow_consumer_policy
            + "' (expected disconnect or drop-oldest)";
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
+  e.io_actor_jobs = std::min<size_t>(io_actor_jobs, 4096);
   e.pace_above = static_cast<double>(pace_above);
   e.pace_interval = std::clamp(as<std::chrono::microseconds>(pace_interval),
                                std::chrono::microseconds{1'000}, std::chrono::microseconds{1'000'000});

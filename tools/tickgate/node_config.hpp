@@ -51,6 +51,7 @@ struct node_config : caf::actor_system_config {
   std::string slow_consumer_policy = "disconnect";
   size_t max_subscriptions = 100;
   int64_t io_threads = 1;
+  size_t io_actor_jobs = 64;
   size_t pace_above = 100;
   caf::timespan pace_interval = std::chrono::milliseconds{8};
 
