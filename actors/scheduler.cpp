@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include <caf/abstract_actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/config_value.hpp>
 #include <caf/detail/set_thread_name.hpp>
@@ -135,6 +136,10 @@ public:
         if (d.queue.empty())
           return 0;
         job = d.queue.front();
+        // Only actors run here. The scheduler's stop() finds its workers by
+        // a job each must run; it is left to them.
+        if (!dynamic_cast<caf::abstract_actor*>(job))
+          return d.queue.size();
         d.queue.pop_front();
       }
       switch (job->resume(&unit, turn)) {
@@ -146,9 +151,7 @@ public:
           intrusive_ptr_release(job);
           break;
         case caf::resumable::shutdown_execution_unit:
-          // The scheduler's stop() looks for its workers with this job: it
-          // queues it again until a worker took it; an I/O thread is none.
-          return 0;
+          return 0; // no actor returns this
       }
     }
     std::lock_guard<std::mutex> guard{d.lock};
