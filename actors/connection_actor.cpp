@@ -325,7 +325,12 @@ namespace {
 // 528 bytes per connection, 14 % of an idle one. The actors' own behaviour
 // matches nothing, so each message reaches `dispatch`, which names the actor
 // in `current` while the shared handlers run. A handler runs only inside
-// dispatch, on the worker thread that is running that actor.
+// dispatch, on the thread running that actor (a CAF worker or an I/O thread,
+// actors/scheduler.hpp).
+// Results pass through behavior::operator(), which turns whatever a handler
+// returns into a message: a handler here returns void or a value, never an
+// error, a response promise or skip (they would reach the requester as a
+// plain value or an empty reply).
 thread_local self_ptr current = nullptr;
 
 caf::behavior& handlers() {
@@ -476,6 +481,9 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
   } running{static_cast<self_ptr>(ptr)};
   if (auto result = handlers()(msg.content()))
     return std::move(*result);
+  spdlog::debug("conn.unexpected_message peer={} message={}",
+                static_cast<self_ptr>(ptr)->state.peer,
+                caf::to_string(msg.copy_content_to_message()));
   return caf::sec::unexpected_message;
 }
 

@@ -103,7 +103,7 @@ struct connection_state {
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
   bool closing = false;             // closed by this actor: ignore what the client still sends
   // Who the client proved to be (connection_auth.cpp); null until first
-  // written, which most clients never cause (160 bytes saved per connection).
+  // written, which most clients never cause (152 bytes saved per connection).
   std::unique_ptr<auth_state> auth;
 
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
 #include <caf/abstract_actor.hpp>
 #include <caf/actor_system.hpp>
@@ -68,7 +69,9 @@ private:
 class node_coordinator;
 
 // An I/O thread while it runs actors (hold_worker_wakes with run_here > 0):
-// what an actor it runs hands back goes to the central queue.
+// what an actor it runs makes runnable goes to the central queue, held like
+// the thread's other jobs. The coordinator owns the units: an actor keeps a
+// pointer to the unit that last ran it, and may outlive the I/O thread.
 class io_unit : public caf::execution_unit {
 public:
   io_unit(caf::actor_system& sys, caf::scheduler::abstract_coordinator& owner)
@@ -89,7 +92,7 @@ struct held_wakes {
   std::function<void()> post_wake;
   size_t jobs = 0;     // queued since the last wake
   size_t run_here = 0; // jobs the thread runs itself per pass
-  std::unique_ptr<io_unit> unit;
+  io_unit* unit = nullptr;
 };
 thread_local held_wakes held;
 
@@ -124,8 +127,8 @@ public:
       held.post_wake();
   }
 
-  // Runs up to `budget` queued jobs on the calling thread; returns how many
-  // are still queued.
+  // Runs up to `budget` actor jobs from the head of the central queue on the
+  // calling thread, whoever queued them; returns how many are still queued.
   size_t run_queued(caf::execution_unit& unit, size_t budget) {
     auto& d = data();
     auto turn = std::min(max_throughput(), io_turn_messages);
@@ -156,6 +159,11 @@ public:
     }
     std::lock_guard<std::mutex> guard{d.lock};
     return d.queue.size();
+  }
+
+  io_unit& make_io_unit() {
+    std::lock_guard<std::mutex> guard{units_mtx_};
+    return *io_units_.emplace_back(std::make_unique<io_unit>(system(), *this));
   }
 
   void wake(size_t jobs) {
@@ -191,6 +199,8 @@ private:
   // is ever queued there, so it sleeps until shutdown.
   sparse_clock clock_;
   std::thread timer_;
+  std::mutex units_mtx_;
+  std::vector<std::unique_ptr<io_unit>> io_units_; // one per I/O thread that ran actors
 };
 
 } // namespace
@@ -205,7 +215,7 @@ void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
   held.jobs = 0;
   held.run_here = run_here;
   if (run_here > 0)
-    held.unit = std::make_unique<io_unit>(sys, *node);
+    held.unit = &node->make_io_unit();
 }
 
 void wake_held_workers() {
