@@ -1,11 +1,13 @@
 #include "actors/scheduler.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include <caf/abstract_actor.hpp>
@@ -69,9 +71,10 @@ private:
 class node_coordinator;
 
 // An I/O thread while it runs actors (hold_worker_wakes with run_here > 0):
-// what an actor it runs makes runnable goes to the central queue, held like
-// the thread's other jobs. The coordinator owns the units: an actor keeps a
-// pointer to the unit that last ran it, and may outlive the I/O thread.
+// what an actor it runs makes runnable joins the thread's own run list, like
+// the jobs its sockets' messages made runnable. The coordinator owns the
+// units: an actor keeps a pointer to the unit that last ran it, and may
+// outlive the I/O thread.
 class io_unit : public caf::execution_unit {
 public:
   io_unit(caf::actor_system& sys, caf::scheduler::abstract_coordinator& owner)
@@ -90,9 +93,13 @@ private:
 struct held_wakes {
   node_coordinator* owner = nullptr;
   std::function<void()> post_wake;
-  size_t jobs = 0;     // queued since the last wake
+  bool posted = false; // post_wake called, wake_held_workers not run yet
+  size_t jobs = 0;     // put on the central queue unnotified since the last wake
   size_t run_here = 0; // jobs the thread runs itself per pass
   io_unit* unit = nullptr;
+  // run_here > 0: the actors this thread made runnable, run by it in
+  // wake_held_workers. No other thread sees them until they are handed over.
+  std::deque<caf::resumable*> local;
 };
 thread_local held_wakes held;
 
@@ -110,55 +117,62 @@ public:
     return clock_;
   }
 
-  // Jobs from an I/O thread that holds its wakes join the central queue
-  // without a notify: a running worker takes them anyway, a sleeping one is
-  // woken by wake().
+  // Jobs from an I/O thread that holds its wakes: actors it runs itself join
+  // its own run list; the rest join the central queue without a notify (a
+  // running worker takes them anyway, a sleeping one is woken by wake()).
   void enqueue(caf::resumable* job) override {
     if (held.owner != this) {
       super::enqueue(job);
       return;
     }
-    {
+    // Only actors run on an I/O thread. The scheduler's stop() finds its
+    // workers by a job each must run; that goes to them.
+    if (held.run_here > 0 && dynamic_cast<caf::abstract_actor*>(job)) {
+      held.local.push_back(job);
+    } else {
       auto& d = data();
       std::lock_guard<std::mutex> guard{d.lock};
       d.queue.push_back(job);
+      ++held.jobs;
     }
-    if (held.jobs++ == 0)
+    if (!held.posted) {
+      held.posted = true;
       held.post_wake();
+    }
   }
 
-  // Runs up to `budget` actor jobs from the head of the central queue on the
-  // calling thread, whoever queued them; returns how many are still queued.
-  size_t run_queued(caf::execution_unit& unit, size_t budget) {
-    auto& d = data();
+  // Runs up to `budget` turns of the calling thread's own run list (what
+  // they make runnable joins it), then hands what is left to the workers.
+  void run_local(caf::execution_unit& unit, size_t budget) {
     auto turn = std::min(max_throughput(), io_turn_messages);
-    for (size_t n = 0; n < budget; ++n) {
-      caf::resumable* job = nullptr;
-      {
-        std::lock_guard<std::mutex> guard{d.lock};
-        if (d.queue.empty())
-          return 0;
-        job = d.queue.front();
-        // Only actors run here. The scheduler's stop() finds its workers by
-        // a job each must run; it is left to them.
-        if (!dynamic_cast<caf::abstract_actor*>(job))
-          return d.queue.size();
-        d.queue.pop_front();
-      }
+    auto& local = held.local;
+    for (size_t n = 0; n < budget && !local.empty(); ++n) {
+      auto* job = local.front();
+      local.pop_front();
       switch (job->resume(&unit, turn)) {
         case caf::resumable::resume_later:
-          enqueue(job); // keeps its reference, as a worker's would
+          local.push_back(job); // keeps its reference, as a worker's would
           break;
         case caf::resumable::done:
         case caf::resumable::awaiting_message:
           intrusive_ptr_release(job);
           break;
         case caf::resumable::shutdown_execution_unit:
-          return 0; // no actor returns this
+          break; // no actor returns this
       }
     }
+    hand_over_local();
+  }
+
+  // Moves the calling thread's run list to the central queue, unnotified.
+  void hand_over_local() {
+    if (held.local.empty())
+      return;
+    auto& d = data();
     std::lock_guard<std::mutex> guard{d.lock};
-    return d.queue.size();
+    held.jobs += held.local.size();
+    d.queue.insert(d.queue.end(), held.local.begin(), held.local.end());
+    held.local.clear();
   }
 
   io_unit& make_io_unit() {
@@ -212,6 +226,7 @@ void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
     return; // CAF's work-stealing scheduler: its workers poll before sleeping
   held.owner = node;
   held.post_wake = std::move(post_wake);
+  held.posted = false;
   held.jobs = 0;
   held.run_here = run_here;
   if (run_here > 0)
@@ -219,20 +234,24 @@ void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
 }
 
 void wake_held_workers() {
-  if (!held.owner || held.jobs == 0)
+  if (!held.owner || !held.posted)
     return;
-  auto jobs = held.jobs;
-  held.jobs = 0;
+  // Still set while the jobs run: what they make runnable joins the run list
+  // and is run or handed over below, without posting another wake.
   if (held.run_here > 0)
-    jobs = held.owner->run_queued(*held.unit, held.run_here);
-  if (jobs > 0)
-    held.owner->wake(jobs);
+    held.owner->run_local(*held.unit, held.run_here);
+  held.posted = false;
+  if (held.jobs > 0)
+    held.owner->wake(std::exchange(held.jobs, 0));
 }
 
 void stop_holding_worker_wakes() {
   // The loop has ended: what it still holds goes to the workers.
-  if (held.owner && held.jobs > 0)
-    held.owner->wake(held.jobs);
+  if (held.owner) {
+    held.owner->hand_over_local();
+    if (held.jobs > 0)
+      held.owner->wake(held.jobs);
+  }
   held = held_wakes{};
 }
 

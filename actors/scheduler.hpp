@@ -34,18 +34,19 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// called and must make wake_held_workers() run on this thread soon (post it
 /// to the thread's io_context: it then runs behind the handlers already due).
 ///
-/// `run_here` > 0: wake_held_workers() first runs up to that many actor jobs
-/// from the head of the scheduler's queue on the calling thread itself (16
-/// messages per actor per turn) and wakes workers only for what is left. Why: a connect, subscribe and
-/// close passes work between the I/O thread and a worker several times, and
-/// each hand-over is a futex wake and a context switch on both sides; on two
-/// cores the I/O thread running those actors itself cut the server's CPU per
-/// churn cycle by 13-17 % (README, "Idle memory and churn"). What the actors
-/// run here make runnable (the router, a topic) is held like the thread's own
-/// jobs, so it usually runs here in the same pass. The queue is shared: the
-/// thread also takes jobs other threads queued (Redis input, timers) if they
-/// are at its head, though those woke a worker already. Handlers must never
-/// block: an I/O thread's sockets wait while it runs them.
+/// `run_here` > 0: the actors the calling thread makes runnable join a run
+/// list of its own instead of the scheduler's queue, and wake_held_workers()
+/// runs up to that many turns of them on the thread itself (16 messages per
+/// actor per turn); what is left then goes to the queue and the workers are
+/// woken for it. Why: a connect, subscribe and close passes work between the
+/// I/O thread and a worker several times, and each hand-over is a futex wake
+/// and a context switch on both sides; on two cores the I/O thread running
+/// those actors itself cut the server's CPU per churn cycle by 13-17 %
+/// (README, "Idle memory and churn"). What the actors run here make runnable
+/// (the router, a topic) joins the same list, so it usually runs here in the
+/// same pass. Jobs other threads queued (Redis input, timers, workers) stay
+/// with the workers. Handlers must never block: an I/O thread's sockets wait
+/// while it runs them.
 void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
                        size_t run_here = 0);
 /// Runs (see run_here) or wakes workers for the jobs held back since the

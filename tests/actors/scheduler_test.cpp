@@ -266,3 +266,52 @@ TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
   sys.reset(); // waits for the worker: must return
   SUCCEED();
 }
+
+TEST(node_scheduler, an_io_thread_leaves_jobs_other_threads_queued_to_the_workers) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  // Keep the only worker busy, so what another thread queues stays queued.
+  std::promise<void> entered;
+  std::promise<void> gate;
+  auto open = gate.get_future().share();
+  auto blocker = sys.spawn([&entered, open](caf::event_based_actor*, int) -> caf::behavior {
+    return {[&entered, open](int) {
+      entered.set_value();
+      open.wait();
+    }};
+  }, unused);
+  auto theirs_log = std::make_shared<thread_log>();
+  auto mine_log = std::make_shared<thread_log>();
+  auto theirs_done = std::make_shared<std::promise<void>>();
+  auto mine_done = std::make_shared<std::promise<void>>();
+  auto theirs_finished = theirs_done->get_future();
+  auto theirs = sys.spawn(recorder, theirs_log, caf::actor{}, theirs_done);
+  auto mine = sys.spawn(recorder, mine_log, caf::actor{}, mine_done);
+  std::this_thread::sleep_for(100ms); // all started; the worker sleeps
+  caf::anon_send(blocker, 1);
+  entered.get_future().wait();
+  for (int i = 0; i < 100; ++i)
+    caf::anon_send(theirs, i); // from a thread that does not hold its wakes
+  std::thread::id io_id;
+  bool mine_done_in_the_pass = false;
+  std::thread io{[&] {
+    io_id = std::this_thread::get_id();
+    tickgate::hold_worker_wakes(sys, [] {}, 64);
+    for (int i = 0; i < 100; ++i)
+      caf::anon_send(mine, i);
+    tickgate::wake_held_workers();
+    mine_done_in_the_pass = mine_done->get_future().wait_for(0s) == std::future_status::ready;
+    tickgate::stop_holding_worker_wakes();
+  }};
+  io.join();
+  EXPECT_TRUE(mine_done_in_the_pass);
+  {
+    std::lock_guard<std::mutex> guard{theirs_log->mtx};
+    EXPECT_TRUE(theirs_log->ran_on.empty()); // still queued for the worker
+  }
+  gate.set_value();
+  ASSERT_EQ(theirs_finished.wait_for(5s), std::future_status::ready);
+  std::lock_guard<std::mutex> guard{theirs_log->mtx};
+  for (auto& id : theirs_log->ran_on)
+    EXPECT_NE(id, io_id);
+}
