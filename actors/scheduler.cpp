@@ -125,9 +125,10 @@ public:
       super::enqueue(job);
       return;
     }
-    // Only actors run on an I/O thread. The scheduler's stop() finds its
-    // workers by a job each must run; that goes to them.
-    if (held.run_here > 0 && dynamic_cast<caf::abstract_actor*>(job)) {
+    // Only event-based actors run on an I/O thread. The scheduler's stop()
+    // finds its workers by a job each must run; that goes to them. (A virtual
+    // call: a dynamic_cast here was 0.4 % of the server's churn profile.)
+    if (held.run_here > 0 && job->subtype() == caf::resumable::scheduled_actor) {
       held.local.push_back(job);
     } else {
       auto& d = data();

@@ -96,7 +96,8 @@ void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& pee
   client.origin = std::string{req[http::field::origin]};
   client.token = bearer_token(req);
   decoder_options options;
-  options.session_id = random_id();
+  if (dialect_ == "socketio" || dialect_ == "typed") // Engine.IO sid, typed clientId
+    options.session_id = random_id();
   std::string subprotocol;
   if (dialect_ == "native" || dialect_ == "auto")
     options.forced = pick_subprotocol(req[http::field::sec_websocket_protocol],

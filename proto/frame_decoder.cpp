@@ -9,30 +9,47 @@ namespace tickgate {
 
 namespace {
 
-// native, action, stream and typed: one frame in, one decoded frame out.
+// native, action, stream and typed: one frame in, one decoded frame out. On
+// the root path (`detecting`) the first decidable frame fixes the dialect.
+// Kept small, one per connection: a dialect, the subprotocol's format and, for
+// the typed envelope only until the greeting is out, its clientId (24 bytes
+// instead of 80, plus a second decoder and two copies of the id on the root
+// path before).
 class stateless_decoder : public frame_decoder {
 public:
-  stateless_decoder(dialect d, decoder_options options)
-    : dialect_(d), options_(std::move(options)) {
+  stateless_decoder(dialect d, bool detecting, decoder_options options)
+    : dialect_(d), detecting_(detecting), forced_(options.forced) {
+    if (d == dialect::typed && !detecting)
+      greeting_id_ = std::make_unique<std::string>(std::move(options.session_id));
   }
 
   std::vector<std::string> on_open() override {
-    if (dialect_ == dialect::typed)
-      return {encode_typed_connection(options_.session_id)};
-    return {};
+    if (!greeting_id_)
+      return {};
+    auto id = std::move(greeting_id_);
+    return {encode_typed_connection(*id)};
   }
 
   decoder_output decode(std::string_view bytes, bool binary) override {
+    auto d = dialect_;
+    if (detecting_) {
+      if (auto found = detect(bytes, binary)) {
+        dialect_ = d = *found;
+        detecting_ = false;
+      } else {
+        d = dialect::native; // undecidable (not JSON): answer as native, decide later
+      }
+    }
     decoder_output out;
-    out.frames.push_back(decode_one(bytes, binary));
-    if (dialect_ == dialect::native && options_.forced)
-      std::visit([&](auto& f) { f.format = *options_.forced; }, out.frames.back());
+    out.frames.push_back(decode_one(d, bytes, binary));
+    if (d == dialect::native && forced_)
+      std::visit([&](auto& f) { f.format = *forced_; }, out.frames.back());
     return out;
   }
 
 private:
-  decoded_frame decode_one(std::string_view bytes, bool binary) {
-    switch (dialect_) {
+  static decoded_frame decode_one(dialect d, std::string_view bytes, bool binary) {
+    switch (d) {
       case dialect::action: return decode_action_frame(bytes);
       case dialect::stream: return decode_stream_frame(bytes);
       case dialect::typed: return decode_typed_frame(bytes);
@@ -40,27 +57,6 @@ private:
     }
   }
 
-  dialect dialect_;
-  decoder_options options_;
-};
-
-// The root path: the first frame decides the dialect for the connection.
-class detecting_decoder : public frame_decoder {
-public:
-  explicit detecting_decoder(decoder_options options) : options_(std::move(options)) {
-  }
-
-  decoder_output decode(std::string_view bytes, bool binary) override {
-    if (!inner_) {
-      auto d = detect(bytes, binary);
-      if (!d) // undecidable (not JSON): answer as native, decide later
-        return stateless_decoder{dialect::native, options_}.decode(bytes, binary);
-      inner_ = std::make_unique<stateless_decoder>(*d, options_);
-    }
-    return inner_->decode(bytes, binary);
-  }
-
-private:
   static std::optional<dialect> detect(std::string_view bytes, bool binary) {
     if (binary)
       return dialect::native;
@@ -81,8 +77,10 @@ private:
     return std::nullopt;
   }
 
-  decoder_options options_;
-  std::unique_ptr<frame_decoder> inner_;
+  dialect dialect_;
+  bool detecting_;
+  std::optional<wire_format> forced_; // native: the subprotocol-chosen reply format
+  std::unique_ptr<std::string> greeting_id_;
 };
 
 std::optional<dialect> parse_dialect(std::string_view name) {
@@ -108,13 +106,13 @@ bool is_known_dialect(std::string_view name) {
 std::unique_ptr<frame_decoder> make_frame_decoder(std::string_view name,
                                                   decoder_options options) {
   if (name == "auto")
-    return std::make_unique<detecting_decoder>(std::move(options));
+    return std::make_unique<stateless_decoder>(dialect::native, true, std::move(options));
   auto d = parse_dialect(name);
   if (!d)
     return nullptr;
   if (*d == dialect::socketio)
     return std::make_unique<socketio_decoder>(std::move(options));
-  return std::make_unique<stateless_decoder>(*d, std::move(options));
+  return std::make_unique<stateless_decoder>(*d, false, std::move(options));
 }
 
 } // namespace tickgate
