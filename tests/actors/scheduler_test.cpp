@@ -239,9 +239,9 @@ TEST(node_scheduler, jobs_over_an_io_threads_budget_run_on_a_worker) {
   ASSERT_EQ(b_finished.wait_for(5s), std::future_status::ready);
   std::lock_guard<std::mutex> guard{log->mtx};
   auto on_io = std::count(log->ran_on.begin(), log->ran_on.end(), io_id);
-  // At most one turn of 16 messages here (none if the worker woke by itself
-  // and took the first job): a worker ran the rest.
-  EXPECT_LE(on_io, 16);
+  // One turn of 16 messages here (workers never see the thread's run list
+  // before the hand-over): a worker ran the rest.
+  EXPECT_EQ(on_io, 16);
 }
 
 TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
@@ -313,5 +313,29 @@ TEST(node_scheduler, an_io_thread_leaves_jobs_other_threads_queued_to_the_worker
   ASSERT_EQ(theirs_finished.wait_for(5s), std::future_status::ready);
   std::lock_guard<std::mutex> guard{theirs_log->mtx};
   for (auto& id : theirs_log->ran_on)
+    EXPECT_NE(id, io_id);
+}
+
+TEST(node_scheduler, jobs_an_io_thread_still_holds_when_its_loop_ends_run_on_a_worker) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  auto log = std::make_shared<thread_log>();
+  auto done = std::make_shared<std::promise<void>>();
+  auto finished = done->get_future();
+  auto target = sys.spawn(recorder, log, caf::actor{}, done);
+  std::this_thread::sleep_for(100ms); // started; the worker sleeps
+  std::thread::id io_id;
+  std::thread io{[&] {
+    io_id = std::this_thread::get_id();
+    tickgate::hold_worker_wakes(sys, [] {}, 64);
+    for (int i = 0; i < 100; ++i)
+      caf::anon_send(target, i);
+    tickgate::stop_holding_worker_wakes(); // no pass ran them
+  }};
+  io.join();
+  ASSERT_EQ(finished.wait_for(5s), std::future_status::ready);
+  std::lock_guard<std::mutex> guard{log->mtx};
+  ASSERT_EQ(log->ran_on.size(), 100u);
+  for (auto& id : log->ran_on)
     EXPECT_NE(id, io_id);
 }

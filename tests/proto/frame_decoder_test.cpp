@@ -63,6 +63,13 @@ TEST(frame_decoder, a_subprotocol_chosen_format_applies_to_native_frames_only) {
   auto out = native->decode(R"({"op":"ping","id":1})", false);
   ASSERT_EQ(out.frames.size(), 1u);
   EXPECT_TRUE(std::visit([](auto& f) { return f.format.binary; }, out.frames[0]));
+  // The root path: native answers (undecided, then decided) take it too.
+  auto root_native = make_frame_decoder("auto", o);
+  for (auto frame : {"not json", R"({"op":"ping","id":1})", R"({"op":"ping","id":2})"}) {
+    auto answer = root_native->decode(frame, false);
+    ASSERT_EQ(answer.frames.size(), 1u);
+    EXPECT_TRUE(std::visit([](auto& f) { return f.format.binary; }, answer.frames[0])) << frame;
+  }
   auto root = make_frame_decoder("auto", o);
   auto action = root->decode(R"({"action":"ping"})", false);
   EXPECT_FALSE(std::visit([](auto& f) { return f.format.binary; }, action.frames.at(0)));
