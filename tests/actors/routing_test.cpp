@@ -207,6 +207,25 @@ TEST_F(routing, subscribe_then_immediate_unsubscribe_leaves_no_subscription) {
   EXPECT_FALSE(c.sink->wait_for_frames(3, 150ms));
 }
 
+TEST_F(routing, acks_for_requests_in_flight_leave_in_request_order) {
+  auto c = connect();
+  caf::anon_send(c.conn, cmd(client_op::subscribe, 1, {"o1"}));
+  caf::anon_send(c.conn, cmd(client_op::subscribe, 2, {"o2", "o3"}));
+  caf::anon_send(c.conn, cmd(client_op::unsubscribe, 3, {"o1"}));
+  caf::anon_send(c.conn, cmd(client_op::subscribe, 4, {"o4"}));
+  caf::anon_send(c.conn, cmd(client_op::unsubscribe, 5, {"o2", "o3"}));
+  ASSERT_TRUE(c.sink->wait_for_frames(5));
+  auto frames = c.sink->frames();
+  const char* expected[] = {R"("id":1,"op":"subscribe")", R"("id":2,"op":"subscribe")",
+                            R"("id":3,"op":"unsubscribe")", R"("id":4,"op":"subscribe")",
+                            R"("id":5,"op":"unsubscribe")"};
+  for (size_t i = 0; i < 5; ++i)
+    EXPECT_NE(frames[i].find(expected[i]), std::string::npos) << i << ": " << frames[i];
+  publish("o4", "1"); // only o4 is left
+  ASSERT_TRUE(c.sink->wait_for_frames(6));
+  EXPECT_NE(c.sink->frames()[5].find(R"("topic":"o4")"), std::string::npos);
+}
+
 TEST_F(routing, a_failing_connection_actor_closes_only_its_own_client_with_1011) {
   auto& m = node_metrics();
   auto failures = m.conn_failures.load();
