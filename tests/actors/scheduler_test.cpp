@@ -181,6 +181,22 @@ caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<thread_log>
   }};
 }
 
+// Runs `pass` on a new thread that holds its worker wakes as an I/O thread
+// does (running up to `budget` actor turns itself when it wakes them), then
+// stops holding; returns that thread's id.
+template <class Pass>
+std::thread::id on_an_io_thread(caf::actor_system& sys, size_t budget, Pass pass) {
+  std::thread::id id;
+  std::thread io{[&] {
+    id = std::this_thread::get_id();
+    tickgate::hold_worker_wakes(sys, [] {}, budget);
+    pass();
+    tickgate::stop_holding_worker_wakes();
+  }};
+  io.join();
+  return id;
+}
+
 } // namespace
 
 TEST(node_scheduler, an_io_thread_runs_the_actors_its_messages_made_runnable_itself) {
@@ -192,19 +208,14 @@ TEST(node_scheduler, an_io_thread_runs_the_actors_its_messages_made_runnable_its
   auto last = sys.spawn(recorder, log, caf::actor{}, last_done);
   auto first = sys.spawn(recorder, log, last, first_done);
   std::this_thread::sleep_for(100ms); // both started; the worker sleeps
-  std::thread::id io_id;
   bool all_done_in_the_pass = false;
-  std::thread io{[&] {
-    io_id = std::this_thread::get_id();
-    tickgate::hold_worker_wakes(sys, [] {}, 64);
+  auto io_id = on_an_io_thread(sys, 64, [&] {
     for (int i = 0; i < 100; ++i)
       caf::anon_send(first, i);
     tickgate::wake_held_workers(); // one pass: first's 100 messages, then last's
     all_done_in_the_pass =
       last_done->get_future().wait_for(0s) == std::future_status::ready;
-    tickgate::stop_holding_worker_wakes();
-  }};
-  io.join();
+  });
   EXPECT_TRUE(all_done_in_the_pass);
   std::lock_guard<std::mutex> guard{log->mtx};
   ASSERT_EQ(log->ran_on.size(), 200u);
@@ -223,18 +234,13 @@ TEST(node_scheduler, jobs_over_an_io_threads_budget_run_on_a_worker) {
   auto a = sys.spawn(recorder, log, caf::actor{}, a_done);
   auto b = sys.spawn(recorder, log, caf::actor{}, b_done);
   std::this_thread::sleep_for(100ms);
-  std::thread::id io_id;
-  std::thread io{[&] {
-    io_id = std::this_thread::get_id();
-    tickgate::hold_worker_wakes(sys, [] {}, 1); // one actor turn per pass
+  auto io_id = on_an_io_thread(sys, 1, [&] { // one actor turn per pass
     for (int i = 0; i < 100; ++i) {
       caf::anon_send(a, i);
       caf::anon_send(b, i);
     }
     tickgate::wake_held_workers();
-    tickgate::stop_holding_worker_wakes();
-  }};
-  io.join();
+  });
   ASSERT_EQ(a_finished.wait_for(5s), std::future_status::ready);
   ASSERT_EQ(b_finished.wait_for(5s), std::future_status::ready);
   std::lock_guard<std::mutex> guard{log->mtx};
@@ -292,18 +298,13 @@ TEST(node_scheduler, an_io_thread_leaves_jobs_other_threads_queued_to_the_worker
   entered.get_future().wait();
   for (int i = 0; i < 100; ++i)
     caf::anon_send(theirs, i); // from a thread that does not hold its wakes
-  std::thread::id io_id;
   bool mine_done_in_the_pass = false;
-  std::thread io{[&] {
-    io_id = std::this_thread::get_id();
-    tickgate::hold_worker_wakes(sys, [] {}, 64);
+  auto io_id = on_an_io_thread(sys, 64, [&] {
     for (int i = 0; i < 100; ++i)
       caf::anon_send(mine, i);
     tickgate::wake_held_workers();
     mine_done_in_the_pass = mine_done->get_future().wait_for(0s) == std::future_status::ready;
-    tickgate::stop_holding_worker_wakes();
-  }};
-  io.join();
+  });
   EXPECT_TRUE(mine_done_in_the_pass);
   {
     std::lock_guard<std::mutex> guard{theirs_log->mtx};
@@ -324,15 +325,11 @@ TEST(node_scheduler, jobs_an_io_thread_still_holds_when_its_loop_ends_run_on_a_w
   auto finished = done->get_future();
   auto target = sys.spawn(recorder, log, caf::actor{}, done);
   std::this_thread::sleep_for(100ms); // started; the worker sleeps
-  std::thread::id io_id;
-  std::thread io{[&] {
-    io_id = std::this_thread::get_id();
-    tickgate::hold_worker_wakes(sys, [] {}, 64);
+  auto io_id = on_an_io_thread(sys, 64, [&] {
     for (int i = 0; i < 100; ++i)
       caf::anon_send(target, i);
-    tickgate::stop_holding_worker_wakes(); // no pass ran them
-  }};
-  io.join();
+    // No pass: the helper stops holding with all of them still held.
+  });
   ASSERT_EQ(finished.wait_for(5s), std::future_status::ready);
   std::lock_guard<std::mutex> guard{log->mtx};
   ASSERT_EQ(log->ran_on.size(), 100u);
