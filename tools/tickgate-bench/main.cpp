@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "tools/tickgate-bench/publisher.hpp"
+#include "tools/tickgate-bench/receipt.hpp"
 #include "tools/tickgate-bench/ws_conn.hpp"
 
 namespace {
@@ -61,7 +62,7 @@ struct thread_stats {
   uint64_t gaps = 0;          // missing counters between two received ones
   uint64_t reordered = 0;     // a counter not above the last one seen
   uint64_t cycles = 0;        // churn: connect..first event..close
-  std::vector<uint32_t> latency_us;
+  latency_histogram latency;
 };
 
 struct client_state {
@@ -75,13 +76,6 @@ std::atomic<bool> running{true};
 std::atomic<uint64_t> subscribed{0};
 std::atomic<uint64_t> connect_errors{0};
 std::atomic<uint64_t> connects{0};
-
-int64_t number_after(std::string_view s, std::string_view key) {
-  auto pos = s.find(key);
-  if (pos == std::string_view::npos)
-    return -1;
-  return std::strtoll(s.data() + pos + key.size(), nullptr, 10);
-}
 
 double cpu_seconds_self() {
   rusage ru{};
@@ -219,11 +213,9 @@ int main(int argc, char** argv) {
   std::vector<std::shared_ptr<ws_conn>> conns;
   std::vector<std::unique_ptr<client_state>> states;
   auto on_event = [&](thread_stats& st, client_state& cs, std::string_view frame) {
-    auto p = number_after(frame, "\"P\":");
+    auto [k, n, p] = read_event(frame);
     if (p < 0)
       return false;
-    auto k = number_after(frame, "\"k\":");
-    auto n = number_after(frame, "\"n\":");
     if (k >= 0 && static_cast<size_t>(k) < cs.last_n.size() && n > 0) {
       auto& last = cs.last_n[k];
       if (last != 0 && static_cast<uint64_t>(n) > last + 1)
@@ -234,8 +226,7 @@ int main(int argc, char** argv) {
     }
     if (measuring.load(std::memory_order_relaxed)) {
       ++st.received;
-      auto lat = now_us() - p;
-      st.latency_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(lat, 0, 4'000'000'000)));
+      st.latency.add(static_cast<uint64_t>(std::max<int64_t>(now_us() - p, 0)));
     }
     return true;
   };
@@ -337,7 +328,7 @@ int main(int argc, char** argv) {
         cs->subscribed = is_ack(f);
         return;
       }
-      if (number_after(f, "\"P\":") >= 0) {
+      if (read_event(f).p >= 0) {
         if (measuring)
           ++st->cycles;
         cs->subscribed = false;
@@ -397,15 +388,9 @@ int main(int argc, char** argv) {
     all.gaps += st.gaps;
     all.reordered += st.reordered;
     all.cycles += st.cycles;
-    all.latency_us.insert(all.latency_us.end(), st.latency_us.begin(), st.latency_us.end());
+    all.latency.merge(st.latency);
   }
-  std::sort(all.latency_us.begin(), all.latency_us.end());
-  auto pct = [&](double q) -> double {
-    if (all.latency_us.empty())
-      return 0;
-    auto i = static_cast<size_t>(q * static_cast<double>(all.latency_us.size() - 1));
-    return all.latency_us[i] / 1000.0;
-  };
+  auto pct = [&](double q) { return all.latency.quantile_ms(q); };
   double delivered = static_cast<double>(all.received) / (pub ? publish_secs : secs);
   double per_delivery_us = all.received ? server_cpu * 1e6 / static_cast<double>(all.received) : 0;
   int64_t rss_per_conn = o.clients ? (rss_after - rss_before) * 1024 / static_cast<int64_t>(o.clients) : 0;
@@ -424,7 +409,7 @@ int main(int argc, char** argv) {
     std::printf("  loss             %" PRIu64 " (seq gaps), %" PRIu64 " out of order\n", all.gaps, all.reordered);
     std::printf("  latency ms       p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
                 pct(0.9), pct(0.99), pct(0.999),
-                all.latency_us.empty() ? 0.0 : all.latency_us.back() / 1000.0);
+                all.latency.max_ms());
   }
   std::printf("  generator cpu    %.2f cores\n", self_cpu / secs);
   if (o.server_pid > 0) {
@@ -443,7 +428,7 @@ int main(int argc, char** argv) {
     o.scenario.c_str(), o.protocol.c_str(), o.clients, o.topics, o.per_client, o.rate,
     subscribed.load(), connect_errors.load(), static_cast<double>(sent_window) / o.duration,
     delivered, all.gaps, all.reordered, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
-    all.latency_us.empty() ? 0.0 : all.latency_us.back() / 1000.0,
+    all.latency.max_ms(),
     static_cast<double>(all.cycles) / secs, self_cpu / secs,
     o.server_pid > 0 ? server_cpu / secs : 0.0, per_delivery_us, rss_before, rss_after, rss_per_conn);
   return 0;
