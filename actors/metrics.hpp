@@ -58,14 +58,41 @@ struct metrics {
   counter latency_sum_us{0};
   counter latency_count{0};
 
-  void observe_latency(int64_t us) {
+  static size_t latency_bucket_of(int64_t us) {
     size_t i = 0;
     while (i < latency_bounds_us.size() && us > latency_bounds_us[i])
       ++i;
-    latency_buckets[i].fetch_add(1, std::memory_order_relaxed);
-    latency_sum_us.fetch_add(static_cast<uint64_t>(us > 0 ? us : 0), std::memory_order_relaxed);
-    latency_count.fetch_add(1, std::memory_order_relaxed);
+    return i;
   }
+
+  /// The latencies of one socket write, added to the histogram when it goes
+  /// out of scope: one atomic add per bucket touched, not three per frame.
+  class latency_tally {
+  public:
+    explicit latency_tally(metrics& m) : m_(m) {}
+    latency_tally(const latency_tally&) = delete;
+    latency_tally& operator=(const latency_tally&) = delete;
+    ~latency_tally() {
+      if (count_ == 0)
+        return;
+      for (size_t i = 0; i < counts_.size(); ++i)
+        if (counts_[i] > 0)
+          m_.latency_buckets[i].fetch_add(counts_[i], std::memory_order_relaxed);
+      m_.latency_sum_us.fetch_add(sum_, std::memory_order_relaxed);
+      m_.latency_count.fetch_add(count_, std::memory_order_relaxed);
+    }
+    void add(int64_t us) {
+      ++counts_[latency_bucket_of(us)];
+      sum_ += static_cast<uint64_t>(us > 0 ? us : 0);
+      ++count_;
+    }
+
+  private:
+    metrics& m_;
+    std::array<uint64_t, latency_bounds_us.size() + 1> counts_{};
+    uint64_t sum_ = 0;
+    uint64_t count_ = 0;
+  };
 
   gauge bridge_link_up{0};          // bridge.link_up: 1 while Redis is connected (0 also when not configured)
   counter bridge_messages_in{0};    // bridge.messages_in: messages read from Redis

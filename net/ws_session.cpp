@@ -578,11 +578,11 @@ void ws_session::account(const std::vector<frame>& frames) {
     return;
   uint64_t bytes = 0;
   auto now = now_us();
-  auto& m = node_metrics();
+  metrics::latency_tally latencies{node_metrics()};
   for (auto& f : frames) {
     bytes += f.bytes->size();
     if (f.ts_us > 0)
-      m.observe_latency(now - f.ts_us);
+      latencies.add(now - f.ts_us);
   }
   std::lock_guard<std::mutex> guard{mtx_};
   frames_out_ += frames.size();
