@@ -433,6 +433,33 @@ double burst_frames(double pace_above) {
   return std::max(10.0, pace_above / 5);
 }
 
+// Storage of written batches, kept per I/O thread for the queues of paced
+// sessions. A paced stream refills its queue before every write; given
+// storage of the last batch's size at once, the actors' sends into it do not
+// grow it frame by frame (at 8 frames per write: four allocations in the
+// actor's thread and frees here, on another thread's arena, per write).
+// Bounded: a loop keeps at most 256 spare vectors of up to 64 frames.
+constexpr size_t max_spare_batches = 256;
+constexpr size_t max_spare_frames = 64;
+thread_local std::vector<std::vector<frame>> spare_batches;
+
+std::vector<frame> take_batch_storage(size_t capacity) {
+  std::vector<frame> v;
+  if (!spare_batches.empty()) {
+    v = std::move(spare_batches.back());
+    spare_batches.pop_back();
+  }
+  v.reserve(capacity);
+  return v;
+}
+
+void recycle_batch_storage(std::vector<frame>&& v) {
+  v.clear(); // releases the frames now
+  if (v.capacity() > 0 && v.capacity() <= max_spare_frames
+      && spare_batches.size() < max_spare_batches)
+    spare_batches.push_back(std::move(v));
+}
+
 } // namespace
 
 bool ws_session::within_rate() {
@@ -469,6 +496,8 @@ void ws_session::write_queued(bool pace_due) {
       paced_ = true;
     } else if (queued_bytes_ <= max_write_bytes) {
       batch.swap(queue_);
+      if (pace_due) // still a busy stream: as many frames come before the next write
+        queue_ = take_batch_storage(batch.size());
       queued_bytes_ = 0;
       flush_requested_ = false;
     } else {
@@ -535,6 +564,7 @@ void ws_session::write_out(const std::string& out, std::vector<frame> frames,
   }
   if (written == out.size()) {
     account(frames);
+    recycle_batch_storage(std::move(frames));
     if (has_close) {
       std::string{}.swap(spill_->close_out);
       after_close_sent();
