@@ -106,6 +106,13 @@ thread_local held_wakes held;
 // Messages an actor handles per turn on an I/O thread: the thread's sockets
 // wait meanwhile (a worker lets an actor run up to scheduler.max-throughput).
 constexpr size_t io_turn_messages = 16;
+// ...and a pass starts no new turn after this long: a topic's fan-out to
+// thousands of clients is a heavy turn, and an I/O thread that ran 64 of them
+// while the worker idled left its sockets waiting and a core unused (wide,
+// 100 topics, HTTP publishes under overload: 400-520k deliveries/s without
+// the bound, 825-856k with it). Connection actors' turns take microseconds,
+// so churn passes stay within it.
+constexpr std::chrono::microseconds io_pass_time{1000};
 
 class node_coordinator : public caf::scheduler::coordinator<caf::policy::work_sharing> {
 public:
@@ -147,7 +154,10 @@ public:
   void run_local(caf::execution_unit& unit, size_t budget) {
     auto turn = std::min(max_throughput(), io_turn_messages);
     auto& local = held.local;
+    auto until = std::chrono::steady_clock::now() + io_pass_time;
     for (size_t n = 0; n < budget && !local.empty(); ++n) {
+      if (n > 0 && std::chrono::steady_clock::now() >= until)
+        break;
       auto* job = local.front();
       local.pop_front();
       switch (job->resume(&unit, turn)) {

@@ -37,8 +37,8 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// `run_here` > 0: the actors the calling thread makes runnable join a run
 /// list of its own instead of the scheduler's queue, and wake_held_workers()
 /// runs up to that many turns of them on the thread itself (16 messages per
-/// actor per turn); what is left then goes to the queue and the workers are
-/// woken for it. Why: a connect, subscribe and close passes work between the
+/// actor per turn, no new turn once the pass has run 1 ms); what is left then
+/// goes to the queue and the workers are woken for it. Why: a connect, subscribe and close passes work between the
 /// I/O thread and a worker several times, and each hand-over is a futex wake
 /// and a context switch on both sides; on two cores the I/O thread running
 /// those actors itself cut the server's CPU per churn cycle by 13-17 %

@@ -250,6 +250,44 @@ TEST(node_scheduler, jobs_over_an_io_threads_budget_run_on_a_worker) {
   EXPECT_EQ(on_io, 16);
 }
 
+TEST(node_scheduler, a_pass_hands_heavy_turns_to_a_worker_after_about_a_millisecond) {
+  sharing_config cfg;
+  caf::actor_system sys{cfg};
+  auto log = std::make_shared<thread_log>();
+  auto left = std::make_shared<std::atomic<int>>(10);
+  auto all_done = std::make_shared<std::promise<void>>();
+  auto finished = all_done->get_future();
+  // Ten actors whose one message takes 400 us each (a big fan-out, say).
+  std::vector<caf::actor> heavy;
+  for (int i = 0; i < 10; ++i)
+    heavy.push_back(sys.spawn([=](caf::event_based_actor*) -> caf::behavior {
+      return {[=](int) {
+        auto until = std::chrono::steady_clock::now() + 400us;
+        while (std::chrono::steady_clock::now() < until) {
+        }
+        {
+          std::lock_guard<std::mutex> guard{log->mtx};
+          log->ran_on.push_back(std::this_thread::get_id());
+        }
+        if (--*left == 0)
+          all_done->set_value();
+      }};
+    }));
+  std::this_thread::sleep_for(100ms);
+  auto io_id = on_an_io_thread(sys, 64, [&] { // turns to spare: time is the bound
+    for (auto& a : heavy)
+      caf::anon_send(a, 1);
+    tickgate::wake_held_workers();
+  });
+  ASSERT_EQ(finished.wait_for(5s), std::future_status::ready);
+  std::lock_guard<std::mutex> guard{log->mtx};
+  auto on_io = std::count(log->ran_on.begin(), log->ran_on.end(), io_id);
+  // 400, 800, 1,200 us: the third turn ends the pass (fewer when the thread
+  // was preempted); a worker ran the other seven or more.
+  EXPECT_GE(on_io, 1);
+  EXPECT_LE(on_io, 3);
+}
+
 TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
   sharing_config cfg;
   auto sys = std::make_unique<caf::actor_system>(cfg);
