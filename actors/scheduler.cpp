@@ -95,7 +95,13 @@ struct held_wakes {
   std::function<void()> post_wake;
   bool posted = false; // post_wake called, wake_held_workers not run yet
   size_t jobs = 0;     // put on the central queue unnotified since the last wake
-  size_t run_here = 0; // jobs the thread runs itself per pass
+  size_t run_here = 0; // jobs the thread runs itself per pass...
+  // ...starting none after this long in the pass. Wide, 100 topics, HTTP
+  // publishes under overload: the I/O thread ran up to 64 topic fan-outs
+  // per pass while the worker idled, 400-520k deliveries/s; bounded at 1 ms,
+  // 825-856k. Connection actors' turns take microseconds, so churn passes
+  // stay within it.
+  std::chrono::microseconds run_for{1000};
   io_unit* unit = nullptr;
   // run_here > 0: the actors this thread made runnable, run by it in
   // wake_held_workers. No other thread sees them until they are handed over.
@@ -106,13 +112,6 @@ thread_local held_wakes held;
 // Messages an actor handles per turn on an I/O thread: the thread's sockets
 // wait meanwhile (a worker lets an actor run up to scheduler.max-throughput).
 constexpr size_t io_turn_messages = 16;
-// ...and a pass starts no new turn after this long: a topic's fan-out to
-// thousands of clients is a heavy turn, and an I/O thread that ran 64 of them
-// while the worker idled left its sockets waiting and a core unused (wide,
-// 100 topics, HTTP publishes under overload: 400-520k deliveries/s without
-// the bound, 825-856k with it). Connection actors' turns take microseconds,
-// so churn passes stay within it.
-constexpr std::chrono::microseconds io_pass_time{1000};
 
 class node_coordinator : public caf::scheduler::coordinator<caf::policy::work_sharing> {
 public:
@@ -150,11 +149,12 @@ public:
   }
 
   // Runs up to `budget` turns of the calling thread's own run list (what
-  // they make runnable joins it), then hands what is left to the workers.
+  // they make runnable joins it), starting none after held.run_for, then
+  // hands what is left to the workers.
   void run_local(caf::execution_unit& unit, size_t budget) {
     auto turn = std::min(max_throughput(), io_turn_messages);
     auto& local = held.local;
-    auto until = std::chrono::steady_clock::now() + io_pass_time;
+    auto until = std::chrono::steady_clock::now() + held.run_for;
     for (size_t n = 0; n < budget && !local.empty(); ++n) {
       if (n > 0 && std::chrono::steady_clock::now() >= until)
         break;
@@ -231,7 +231,7 @@ private:
 } // namespace
 
 void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
-                       size_t run_here) {
+                       size_t run_here, std::chrono::microseconds run_for) {
   auto* node = dynamic_cast<node_coordinator*>(&sys.scheduler());
   if (!node)
     return; // CAF's work-stealing scheduler: its workers poll before sleeping
@@ -240,6 +240,7 @@ void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
   held.posted = false;
   held.jobs = 0;
   held.run_here = run_here;
+  held.run_for = run_for;
   if (run_here > 0)
     held.unit = &node->make_io_unit();
 }

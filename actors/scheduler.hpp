@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 
 #include <caf/actor_system.hpp>
@@ -37,8 +38,8 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// `run_here` > 0: the actors the calling thread makes runnable join a run
 /// list of its own instead of the scheduler's queue, and wake_held_workers()
 /// runs up to that many turns of them on the thread itself (16 messages per
-/// actor per turn, no new turn once the pass has run 1 ms); what is left then
-/// goes to the queue and the workers are woken for it. Why: a connect, subscribe and close passes work between the
+/// actor per turn, no new turn once the pass has run `run_for`); what is left
+/// then goes to the queue and the workers are woken for it. Why: a connect, subscribe and close passes work between the
 /// I/O thread and a worker several times, and each hand-over is a futex wake
 /// and a context switch on both sides; on two cores the I/O thread running
 /// those actors itself cut the server's CPU per churn cycle by 13-17 %
@@ -47,8 +48,13 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// same pass. Jobs other threads queued (Redis input, timers, workers) stay
 /// with the workers. Handlers must never block: an I/O thread's sockets wait
 /// while it runs them.
+///
+/// `run_for`: a pass starts no new turn once it has run this long (a topic's
+/// fan-out to thousands of clients is a heavy turn; an I/O thread that ran
+/// many of them in a row left its sockets waiting and the workers idle).
 void hold_worker_wakes(caf::actor_system& sys, std::function<void()> post_wake,
-                       size_t run_here = 0);
+                       size_t run_here = 0,
+                       std::chrono::microseconds run_for = std::chrono::milliseconds{1});
 /// Runs (see run_here) or wakes workers for the jobs held back since the
 /// last call.
 void wake_held_workers();

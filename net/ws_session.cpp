@@ -91,7 +91,6 @@ void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& pee
   handshake_ = std::make_unique<handshake>();
   handshake_->early = std::move(early);
   auto& client = handshake_->client;
-  client.peer = peer_;
   client.dialect = dialect_;
   client.origin = std::string{req[http::field::origin]};
   client.token = bearer_token(req);
@@ -434,22 +433,22 @@ double burst_frames(double pace_above) {
 }
 
 // Storage of written batches, kept per I/O thread for the queues of paced
-// sessions. A paced stream refills its queue before every write; given
-// storage of the last batch's size at once, the actors' sends into it do not
-// grow it frame by frame (at 8 frames per write: four allocations in the
-// actor's thread and frees here, on another thread's arena, per write).
-// Bounded: a loop keeps at most 256 spare vectors of up to 64 frames.
+// sessions. A paced stream refills its queue before every write; given the
+// storage of an earlier batch at once, the actors' sends into it do not grow
+// it frame by frame (at 8 frames per write: four allocations in the actor's
+// thread and frees here, on another thread's arena, per write). Bounded: a
+// loop keeps at most 256 spare vectors of up to 64 frames.
 constexpr size_t max_spare_batches = 256;
 constexpr size_t max_spare_frames = 64;
 thread_local std::vector<std::vector<frame>> spare_batches;
 
-std::vector<frame> take_batch_storage(size_t capacity) {
+// Never allocates: an empty vector when there is no spare storage.
+std::vector<frame> take_batch_storage() {
   std::vector<frame> v;
   if (!spare_batches.empty()) {
     v = std::move(spare_batches.back());
     spare_batches.pop_back();
   }
-  v.reserve(capacity);
   return v;
 }
 
@@ -484,6 +483,11 @@ void ws_session::write_queued(bool pace_due) {
   bool control = ping_due_ || (spill_ && (spill_->pong || !spill_->close_out.empty()));
   bool budget = control || pace_due || within_rate();
   std::vector<frame> batch;
+  // A paced stream's queue refills before its next write: storage for it,
+  // taken here so that nothing is allocated under the lock.
+  std::vector<frame> refill;
+  if (pace_due)
+    refill = take_batch_storage();
   bool more = false;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -496,8 +500,7 @@ void ws_session::write_queued(bool pace_due) {
       paced_ = true;
     } else if (queued_bytes_ <= max_write_bytes) {
       batch.swap(queue_);
-      if (pace_due) // still a busy stream: as many frames come before the next write
-        queue_ = take_batch_storage(batch.size());
+      queue_.swap(refill); // empty unless pace_due
       queued_bytes_ = 0;
       flush_requested_ = false;
     } else {
@@ -512,6 +515,8 @@ void ws_session::write_queued(bool pace_due) {
       more = true; // flush_requested_ stays set: the write completion flushes again
     }
   }
+  if (refill.capacity() > 0) // not used: the queue kept its frames
+    recycle_batch_storage(std::move(refill));
   if (paced_) {
     node_metrics().conn_paced_writes.fetch_add(1, std::memory_order_relaxed);
     loop_.pace(shared_from_this());

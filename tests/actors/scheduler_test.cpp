@@ -182,14 +182,15 @@ caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<thread_log>
 }
 
 // Runs `pass` on a new thread that holds its worker wakes as an I/O thread
-// does (running up to `budget` actor turns itself when it wakes them), then
-// stops holding; returns that thread's id.
+// does (running up to `budget` actor turns, started within `run_for`, itself
+// when it wakes them), then stops holding; returns that thread's id.
 template <class Pass>
-std::thread::id on_an_io_thread(caf::actor_system& sys, size_t budget, Pass pass) {
+std::thread::id on_an_io_thread(caf::actor_system& sys, size_t budget, Pass pass,
+                                std::chrono::microseconds run_for = 1ms) {
   std::thread::id id;
   std::thread io{[&] {
     id = std::this_thread::get_id();
-    tickgate::hold_worker_wakes(sys, [] {}, budget);
+    tickgate::hold_worker_wakes(sys, [] {}, budget, run_for);
     pass();
     tickgate::stop_holding_worker_wakes();
   }};
@@ -209,13 +210,16 @@ TEST(node_scheduler, an_io_thread_runs_the_actors_its_messages_made_runnable_its
   auto first = sys.spawn(recorder, log, last, first_done);
   std::this_thread::sleep_for(100ms); // both started; the worker sleeps
   bool all_done_in_the_pass = false;
-  auto io_id = on_an_io_thread(sys, 64, [&] {
-    for (int i = 0; i < 100; ++i)
-      caf::anon_send(first, i);
-    tickgate::wake_held_workers(); // one pass: first's 100 messages, then last's
-    all_done_in_the_pass =
-      last_done->get_future().wait_for(0s) == std::future_status::ready;
-  });
+  auto io_id = on_an_io_thread(
+    sys, 64,
+    [&] {
+      for (int i = 0; i < 100; ++i)
+        caf::anon_send(first, i);
+      tickgate::wake_held_workers(); // one pass: first's 100 messages, then last's
+      all_done_in_the_pass =
+        last_done->get_future().wait_for(0s) == std::future_status::ready;
+    },
+    60s); // turns, not time, bound this pass (a slow or preempted thread stays within it)
   EXPECT_TRUE(all_done_in_the_pass);
   std::lock_guard<std::mutex> guard{log->mtx};
   ASSERT_EQ(log->ran_on.size(), 200u);
@@ -260,7 +264,7 @@ TEST(node_scheduler, a_pass_hands_heavy_turns_to_a_worker_after_about_a_millisec
   // Ten actors whose one message takes 400 us each (a big fan-out, say).
   std::vector<caf::actor> heavy;
   for (int i = 0; i < 10; ++i)
-    heavy.push_back(sys.spawn([=](caf::event_based_actor*) -> caf::behavior {
+    heavy.push_back(sys.spawn([=](caf::event_based_actor*, int) -> caf::behavior {
       return {[=](int) {
         auto until = std::chrono::steady_clock::now() + 400us;
         while (std::chrono::steady_clock::now() < until) {
@@ -272,7 +276,7 @@ TEST(node_scheduler, a_pass_hands_heavy_turns_to_a_worker_after_about_a_millisec
         if (--*left == 0)
           all_done->set_value();
       }};
-    }));
+    }, unused));
   std::this_thread::sleep_for(100ms);
   auto io_id = on_an_io_thread(sys, 64, [&] { // turns to spare: time is the bound
     for (auto& a : heavy)

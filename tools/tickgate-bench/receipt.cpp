@@ -7,13 +7,21 @@
 namespace tickgate::bench {
 namespace {
 
-// Digits after `at`; -1 (and `at` unchanged) if there are none.
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+// The number at `at` (after any spaces); -1, and `at` unchanged, if there is
+// none or it has more than 18 digits (no counter or timestamp has).
 int64_t digits_at(std::string_view s, size_t& at) {
   size_t i = at;
+  while (i < s.size() && s[i] == ' ')
+    ++i;
+  size_t first = i;
   int64_t v = 0;
-  while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - at < 18)
+  while (i < s.size() && is_digit(s[i]) && i - first < 18)
     v = v * 10 + (s[i++] - '0');
-  if (i == at)
+  if (i == first || (i < s.size() && is_digit(s[i])))
     return -1;
   at = i;
   return v;
