@@ -295,7 +295,7 @@ bool admit(self_ptr self, const reply_to& to) {
   } else if (v == inbound_limiter::verdict::close) {
     m.conn_rate_closed.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("conn.rate_limit_exceeded peer={} dropped={} closing 1008",
-                 st.peer, st.limiter.dropped());
+                 st.peer(), st.limiter.dropped());
     close_after_flush(self, 1008, "rate limit exceeded");
   }
   return false;
@@ -449,7 +449,7 @@ caf::behavior& handlers() {
       node_metrics().conn_idle_closed.fetch_add(1, std::memory_order_relaxed);
       auto ms = st.settings->inbound.idle_timeout.count();
       auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
-      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer, after);
+      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer(), after);
       close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
     },
     [](closed_atom) {
@@ -482,7 +482,7 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
   if (auto result = handlers()(msg.content()))
     return std::move(*result);
   spdlog::debug("conn.unexpected_message peer={} message={}",
-                static_cast<self_ptr>(ptr)->state.peer,
+                static_cast<self_ptr>(ptr)->state.peer(),
                 caf::to_string(msg.copy_content_to_message()));
   return caf::sec::unexpected_message;
 }
@@ -495,7 +495,6 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
                                client_info client) {
   auto& st = self->state;
   st.sink = std::move(sink);
-  st.peer = std::move(client.peer);
   st.router = std::move(router);
   st.settings = std::move(settings);
   st.limiter = inbound_limiter{&st.settings->inbound};

@@ -49,7 +49,6 @@ namespace tickgate {
 /// after the client saw the ack reaches it.
 /// What the edge learned from the client's WebSocket handshake.
 struct client_info {
-  std::string peer;    // remote address:port
   std::string dialect; // of the listener path
   std::string origin;  // Origin header (empty: none)
   std::string token;   // bearer token from `Authorization: Bearer` or `?token=` (empty: none)
@@ -66,7 +65,9 @@ struct connection_state {
   // request confirmed early waits for the ones before it).
 
   session_sink_ptr sink;
-  std::string peer; // the client's address:port, for logs
+  // The client's address:port, for logs. The session keeps it (one copy per
+  // connection, not two); this asks for it under the session's lock.
+  std::string peer() const { return sink ? sink->stats().addr : std::string{}; }
   caf::actor router;
   std::shared_ptr<const routing_settings> settings; // shared by every connection
 

@@ -56,11 +56,11 @@ auth_verdict verify(connection_self self, std::string_view token, std::string_vi
   auto& m = node_metrics();
   if (verdict) {
     m.auth_accepted.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("auth.accepted peer={} via={} user={} role={}", self->state.peer,
+    spdlog::debug("auth.accepted peer={} via={} user={} role={}", self->state.peer(),
                   entry, verdict.claims->user, verdict.claims->role);
   } else {
     m.count_auth_failure(verdict.failure);
-    spdlog::info("auth.refused peer={} via={} reason={}", self->state.peer, entry,
+    spdlog::info("auth.refused peer={} via={} reason={}", self->state.peer(), entry,
                  to_string(verdict.failure));
   }
   return verdict;
@@ -100,7 +100,7 @@ void revoke_disallowed(connection_self self, std::string_view why) {
     // Socket.IO style 1 ("subscribe") and 0 (rooms) share the namespace's error event.
     send_error(self, reply_to{entry.first, {}, {}}, code, msg);
   }
-  spdlog::info("auth.revoked peer={} subscriptions={} reason={}", st.peer,
+  spdlog::info("auth.revoked peer={} subscriptions={} reason={}", st.peer(),
                topics.size(), why);
 }
 
@@ -199,7 +199,7 @@ void start_auth(connection_self self, const std::string& token) {
   if (!rules(self) || token.empty())
     return;
   if (!rules(self)->enabled()) {
-    spdlog::debug("auth.ignored peer={} reason=no key configured", st.peer);
+    spdlog::debug("auth.ignored peer={} reason=no key configured", st.peer());
     return;
   }
   auto verdict = verify(self, token, "handshake");
@@ -261,7 +261,7 @@ bool admit(connection_self self, const client_command& cmd) {
     if (access == topic_access::open || access == topic_access::granted)
       continue;
     node_metrics().auth_denied.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("auth.denied peer={} topic={} user={}", st.peer, topic,
+    spdlog::info("auth.denied peer={} topic={} user={}", st.peer(), topic,
                  who(self) ? who(self)->user : std::string{"-"});
     if (access == topic_access::unauthorized)
       send_error(self, to, error_code::unauthorized,
@@ -284,7 +284,7 @@ void on_auth_expiry(connection_self self) {
     arm_expiry(self); // refreshed meanwhile
     return;
   }
-  spdlog::info("auth.expired peer={} user={}", st.peer, who(self)->user);
+  spdlog::info("auth.expired peer={} user={}", st.peer(), who(self)->user);
   node_metrics().auth_expired.fetch_add(1, std::memory_order_relaxed);
   st.auth->claims.reset();
   revoke_disallowed(self, "token expired");
