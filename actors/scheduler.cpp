@@ -101,7 +101,7 @@ struct held_wakes {
   // per pass while the worker idled, 400-520k deliveries/s; bounded at 1 ms,
   // 825-856k. Connection actors' turns take microseconds, so churn passes
   // stay within it.
-  std::chrono::microseconds run_for{1000};
+  std::chrono::microseconds run_for{}; // set by hold_worker_wakes (default 1 ms)
   io_unit* unit = nullptr;
   // run_here > 0: the actors this thread made runnable, run by it in
   // wake_held_workers. No other thread sees them until they are handed over.

@@ -39,10 +39,11 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// list of its own instead of the scheduler's queue, and wake_held_workers()
 /// runs up to that many turns of them on the thread itself (16 messages per
 /// actor per turn, no new turn once the pass has run `run_for`); what is left
-/// then goes to the queue and the workers are woken for it. Why: a connect, subscribe and close passes work between the
-/// I/O thread and a worker several times, and each hand-over is a futex wake
-/// and a context switch on both sides; on two cores the I/O thread running
-/// those actors itself cut the server's CPU per churn cycle by 13-17 %
+/// then goes to the queue and the workers are woken for it. Why: a connect,
+/// subscribe and close passes work between the I/O thread and a worker
+/// several times, and each hand-over is a futex wake and a context switch on
+/// both sides; on two cores the I/O thread running those actors itself cut
+/// the server's CPU per churn cycle by 13-17 %
 /// (README, "Idle memory and churn"). What the actors run here make runnable
 /// (the router, a topic) joins the same list, so it usually runs here in the
 /// same pass. Jobs other threads queued (Redis input, timers, workers) stay

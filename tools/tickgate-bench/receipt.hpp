@@ -17,7 +17,7 @@ struct event_fields {
 event_fields read_event(std::string_view frame);
 
 /// Latency in µs, counted into fixed log-linear buckets: exact below
-/// 1,024 µs, then 512 buckets per power of two (within 0.2 %). Adding is a
+/// 1,024 µs, then 512 buckets per power of two (within 0.1 %). Adding is a
 /// few instructions and never allocates, so recording millions of
 /// deliveries does not stall the thread that reads them (a growing vector
 /// did: page faults and copies of tens of MB in the read path).
