@@ -1,5 +1,6 @@
 #include "actors/topic_actor.hpp"
 
+#include <algorithm>
 #include <optional>
 #include <stdexcept>
 
@@ -28,21 +29,54 @@ class frame_cache {
 public:
   explicit frame_cache(int64_t ts_us = 0) : ts_us_(ts_us) {
   }
+  frame_cache(const frame_cache&) = delete;
+  frame_cache& operator=(const frame_cache&) = delete;
+  ~frame_cache() {
+    for (auto& e : entries_)
+      e.f.bytes.unreserve(e.spare);
+  }
 
   template <class Encode>
   const frame& get(const wire_format& f, Encode encode) {
-    auto key = f.key();
-    for (auto& [k, fr] : entries_)
-      if (k == key)
-        return fr;
-    entries_.emplace_back(key, make_frame(encode(), is_binary(f)));
-    entries_.back().second.ts_us = ts_us_;
-    return entries_.back().second;
+    return entry(f, encode).f;
+  }
+
+  /// The frame for one of `left` receivers still to be sent to (this one
+  /// included, whatever their formats). A format's first call takes
+  /// references for all of them in one step; the ones not handed out go
+  /// back at the end.
+  template <class Encode>
+  frame share(const wire_format& f, Encode encode, size_t left) {
+    auto& e = entry(f, encode);
+    if (e.spare == 0) {
+      auto n = std::max<size_t>(left, 1);
+      e.f.bytes.reserve(n);
+      e.spare = n;
+    }
+    --e.spare;
+    return frame{e.f.bytes.adopt(), e.f.binary, e.f.ts_us};
   }
 
 private:
+  struct cached {
+    uint32_t key;
+    frame f;
+    size_t spare = 0; // references taken for receivers not sent to yet
+  };
+
+  template <class Encode>
+  cached& entry(const wire_format& f, Encode encode) {
+    auto key = f.key();
+    for (auto& e : entries_)
+      if (e.key == key)
+        return e;
+    entries_.push_back(cached{key, make_frame(encode(), is_binary(f))});
+    entries_.back().f.ts_us = ts_us_;
+    return entries_.back();
+  }
+
   int64_t ts_us_;
-  std::vector<std::pair<uint32_t, frame>> entries_;
+  std::vector<cached> entries_;
 };
 
 bool add_subscriber(self_ptr self, subscriber s) {
@@ -102,13 +136,15 @@ void fan_out(self_ptr self, const publication& pub) {
   // Counted before the sends, corrected after: a client may read its frame
   // before this loop ends, and a metrics scrape after that read must see it.
   m.topic_events_out.fetch_add(st.subs.size(), std::memory_order_relaxed);
+  size_t left = st.subs.size();
   for (auto& s : st.subs) {
-    auto& f = frames.get(s.format, [&] { return encode_event_frame(s.format, ev); });
+    auto f = frames.share(s.format, [&] { return encode_event_frame(s.format, ev); }, left--);
+    auto size = f.bytes.size();
     // An overflowing session closes itself; its connection actor then quits
     // and the down handler removes it here.
-    if (s.sink->send(f) == send_result::queued) {
+    if (s.sink->send(std::move(f)) == send_result::queued) {
       ++queued;
-      bytes += f.bytes->size();
+      bytes += size;
     }
   }
   st.delivered += queued;

@@ -76,9 +76,9 @@ ws_session::ws_session(loop_socket&& socket,
 
 ws_session::~ws_session() = default;
 
-static size_t dialect_slot(const std::string& d) {
+static uint8_t dialect_slot(const std::string& d) {
   static const char* names[] = {"native", "action", "stream", "typed", "socketio", "auto"};
-  for (size_t i = 0; i < 6; ++i)
+  for (uint8_t i = 0; i < 6; ++i)
     if (d == names[i])
       return i;
   return 5;
@@ -313,7 +313,7 @@ void ws_session::on_message(std::string_view bytes, bool binary) {
   auto& m = node_metrics();
   m.conn_frames_in.fetch_add(1, std::memory_order_relaxed);
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<queue_lock> guard{mtx_};
     last_in_us_ = now_us();
   }
   auto out = decoder_->decode(bytes, binary);
@@ -333,15 +333,15 @@ void ws_session::send_text(std::string bytes) {
   send(make_frame(std::move(bytes), false));
 }
 
-send_result ws_session::send(const frame& f) {
-  auto size = f.bytes->size();
+send_result ws_session::send(frame f) {
+  auto size = f.bytes.size();
   size_t dropped = 0;
   size_t frames = 0;
   size_t bytes = 0;
   bool overflow = false;
   bool ask_flush = false;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<queue_lock> guard{mtx_};
     if (closing_)
       return send_result::closed;
     auto fits = [&] {
@@ -351,7 +351,7 @@ send_result ws_session::send(const frame& f) {
     if (!fits() && ctx_.edge.slow_consumer_policy == edge_settings::slow_policy::drop_oldest)
       dropped = drop_oldest_events(size);
     if (fits()) {
-      queue_.push_back(f);
+      queue_.push_back(std::move(f));
       queued_bytes_ += size;
       ask_flush = !flush_requested_;
       flush_requested_ = true;
@@ -397,7 +397,7 @@ size_t ws_session::drop_oldest_events(size_t incoming) {
     bool room = queue_.size() - dropped < ctx_.edge.outbound_max_messages
                 && queued_bytes_ + incoming <= ctx_.edge.outbound_max_bytes;
     if (q.ts_us > 0 && (dropped < target || !room)) {
-      queued_bytes_ -= q.bytes->size();
+      queued_bytes_ -= q.bytes.size();
       ++dropped;
       continue;
     }
@@ -408,7 +408,7 @@ size_t ws_session::drop_oldest_events(size_t incoming) {
 }
 
 sink_stats ws_session::stats() const {
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<queue_lock> guard{mtx_};
   return sink_stats{peer_, dialect_, queue_.size(), queued_bytes_,
                     frames_out_, bytes_out_, last_in_us_};
 }
@@ -490,7 +490,7 @@ void ws_session::write_queued(bool pace_due) {
     refill = take_batch_storage();
   bool more = false;
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<queue_lock> guard{mtx_};
     if (!budget) {
       if (queue_.empty()) {
         flush_requested_ = false;
@@ -506,8 +506,8 @@ void ws_session::write_queued(bool pace_due) {
     } else {
       size_t taken = 0;
       size_t n = 0;
-      while (n < queue_.size() && (n == 0 || taken + queue_[n].bytes->size() <= max_write_bytes))
-        taken += queue_[n++].bytes->size();
+      while (n < queue_.size() && (n == 0 || taken + queue_[n].bytes.size() <= max_write_bytes))
+        taken += queue_[n++].bytes.size();
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
@@ -615,11 +615,11 @@ void ws_session::account(const std::vector<frame>& frames) {
   auto now = now_us();
   metrics::latency_tally latencies{node_metrics()};
   for (auto& f : frames) {
-    bytes += f.bytes->size();
+    bytes += f.bytes.size();
     if (f.ts_us > 0)
       latencies.add(now - f.ts_us);
   }
-  std::lock_guard<std::mutex> guard{mtx_};
+  std::lock_guard<queue_lock> guard{mtx_};
   frames_out_ += frames.size();
   bytes_out_ += bytes;
 }
@@ -633,14 +633,16 @@ void ws_session::start_close(uint16_t code, std::string_view reason, close_kind 
   close_kind_ = kind;
   if (kind != close_kind::graceful)
     discarding_ = true;
+  std::vector<frame> dropped; // freed after the lock is released
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<queue_lock> guard{mtx_};
     closing_ = true; // nothing new is queued; the close frame follows what is
     if (!deliver_queued) {
-      queue_.clear(); // a write in flight still completes
+      dropped.swap(queue_); // a write in flight still completes
       queued_bytes_ = 0;
     }
   }
+  dropped.clear();
   // A client that stopped reading blocks the close frame behind a stuck
   // write: the whole close has a deadline, then the TCP connection goes.
   deadline_kind_ = deadline_kind::close;
@@ -736,12 +738,14 @@ void ws_session::finish(beast::error_code ec) {
   finished_ = true;
   if (!is_expected_end(ec))
     spdlog::debug("conn.end error={}", ec.message());
+  std::vector<frame> dropped; // freed after the lock is released
   {
-    std::lock_guard<std::mutex> guard{mtx_};
+    std::lock_guard<queue_lock> guard{mtx_};
     closing_ = true;
-    queue_.clear();
+    dropped.swap(queue_);
     queued_bytes_ = 0;
   }
+  dropped.clear();
   if (ticking_) {
     loop_.remove(this);
     ticking_ = false;

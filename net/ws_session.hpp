@@ -18,6 +18,7 @@
 #include "net/http_session.hpp"
 #include "net/io_loop.hpp"
 #include "net/net_context.hpp"
+#include "net/queue_lock.hpp"
 #include "proto/frame_decoder.hpp"
 #include "proto/ws_framing.hpp"
 
@@ -68,7 +69,7 @@ public:
   /// reference to the session goes.
   void hold(std::shared_ptr<void> ticket) { ticket_ = std::move(ticket); }
 
-  send_result send(const frame& f) override;
+  send_result send(frame f) override;
   void close(uint16_t code, std::string_view reason) override;
   sink_stats stats() const override;
 
@@ -134,17 +135,20 @@ private:
   ws_reader reader_;
   std::shared_ptr<void> ticket_; // released in finish()
 
-  // Guarded by mtx_.
-  mutable std::mutex mtx_;
+  // Set before the session is shared, then only read.
+  uint8_t dialect_index_ = 0; // into metrics::conn_by_dialect
+
+  // Guarded by mtx_. (Members are ordered so that the one-byte ones share
+  // the padding: an idle connection holds this object.)
+  mutable queue_lock mtx_;
+  bool flush_requested_ = false; // the loop will call flush(), or a write is in flight
+  bool closing_ = false;         // no more frames are accepted
   std::string peer_;          // address:port, set before the session is shared
   uint64_t frames_out_ = 0;
   uint64_t bytes_out_ = 0;
   int64_t last_in_us_ = 0;
-  size_t dialect_index_ = 0;  // into metrics::conn_by_dialect
   std::vector<frame> queue_;  // not yet taken by flush()
   size_t queued_bytes_ = 0;
-  bool flush_requested_ = false; // the loop will call flush(), or a write is in flight
-  bool closing_ = false;         // no more frames are accepted
 
   // Loop thread only.
   // What only a connection in some passing state needs; allocated on first
@@ -174,13 +178,13 @@ private:
   // drop a connection whose close handshake did not finish.
   enum class deadline_kind : uint8_t { none, ping, pong, close };
   std::chrono::steady_clock::time_point deadline_{};
-  deadline_kind deadline_kind_ = deadline_kind::none;
   size_t loop_slot_ = 0; // io_loop's index of this session
   friend class io_loop;
   // Write pacing (edge_settings::pace_above): the budget of frames and when
   // it was last topped up (the epoch at first: a full burst).
-  float frame_tokens_ = 0;
   std::chrono::steady_clock::time_point tokens_at_{};
+  float frame_tokens_ = 0;
+  deadline_kind deadline_kind_ = deadline_kind::none; // what happens at deadline_ (here for packing)
   /// Tops up the budget; true while the client is within its frame rate.
   bool within_rate();
   void write_queued(bool pace_due);

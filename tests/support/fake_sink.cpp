@@ -2,11 +2,11 @@
 
 namespace tickgate::test {
 
-send_result fake_sink::send(const frame& f) {
+send_result fake_sink::send(frame f) {
   std::lock_guard<std::mutex> guard{mtx_};
   if (close_code_)
     return send_result::closed;
-  frames_.push_back(f);
+  frames_.push_back(std::move(f));
   cv_.notify_all();
   return send_result::queued;
 }

@@ -15,7 +15,7 @@ namespace tickgate::test {
 /// is tested without sockets.
 class fake_sink : public session_sink {
 public:
-  send_result send(const frame& f) override;
+  send_result send(frame f) override;
   void close(uint16_t code, std::string_view reason) override;
 
   /// Waits until at least `n` frames arrived; false on timeout.
