@@ -101,12 +101,12 @@ struct connection_state {
   uint64_t next_request = 1; // 0 marks internal re-attaches: no ack, a reset frame instead
 
   inbound_limiter limiter{nullptr}; // points at settings.inbound once the actor starts
-  bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
-  bool closing = false;             // closed by this actor: ignore what the client still sends
   // Who the client proved to be (connection_auth.cpp); null until first
   // written, which most clients never cause (152 bytes saved per connection).
   std::unique_ptr<auth_state> auth;
 
+  bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
+  bool closing = false;             // closed by this actor: ignore what the client still sends
   wire_format last_format = wire_format::json; // of the last request (broadcasts use it)
   uint64_t commands = 0;                       // client requests handled
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -46,7 +46,7 @@ bool secret_matches(const std::string& expected, const std::string& given) {
 std::vector<caf::actor> actors_of(self_ptr self, std::string_view kind) {
   std::vector<caf::actor> out;
   for (auto& [id, e] : self->state.actors)
-    if (kind.empty() || e.kind == kind)
+    if (kind.empty() || e.kind->first == kind)
       out.push_back(e.handle);
   return out;
 }
@@ -146,7 +146,7 @@ caf::actor find(self_ptr self, const std::string& key, std::string_view kind = {
   uint64_t id = 0;
   auto& actors = self->state.actors;
   if (parse_u64(key, id)) {
-    if (auto i = actors.find(id); i != actors.end() && (kind.empty() || i->second.kind == kind))
+    if (auto i = actors.find(id); i != actors.end() && (kind.empty() || i->second.kind->first == kind))
       return i->second.handle;
     return {};
   }
@@ -183,14 +183,15 @@ void register_with(caf::local_actor* self, const caf::actor& inspector,
 
 caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
   self->state.settings = std::move(settings);
-  self->state.actors[self->id()] = inspector_state::entry{"inspector", caf::actor{self}};
-  ++self->state.counts["inspector"];
+  auto& own = *self->state.counts.try_emplace("inspector", 0).first;
+  ++own.second;
+  self->state.actors[self->id()] = inspector_state::entry{&own, caf::actor{self}};
   self->send(self, tick_atom_v);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.actors.find(dm.source.id()); i != st.actors.end()) {
-      if (auto c = st.counts.find(i->second.kind); c != st.counts.end() && c->second > 0)
-        --c->second;
+      if (auto& count = i->second.kind->second; count > 0)
+        --count;
       st.actors.erase(i);
     }
   });
@@ -205,7 +206,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
     [self](tick_atom) { // sample the routing actors' mailboxes for /metrics
       std::vector<caf::actor> targets;
       for (auto& [id, e] : self->state.actors)
-        if (e.kind != "connection")
+        if (e.kind->first != "connection")
           targets.push_back(e.handle);
       gather(self, std::move(targets), [](std::vector<actor_stats> all) {
         uint64_t largest = 0;
@@ -221,8 +222,9 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       if (!who)
         return;
       self->monitor(who);
-      st.actors[who.id()] = inspector_state::entry{kind, who};
-      ++st.counts[kind];
+      auto& count = *st.counts.try_emplace(kind, 0).first;
+      ++count.second;
+      st.actors[who.id()] = inspector_state::entry{&count, who};
     },
     [self](admin_atom, const std::string& secret, const std::string& command,
            const std::vector<std::string>& args) -> caf::result<std::string> {

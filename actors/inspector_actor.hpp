@@ -32,14 +32,18 @@ struct inspector_settings {
 /// topics, connections, show <id|topic>, kick <conn-id>, restart <topic>,
 /// publish <topic> <json>, broadcast <json>.
 struct inspector_state {
+  using kind_count = std::pair<const std::string, size_t>; // an element of `counts`
   struct entry {
-    std::string kind;
+    // The actor's kind and its live count. Elements of an unordered_map stay
+    // where they are, so each actor keeps a pointer, not a copy of the name
+    // (24 bytes less per entry; as allocated, 16 less per connection).
+    kind_count* kind;
     caf::actor handle;
   };
 
   inspector_settings settings;
   std::unordered_map<caf::actor_id, entry> actors;
-  std::unordered_map<std::string, size_t> counts; // per kind
+  std::unordered_map<std::string, size_t> counts; // per kind; never erased
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   static inline const char* name = "inspector";

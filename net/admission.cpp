@@ -66,6 +66,7 @@ admission::decision admission::admit(const std::string& ip, std::string_view ori
     return refuse(refusal::origin, 403,
                   "origin " + std::string{origin} + " is not allowed to open WebSockets here");
   bool per_ip = settings_.max_connections_per_ip > 0 || settings_.handshake_rate.rate > 0;
+  ip_entry* entry = nullptr;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     if (settings_.max_connections > 0 && open_ >= settings_.max_connections)
@@ -92,20 +93,19 @@ admission::decision admission::admit(const std::string& ip, std::string_view ori
                       "too many connections from " + ip + " (limit "
                         + std::to_string(settings_.max_connections_per_ip) + ")");
       ++e.open;
+      entry = &e;
     }
     ++open_;
   }
-  d.ticket = std::make_shared<slot>(shared_from_this(), per_ip ? ip : std::string{});
+  d.ticket = std::make_shared<slot>(shared_from_this(), entry);
   return d;
 }
 
-void admission::release(const std::string& ip) {
+void admission::release(ip_entry* ip) {
   std::lock_guard<std::mutex> guard{mtx_};
   --open_;
-  if (ip.empty())
-    return;
-  if (auto i = ips_.find(ip); i != ips_.end() && i->second.open > 0)
-    --i->second.open;
+  if (ip != nullptr) // counts this ticket, so open > 0
+    --ip->open;
 }
 
 void admission::sweep(clock::time_point now) {

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <set>
+#include <thread>
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
@@ -56,6 +57,26 @@ TEST_F(ctl_fixture, info_actors_topics_connections_and_show) {
   std::string_view id = doc["node"]["id"].get_string().value();
   EXPECT_NE(http_request(node.port(), "GET", "/health").body.find(std::string{id}),
             std::string::npos);
+  EXPECT_EQ(doc["counts"]["connection"].get_int64().value(), 1);
+  EXPECT_EQ(doc["counts"]["topic"].get_int64().value(), 2);
+  EXPECT_EQ(doc["counts"]["inspector"].get_int64().value(), 1);
+
+  // Counts per kind follow actors that come and go.
+  {
+    ws_client passing{node.port()};
+    passing.send_text(R"({"op":"ping","id":1})");
+    ASSERT_TRUE(passing.read());
+    auto both = parser.parse(ctl(admin(), "--json info").out);
+    EXPECT_EQ(both["counts"]["connection"].get_int64().value(), 2);
+  }
+  int64_t connections = -1;
+  for (int i = 0; i < 100 && connections != 1; ++i) {
+    std::this_thread::sleep_for(50ms);
+    connections = parser.parse(ctl(admin(), "--json info").out)["counts"]["connection"]
+                    .get_int64()
+                    .value();
+  }
+  EXPECT_EQ(connections, 1);
 
   auto actors = ctl(admin(), "--json actors");
   ASSERT_EQ(actors.code, 0) << actors.out;
