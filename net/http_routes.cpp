@@ -286,6 +286,8 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   sample("tickgate_slow_consumer_dropped_total", m.conn_slow_dropped.load());
   metric("tickgate_paced_writes_total", "counter", "Socket writes held back by write pacing (ws.pace-above); their frames went out together.");
   sample("tickgate_paced_writes_total", m.conn_paced_writes.load());
+  metric("tickgate_batched_writes_total", "counter", "Socket writes sent together with others in one system call (ws.send-batch).");
+  sample("tickgate_batched_writes_total", m.conn_batched_writes.load());
   metric("tickgate_handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
   sample("tickgate_handshakes_refused_total", m.refused_origin.load(), R"(reason="origin")");
   sample("tickgate_handshakes_refused_total", m.refused_full.load(), R"(reason="server_full")");

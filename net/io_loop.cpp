@@ -2,16 +2,18 @@
 
 #include <boost/asio/post.hpp>
 
+#include "actors/metrics.hpp"
 #include "net/ws_session.hpp"
 
 namespace tickgate::net {
 
-io_loop::io_loop(std::chrono::microseconds pace_interval)
+io_loop::io_loop(std::chrono::microseconds pace_interval, unsigned send_batch)
   : ioc_(1),
     work_(boost::asio::make_work_guard(ioc_)),
     tick_timer_(ioc_),
     pacing_interval_(pace_interval),
-    pacing_timer_(ioc_) {
+    pacing_timer_(ioc_),
+    batch_(send_batch) {
   arm_tick();
 }
 
@@ -61,9 +63,7 @@ void io_loop::run_flush() {
     flushing_.swap(dirty_);
     posted_ = false;
   }
-  for (auto& s : flushing_)
-    s->flush();
-  flushing_.clear();
+  flush_all(flushing_, &ws_session::flush);
 }
 
 void io_loop::pace(std::shared_ptr<ws_session> s) {
@@ -80,9 +80,57 @@ void io_loop::pace(std::shared_ptr<ws_session> s) {
 void io_loop::on_pacing() {
   // A session still over its rate re-enters paced_ for the next interval.
   pacing_.swap(paced_);
-  for (auto& s : pacing_)
-    s->paced_flush();
-  pacing_.clear();
+  flush_all(pacing_, &ws_session::paced_flush);
+}
+
+void io_loop::flush_all(std::vector<std::shared_ptr<ws_session>>& sessions,
+                        void (ws_session::*flush)()) {
+  collecting_ = batch_.batching();
+  for (auto& s : sessions) {
+    ((*s).*flush)();
+    if (queued_ == batch_.max_batch()) {
+      send_writes();
+      collecting_ = batch_.batching();
+    }
+  }
+  sessions.clear();
+  send_writes();
+}
+
+io_loop::queued_write* io_loop::queue_write() {
+  if (!collecting_ || queued_ == batch_.max_batch())
+    return nullptr;
+  if (queued_ == writes_.size())
+    writes_.emplace_back();
+  return &writes_[queued_++];
+}
+
+void io_loop::send_writes() {
+  collecting_ = false; // what the results set off sends at once
+  if (queued_ == 0)
+    return;
+  auto n = queued_;
+  queued_ = 0;
+  requests_.resize(n);
+  results_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    auto& w = writes_[i];
+    requests_[i] = send_batch::request{w.session->sock_.native_handle(), w.bytes.data(),
+                                       w.bytes.size(), w.flags};
+  }
+  if (auto together = batch_.send_all(requests_, results_))
+    node_metrics().conn_batched_writes.fetch_add(together, std::memory_order_relaxed);
+  for (size_t i = 0; i < n; ++i) {
+    auto& w = writes_[i];
+    auto session = std::move(w.session);
+    session->write_sent(w, results_[i]);
+    w.frames.clear();
+    // A large write's buffer is not kept for every later pass (at most
+    // max_batch buffers of this size stay).
+    static constexpr size_t keep_bytes = 16 * 1024;
+    if (w.bytes.capacity() > keep_bytes)
+      std::string{}.swap(w.bytes);
+  }
 }
 
 } // namespace tickgate::net

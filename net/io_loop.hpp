@@ -11,6 +11,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "actors/session_sink.hpp"
+#include "net/send_batch.hpp"
+
 namespace tickgate::net {
 
 class ws_session;
@@ -40,8 +43,21 @@ public:
   using clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds tick_interval{250};
 
-  /// `pace_interval`: how long a paced session waits at most.
-  explicit io_loop(std::chrono::microseconds pace_interval = std::chrono::microseconds{8'000});
+  /// A session's write, built while a pass runs and sent when it ends.
+  struct queued_write {
+    std::shared_ptr<ws_session> session;
+    std::string bytes;          // the whole write (its capacity is kept for later passes)
+    std::vector<frame> frames;  // the frames in it, accounted once it is written
+    int flags = 0;              // MSG_MORE: the connection closes right after
+    bool has_close = false;     // it ends with our close frame
+    bool more = false;          // the session has more queued behind this write
+  };
+
+  /// `pace_interval`: how long a paced session waits at most. `send_batch`:
+  /// how many of a pass's writes go out in one system call (0 or 1: one
+  /// send each).
+  explicit io_loop(std::chrono::microseconds pace_interval = std::chrono::microseconds{8'000},
+                   unsigned send_batch = 256);
 
   boost::asio::io_context& context() { return ioc_; }
 
@@ -56,8 +72,18 @@ public:
   /// pacing interval.
   void pace(std::shared_ptr<ws_session> s);
 
+  /// Loop thread: a write to fill and leave here, sent when the current pass
+  /// ends; null outside a pass or when sends are not batched (then the
+  /// session sends itself).
+  queued_write* queue_write();
+
 private:
   void run_flush();
+  /// Calls `flush` on each of `sessions` (then clears it); the writes they
+  /// leave with queue_write go out together.
+  void flush_all(std::vector<std::shared_ptr<ws_session>>& sessions,
+                 void (ws_session::*flush)());
+  void send_writes(); // sends what queue_write handed out; ends the batch
   void arm_tick();
   void on_tick();
   void on_pacing();
@@ -77,6 +103,14 @@ private:
   std::vector<std::shared_ptr<ws_session>> paced_;
   std::vector<std::shared_ptr<ws_session>> pacing_; // being flushed
   boost::asio::steady_timer pacing_timer_;
+  // Loop thread only: the writes of the pass in progress. writes_[0,
+  // queued_) are filled; entries past that keep their buffers for later.
+  send_batch batch_;
+  bool collecting_ = false;
+  size_t queued_ = 0;
+  std::vector<queued_write> writes_;
+  std::vector<send_batch::request> requests_;
+  std::vector<ssize_t> results_;
 };
 
 } // namespace tickgate::net

@@ -61,6 +61,10 @@ struct edge_settings {
   // pace_above 0: never paced.
   double pace_above = 100;
   std::chrono::microseconds pace_interval{8'000};
+  // The writes of one flush pass go to the kernel in one system call
+  // (io_uring, net/send_batch.hpp), at most send_batch of them, instead of
+  // one send each; 0 or 1, or a kernel that refuses io_uring: one send each.
+  unsigned send_batch = 256;
   admission_settings admission; // origins, connection caps, handshake rate
 };
 

@@ -15,10 +15,10 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-std::vector<std::unique_ptr<io_loop>> make_loops(int n, std::chrono::microseconds pace_interval) {
+std::vector<std::unique_ptr<io_loop>> make_loops(const edge_settings& edge) {
   std::vector<std::unique_ptr<io_loop>> loops;
-  for (int i = 0; i < std::max(1, n); ++i)
-    loops.push_back(std::make_unique<io_loop>(pace_interval));
+  for (int i = 0; i < std::max(1, edge.io_threads); ++i)
+    loops.push_back(std::make_unique<io_loop>(edge.pace_interval, edge.send_batch));
   return loops;
 }
 
@@ -26,7 +26,7 @@ std::vector<std::unique_ptr<io_loop>> make_loops(int n, std::chrono::microsecond
 
 server::server(net_context& ctx)
   : ctx_(ctx),
-    loops_(make_loops(ctx.edge.io_threads, ctx.edge.pace_interval)),
+    loops_(make_loops(ctx.edge)),
     acceptor_(loops_.front()->context()),
     accept_retry_(acceptor_.get_executor()) {
 }

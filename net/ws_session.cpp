@@ -1,5 +1,6 @@
 #include "net/ws_session.hpp"
 
+#include <cerrno>
 #include <random>
 
 #include <sys/socket.h>
@@ -534,8 +535,11 @@ void ws_session::write_queued(bool pace_due) {
   if (batch.empty() && !has_pong && !ping_due_ && !has_close)
     return;
   // Control frames first (they may not wait behind a backlog), then the
-  // queued frames in order, then our close frame, all in one buffer.
-  thread_local std::string out;
+  // queued frames in order, then our close frame, all in one buffer: the
+  // loop's, when it sends this pass's writes together.
+  auto* queued = loop_.queue_write();
+  thread_local std::string direct;
+  auto& out = queued != nullptr ? queued->bytes : direct;
   out.clear();
   if (has_pong) {
     append_ws_frame(out, ws_opcode::pong, *spill_->pong);
@@ -549,42 +553,60 @@ void ws_session::write_queued(bool pace_due) {
     append_ws_frame(out, f.binary ? ws_opcode::binary : ws_opcode::text, *f.bytes);
   if (has_close)
     out += spill_->close_out;
-  write_out(out, std::move(batch), has_close);
-  if (!write_in_flight_)
-    trim_spill();
-  if (more && !write_in_flight_ && !finished_)
-    loop_.request_flush(shared_from_this());
-}
-
-// Writes what the socket takes now; the rest goes out asynchronously.
-void ws_session::write_out(const std::string& out, std::vector<frame> frames,
-                           bool has_close) {
-  beast::error_code ec;
   // Our close frame, when after_close_sent() ends the connection at once.
   bool last = has_close && (close_received_ || close_kind_ == close_kind::failure);
-  auto written = send_what_fits(sock_, out, ec, last);
-  if (ec) {
-    finish(ec);
+  if (queued != nullptr) {
+    queued->session = shared_from_this();
+    queued->frames = std::move(batch);
+    queued->flags = last ? MSG_MORE : 0;
+    queued->has_close = has_close;
+    queued->more = more;
+    write_in_flight_ = true; // until write_sent, at the end of this pass
     return;
   }
-  if (written == out.size()) {
+  beast::error_code ec;
+  auto written = send_what_fits(sock_, out, ec, last);
+  after_send(out, written, ec, std::move(batch), has_close, more);
+}
+
+void ws_session::write_sent(io_loop::queued_write& w, ssize_t result) {
+  write_in_flight_ = false;
+  beast::error_code ec;
+  size_t written = 0;
+  if (result >= 0)
+    written = static_cast<size_t>(result);
+  else if (result != -EAGAIN && result != -EWOULDBLOCK)
+    ec.assign(static_cast<int>(-result), boost::asio::error::get_system_category());
+  after_send(w.bytes, written, ec, std::move(w.frames), w.has_close, w.more);
+}
+
+// `written` of `out` went out; the rest goes out asynchronously.
+void ws_session::after_send(const std::string& out, size_t written, beast::error_code ec,
+                            std::vector<frame> frames, bool has_close, bool more) {
+  if (ec) {
+    finish(ec);
+  } else if (written == out.size()) {
     account(frames);
     recycle_batch_storage(std::move(frames));
     if (has_close) {
       std::string{}.swap(spill_->close_out);
       after_close_sent();
     }
-    return;
+  } else {
+    auto& sp = spill();
+    sp.pending_out.assign(out, written, std::string::npos);
+    sp.in_flight = std::move(frames);
+    close_in_write_ = has_close;
+    write_in_flight_ = true;
+    boost::asio::async_write(sock_, boost::asio::buffer(sp.pending_out),
+                             [self = shared_from_this()](beast::error_code ec, size_t) {
+                               self->on_write(ec);
+                             });
   }
-  auto& sp = spill();
-  sp.pending_out.assign(out, written, std::string::npos);
-  sp.in_flight = std::move(frames);
-  close_in_write_ = has_close;
-  write_in_flight_ = true;
-  boost::asio::async_write(sock_, boost::asio::buffer(sp.pending_out),
-                           [self = shared_from_this()](beast::error_code ec, size_t) {
-                             self->on_write(ec);
-                           });
+  if (!write_in_flight_)
+    trim_spill();
+  if (more && !write_in_flight_ && !finished_)
+    loop_.request_flush(shared_from_this());
 }
 
 void ws_session::on_write(beast::error_code ec) {

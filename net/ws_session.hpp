@@ -106,7 +106,14 @@ private:
   void on_message(std::string_view bytes, bool binary);
   void send_text(std::string bytes); // a frame the session itself answers with
   size_t drop_oldest_events(size_t incoming); // mtx_ held
-  void write_out(const std::string& out, std::vector<frame> frames, bool has_close);
+  /// After a write of `out` (`written` bytes of it went out, or `ec`):
+  /// the rest goes out asynchronously, the frames are accounted, our close
+  /// frame's sending is noted; `more`: flush again.
+  void after_send(const std::string& out, size_t written, boost::beast::error_code ec,
+                  std::vector<frame> frames, bool has_close, bool more);
+  /// Loop thread: the write this session left in its loop's pass went out
+  /// (`result`: bytes written or -errno).
+  void write_sent(io_loop::queued_write& w, ssize_t result);
   void on_write(boost::beast::error_code ec);
   void account(const std::vector<frame>& frames);
   /// `deliver_queued`: frames queued before the close still go out ahead of

@@ -2,7 +2,9 @@
 // writes frames byte for byte (RFC 6455): what a browser or a bot library
 // sends must work, and what breaks the protocol must close with the right code.
 
+#include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -266,6 +268,62 @@ TEST(ws_protocol, write_pacing_batches_a_burst_and_every_event_arrives_in_order)
 
 TEST(ws_protocol, without_write_pacing_no_write_is_held_back) {
   expect_burst_delivered({"--ws.pace-above=0"}, false);
+}
+
+// The writes of a flush pass go out together (ws.send-batch): each of many
+// clients still gets every event once and in order, and a client that hangs
+// up mid-stream costs the others nothing. Without batching, none do.
+void expect_fan_out_delivered(const std::vector<std::string>& args, bool together) {
+  node_process node(args);
+  std::vector<std::unique_ptr<raw_client>> clients;
+  for (int i = 0; i < 30; ++i) {
+    clients.push_back(std::make_unique<raw_client>(node.port()));
+    clients.back()->write(
+      raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["trade@X"]})"));
+    auto ack = clients.back()->read();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
+  }
+  auto publish_round = [&](int round) {
+    std::string batch = "[";
+    for (int i = 1; i <= 10; ++i)
+      batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
+               + std::to_string(round * 10 + i) + "}}";
+    batch += "]";
+    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+  };
+  for (int round = 0; round < 10; ++round)
+    publish_round(round);
+  clients[7].reset(); // hangs up without a close handshake, its events unread
+  for (int round = 10; round < 20; ++round)
+    publish_round(round);
+  for (size_t c = 0; c < clients.size(); ++c) {
+    if (!clients[c])
+      continue;
+    for (int i = 1; i <= 200; ++i) {
+      auto f = clients[c]->read();
+      ASSERT_TRUE(f) << "client " << c << " event " << i;
+      ASSERT_EQ(json_field(f->payload, "seq"), std::to_string(i)) << "client " << c;
+    }
+  }
+  auto batched = node_metric(node.port(), "tickgate_batched_writes_total");
+  if (together)
+    EXPECT_GT(batched, 0);
+  else
+    EXPECT_EQ(batched, 0);
+  // The one that hung up is gone; the node noticed when it read its end.
+  auto open = [&] { return node_metric(node.port(), R"(tickgate_connections{dialect="native"})"); };
+  for (int i = 0; i < 40 && open() != 29; ++i)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(open(), 29);
+}
+
+TEST(ws_protocol, writes_to_many_clients_go_out_together_and_each_gets_every_event_in_order) {
+  expect_fan_out_delivered({}, true);
+}
+
+TEST(ws_protocol, with_one_send_per_write_each_client_gets_every_event_in_order) {
+  expect_fan_out_delivered({"--ws.send-batch=0"}, false);
 }
 
 } // namespace

@@ -54,6 +54,7 @@ struct node_config : caf::actor_system_config {
   size_t io_actor_jobs = 64;
   size_t pace_above = 100;
   caf::timespan pace_interval = std::chrono::milliseconds{8};
+  size_t send_batch = 256;
 
   // [redis]
   std::string redis_url;                 // empty: embedded mode (in-process bus)
