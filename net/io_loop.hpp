@@ -56,7 +56,7 @@ public:
   /// `pace_interval`: how long a paced session waits at most. `send_batch`:
   /// how many of a pass's writes go out in one system call (0 or 1: one
   /// send each).
-  explicit io_loop(std::chrono::microseconds pace_interval = std::chrono::microseconds{8'000},
+  explicit io_loop(std::chrono::microseconds pace_interval = std::chrono::microseconds{4'000},
                    unsigned send_batch = 256);
 
   boost::asio::io_context& context() { return ioc_; }

@@ -60,7 +60,7 @@ struct edge_settings {
   // once for many; clients below the rate are written at once.
   // pace_above 0: never paced.
   double pace_above = 100;
-  std::chrono::microseconds pace_interval{8'000};
+  std::chrono::microseconds pace_interval{4'000};
   // The writes of one flush pass go to the kernel in one system call
   // (io_uring, net/send_batch.hpp), at most send_batch of them, instead of
   // one send each; 0 or 1, or a kernel that refuses io_uring: one send each.

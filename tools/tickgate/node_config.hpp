@@ -53,7 +53,7 @@ struct node_config : caf::actor_system_config {
   int64_t io_threads = 1;
   size_t io_actor_jobs = 64;
   size_t pace_above = 100;
-  caf::timespan pace_interval = std::chrono::milliseconds{8};
+  caf::timespan pace_interval = std::chrono::milliseconds{4};
   size_t send_batch = 256;
 
   // [redis]
