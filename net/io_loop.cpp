@@ -125,10 +125,8 @@ void io_loop::send_writes() {
     auto session = std::move(w.session);
     session->write_sent(w, results_[i]);
     w.frames.clear();
-    // A large write's buffer is not kept for every later pass (at most
-    // max_batch buffers of this size stay).
-    static constexpr size_t keep_bytes = 16 * 1024;
-    if (w.bytes.capacity() > keep_bytes)
+    // Kept for later passes: writes here are small (max_queued_write).
+    if (w.bytes.capacity() > 2 * max_queued_write)
       std::string{}.swap(w.bytes);
   }
 }

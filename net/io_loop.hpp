@@ -74,8 +74,11 @@ public:
 
   /// Loop thread: a write to fill and leave here, sent when the current pass
   /// ends; null outside a pass or when sends are not batched (then the
-  /// session sends itself).
+  /// session sends itself). Only for writes of up to max_queued_write bytes:
+  /// the loop keeps its buffers, and a larger write's system call costs
+  /// little next to copying it.
   queued_write* queue_write();
+  static constexpr size_t max_queued_write = 16 * 1024;
 
 private:
   void run_flush();

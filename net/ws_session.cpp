@@ -490,6 +490,7 @@ void ws_session::write_queued(bool pace_due) {
   if (pace_due)
     refill = take_batch_storage();
   bool more = false;
+  size_t batch_bytes = 0;
   {
     std::lock_guard<queue_lock> guard{mtx_};
     if (!budget) {
@@ -500,6 +501,7 @@ void ws_session::write_queued(bool pace_due) {
       // flush_requested_ stays set: frames queued meanwhile wait for this.
       paced_ = true;
     } else if (queued_bytes_ <= max_write_bytes) {
+      batch_bytes = queued_bytes_;
       batch.swap(queue_);
       queue_.swap(refill); // empty unless pace_due
       queued_bytes_ = 0;
@@ -513,6 +515,7 @@ void ws_session::write_queued(bool pace_due) {
                    std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(n)));
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
       queued_bytes_ -= taken;
+      batch_bytes = taken;
       more = true; // flush_requested_ stays set: the write completion flushes again
     }
   }
@@ -536,8 +539,11 @@ void ws_session::write_queued(bool pace_due) {
     return;
   // Control frames first (they may not wait behind a backlog), then the
   // queued frames in order, then our close frame, all in one buffer: the
-  // loop's, when it sends this pass's writes together.
-  auto* queued = loop_.queue_write();
+  // loop's, when it sends this pass's writes together (a small one: a large
+  // write's system call is little next to copying it).
+  auto size = batch_bytes + 10 * batch.size() + (has_pong ? spill_->pong->size() + 2 : 0)
+              + (ping_due_ ? 2 : 0) + (has_close ? spill_->close_out.size() : 0);
+  auto* queued = size <= io_loop::max_queued_write ? loop_.queue_write() : nullptr;
   thread_local std::string direct;
   auto& out = queued != nullptr ? queued->bytes : direct;
   out.clear();
