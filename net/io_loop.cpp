@@ -115,8 +115,10 @@ void io_loop::send_writes() {
   results_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     auto& w = writes_[i];
-    requests_[i] = send_batch::request{w.session->sock_.native_handle(), w.bytes.data(),
-                                       w.bytes.size(), w.flags};
+    // Nothing in a pass ends another session, but were one over, its
+    // descriptor may be another connection's by now: -1 fails alone (EBADF).
+    int fd = w.session->finished_ ? -1 : w.session->sock_.native_handle();
+    requests_[i] = send_batch::request{fd, w.bytes.data(), w.bytes.size(), w.flags};
   }
   if (auto together = batch_.send_all(requests_, results_))
     node_metrics().conn_batched_writes.fetch_add(together, std::memory_order_relaxed);

@@ -233,6 +233,16 @@ TEST(ws_protocol, a_broken_client_does_not_disturb_another) {
 
 namespace {
 
+// Publishes events n = round*10+1 .. round*10+10 to trade@X in one request.
+void publish_round(uint16_t port, int round) {
+  std::string batch = "[";
+  for (int i = 1; i <= 10; ++i)
+    batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
+             + std::to_string(round * 10 + i) + "}}";
+  batch += "]";
+  ASSERT_EQ(http_request(port, "POST", "/api/publish", batch).status, 200);
+}
+
 // A burst far past the write budget: every event still arrives, in order,
 // and the held-back writes are counted. Then without pacing none are.
 void expect_burst_delivered(const std::vector<std::string>& args, bool paced) {
@@ -242,14 +252,8 @@ void expect_burst_delivered(const std::vector<std::string>& args, bool paced) {
   auto ack = c.read();
   ASSERT_TRUE(ack);
   ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
-  for (int round = 0; round < 20; ++round) {
-    std::string batch = "[";
-    for (int i = 1; i <= 10; ++i)
-      batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
-               + std::to_string(round * 10 + i) + "}}";
-    batch += "]";
-    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
-  }
+  for (int round = 0; round < 20; ++round)
+    publish_round(node.port(), round);
   for (int i = 1; i <= 200; ++i) {
     auto f = c.read();
     ASSERT_TRUE(f) << "event " << i;
@@ -284,19 +288,11 @@ void expect_fan_out_delivered(const std::vector<std::string>& args, bool togethe
     ASSERT_TRUE(ack);
     ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
   }
-  auto publish_round = [&](int round) {
-    std::string batch = "[";
-    for (int i = 1; i <= 10; ++i)
-      batch += std::string{i > 1 ? "," : ""} + R"({"topic":"trade@X","data":{"n":)"
-               + std::to_string(round * 10 + i) + "}}";
-    batch += "]";
-    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
-  };
   for (int round = 0; round < 10; ++round)
-    publish_round(round);
+    publish_round(node.port(), round);
   clients[7].reset(); // hangs up without a close handshake, its events unread
   for (int round = 10; round < 20; ++round)
-    publish_round(round);
+    publish_round(node.port(), round);
   for (size_t c = 0; c < clients.size(); ++c) {
     if (!clients[c])
       continue;
