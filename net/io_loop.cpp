@@ -115,10 +115,10 @@ void io_loop::send_writes() {
   results_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     auto& w = writes_[i];
-    // Nothing in a pass ends another session, but were one over, its
-    // descriptor may be another connection's by now: -1 fails alone (EBADF).
-    int fd = w.session->finished_ ? -1 : w.session->sock_.native_handle();
-    requests_[i] = send_batch::request{fd, w.bytes.data(), w.bytes.size(), w.flags};
+    // A session that ended has closed its socket, and its handle is -1
+    // (EBADF alone), never a descriptor reused by another connection.
+    requests_[i] = send_batch::request{w.session->sock_.native_handle(), w.bytes.data(),
+                                       w.bytes.size(), w.flags};
   }
   if (auto together = batch_.send_all(requests_, results_))
     node_metrics().conn_batched_writes.fetch_add(together, std::memory_order_relaxed);
@@ -127,8 +127,9 @@ void io_loop::send_writes() {
     auto session = std::move(w.session);
     session->write_sent(w, results_[i]);
     w.frames.clear();
-    // Kept for later passes: writes here are small (max_queued_write).
-    if (w.bytes.capacity() > 2 * max_queued_write)
+    // Kept for later passes, up to max_queued_write each (a loop keeps at
+    // most max_batch of them: 4 MiB).
+    if (w.bytes.capacity() > max_queued_write)
       std::string{}.swap(w.bytes);
   }
 }

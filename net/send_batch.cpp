@@ -72,14 +72,16 @@ size_t send_batch::send_through_ring(std::span<const request> requests,
     do
       submitted = io_uring_submit_and_wait(uring, static_cast<unsigned>(n));
     while (submitted == -EINTR);
+    // Requests go in in order: the first `submitted` are in the kernel.
+    auto in = static_cast<size_t>(std::clamp(submitted, 0, static_cast<int>(n)));
     size_t reaped = 0;
-    bool broken = submitted != static_cast<int>(n);
-    while (!broken && reaped < n) {
+    bool broken = in != n;
+    while (reaped < in) {
       io_uring_cqe* cqe = nullptr;
       int err = io_uring_wait_cqe(uring, &cqe);
       if (err == -EINTR)
         continue;
-      if (err < 0 || io_uring_cqe_get_data64(cqe) - from >= n) {
+      if (err < 0 || io_uring_cqe_get_data64(cqe) - from >= in) {
         broken = true;
         break;
       }
@@ -88,14 +90,18 @@ size_t send_batch::send_through_ring(std::span<const request> requests,
       ++reaped;
     }
     if (broken) {
-      // Not expected (the kernel short of memory): which of these requests
-      // went out is unknown, so the connections that had not got a result
-      // fail (EIO, set above), and from now on every write is its own send.
-      spdlog::warn("net.send_batch io_uring failed (submit {}): one send per write from now on",
-                   submitted);
+      // Not expected with SUBMIT_ALL (the kernel short of memory). Closing
+      // the ring discards the requests it did not take, which are then sent
+      // one by one; one that went in without a result fails its connection
+      // (EIO, set above: whether it was sent is unknown). From now on every
+      // write is its own send.
+      spdlog::warn("net.send_batch io_uring failed (submitted {} of {}): one send per write from now on",
+                   submitted, n);
       io_uring_queue_exit(uring);
       ring_.reset();
       max_ = 1;
+      for (size_t i = in; i < n; ++i)
+        results[from + i] = send_once(requests[from + i]);
       return from + n;
     }
     from += n;

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "net/send_batch.hpp"
 #include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
@@ -278,6 +279,8 @@ TEST(ws_protocol, without_write_pacing_no_write_is_held_back) {
 // clients still gets every event once and in order, and a client that hangs
 // up mid-stream costs the others nothing. Without batching, none do.
 void expect_fan_out_delivered(const std::vector<std::string>& args, bool together) {
+  if (together && !tickgate::net::send_batch{2}.batching())
+    GTEST_SKIP() << "this kernel refuses io_uring: every write is its own send";
   node_process node(args);
   std::vector<std::unique_ptr<raw_client>> clients;
   for (int i = 0; i < 30; ++i) {
@@ -320,6 +323,48 @@ TEST(ws_protocol, writes_to_many_clients_go_out_together_and_each_gets_every_eve
 
 TEST(ws_protocol, with_one_send_per_write_each_client_gets_every_event_in_order) {
   expect_fan_out_delivered({"--ws.send-batch=0"}, false);
+}
+
+// A client that stops reading: its writes, sent with the others of their
+// pass, find its socket full (partly written or not at all) and the rest
+// goes out as it reads. It gets everything in order, and the client that
+// kept reading lost nothing meanwhile.
+TEST(ws_protocol, a_client_that_stops_reading_gets_its_backlog_in_order_when_it_reads_again) {
+  if (!tickgate::net::send_batch{2}.batching())
+    GTEST_SKIP() << "this kernel refuses io_uring: every write is its own send";
+  node_process node({"--ws.pace-above=0"}); // every pass writes what is queued
+  raw_client reading{node.port()};
+  raw_client stalled{node.port(), 4096};
+  for (auto* c : {&reading, &stalled}) {
+    c->write(raw_client::frame(0x81, R"({"op":"subscribe","id":1,"topics":["trade@X"]})"));
+    auto ack = c->read();
+    ASSERT_TRUE(ack);
+    ASSERT_EQ(json_field(ack->payload, "type"), "\"ack\"") << ack->payload;
+  }
+  // 800 rounds of 10 events of ~1.4 KB: ~11 MB, more than the node's
+  // socket send buffer grows to (4 MB here) plus the stalled client's, in
+  // writes small enough to be batched (one round per write).
+  std::string pad(1400, 'p');
+  int seq = 0;
+  for (int round = 0; round < 800; ++round) {
+    std::string batch = "[";
+    for (int i = 0; i < 10; ++i)
+      batch += std::string{i ? "," : ""} + R"({"topic":"trade@X","data":{"pad":")" + pad + "\"}}";
+    batch += "]";
+    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+    for (int i = 0; i < 10; ++i) {
+      auto f = reading.read();
+      ASSERT_TRUE(f);
+      ASSERT_EQ(json_field(f->payload, "seq"), std::to_string(++seq));
+    }
+  }
+  EXPECT_GT(node_metric(node.port(), "tickgate_batched_writes_total"), 0);
+  for (int i = 1; i <= 8000; ++i) {
+    auto f = stalled.read();
+    ASSERT_TRUE(f) << "event " << i;
+    ASSERT_NE(f->opcode, 0x8) << "the stalled client was closed";
+    ASSERT_EQ(json_field(f->payload, "seq"), std::to_string(i));
+  }
 }
 
 } // namespace

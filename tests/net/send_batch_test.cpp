@@ -45,7 +45,13 @@ struct socket_pair {
 };
 
 // Both ways of sending must behave the same; 0 is one send per request.
-class send_batch_test : public ::testing::TestWithParam<unsigned> {};
+class send_batch_test : public ::testing::TestWithParam<unsigned> {
+protected:
+  void SetUp() override {
+    if (GetParam() > 1 && !send_batch{GetParam()}.batching())
+      GTEST_SKIP() << "this kernel refuses io_uring: every write is its own send";
+  }
+};
 
 TEST_P(send_batch_test, every_request_reaches_its_own_socket_whole) {
   send_batch batch{GetParam()};
@@ -75,7 +81,8 @@ TEST_P(send_batch_test, more_requests_than_one_call_takes_are_all_sent) {
   for (size_t i = 0; i < pairs.size(); ++i)
     requests.push_back({pairs[i].local, payloads[i].data(), payloads[i].size(), 0});
   std::vector<ssize_t> results(requests.size(), -1);
-  batch.send_all(requests, results);
+  // Three calls of 4, 4 and 3, all of them together.
+  EXPECT_EQ(batch.send_all(requests, results), batch.batching() ? requests.size() : 0u);
   for (size_t i = 0; i < pairs.size(); ++i) {
     EXPECT_EQ(results[i], static_cast<ssize_t>(payloads[i].size())) << i;
     EXPECT_EQ(pairs[i].read_all(), payloads[i]) << i;
