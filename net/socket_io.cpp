@@ -1,5 +1,7 @@
 #include "net/socket_io.hpp"
 
+#include "net/send_batch.hpp"
+
 #include <cerrno>
 
 #include <sys/socket.h>
@@ -12,17 +14,13 @@ namespace {
 
 size_t send_now(loop_socket& s, const char* data, size_t size, int flags,
                 boost::system::error_code& ec) {
-  for (;;) {
-    auto n = ::send(s.native_handle(), data, size, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
-    if (n >= 0) {
-      ec = {};
-      return static_cast<size_t>(n);
-    }
-    if (errno != EINTR) {
-      ec.assign(errno, boost::asio::error::get_system_category());
-      return 0;
-    }
+  auto n = send_once(send_batch::request{s.native_handle(), data, size, flags});
+  if (n >= 0) {
+    ec = {};
+    return static_cast<size_t>(n);
   }
+  ec.assign(static_cast<int>(-n), boost::asio::error::get_system_category());
+  return 0;
 }
 
 } // namespace

@@ -234,6 +234,15 @@ TEST(ws_protocol, a_broken_client_does_not_disturb_another) {
 
 namespace {
 
+// A publish body of `count` events on `topic`, each carrying `pad`.
+std::string padded_events(const std::string& topic, const std::string& pad, int count) {
+  std::string body = "[";
+  for (int i = 0; i < count; ++i)
+    body += std::string{i ? "," : ""} + R"({"topic":")" + topic + R"(","data":{"pad":")" + pad
+            + "\"}}";
+  return body + "]";
+}
+
 // Publishes events n = round*10+1 .. round*10+10 to trade@X in one request.
 void publish_round(uint16_t port, int round) {
   std::string batch = "[";
@@ -347,11 +356,9 @@ TEST(ws_protocol, a_client_that_stops_reading_gets_its_backlog_in_order_when_it_
   std::string pad(1400, 'p');
   int seq = 0;
   for (int round = 0; round < 800; ++round) {
-    std::string batch = "[";
-    for (int i = 0; i < 10; ++i)
-      batch += std::string{i ? "," : ""} + R"({"topic":"trade@X","data":{"pad":")" + pad + "\"}}";
-    batch += "]";
-    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", batch).status, 200);
+    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", padded_events("trade@X", pad, 10))
+                .status,
+              200);
     for (int i = 0; i < 10; ++i) {
       auto f = reading.read();
       ASSERT_TRUE(f);
@@ -388,11 +395,9 @@ TEST(ws_protocol, drop_oldest_keeps_a_slow_client_connected_and_tells_it_what_it
   std::string pad(4000, 'x');
   int seq_fast = 0;
   for (int batch = 0; batch < 30; ++batch) {
-    std::string body = "[";
-    for (int i = 0; i < 100; ++i)
-      body += std::string{i ? "," : ""} + R"({"topic":"t","data":{"pad":")" + pad + "\"}}";
-    body += "]";
-    ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", body).status, 200);
+    ASSERT_EQ(
+      http_request(node.port(), "POST", "/api/publish", padded_events("t", pad, 100)).status,
+      200);
     for (int i = 0; i < 100; ++i) { // the fast client keeps up and loses nothing
       auto f = fast.read();
       ASSERT_TRUE(f);
