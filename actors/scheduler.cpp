@@ -96,11 +96,11 @@ struct held_wakes {
   bool posted = false; // post_wake called, wake_held_workers not run yet
   size_t jobs = 0;     // put on the central queue unnotified since the last wake
   size_t run_here = 0; // jobs the thread runs itself per pass...
-  // ...starting none after this long in the pass. Wide, 100 topics, HTTP
-  // publishes under overload: the I/O thread ran up to 64 topic fan-outs
-  // per pass while the worker idled, 400-520k deliveries/s; bounded at 1 ms,
-  // 825-856k. Connection actors' turns take microseconds, so churn passes
-  // stay within it.
+  // ...starting none after this long in the pass. Without the bound, with
+  // HTTP publishes under overload, the I/O thread ran up to 64 topic fan-outs
+  // per pass while the worker idled, and delivered far less (the wide
+  // 100-topic row of tools/tickgate-bench/README.md, "How cost grows").
+  // Connection actors' turns are short, so churn passes stay within it.
   std::chrono::microseconds run_for{}; // set by hold_worker_wakes (default 1 ms)
   io_unit* unit = nullptr;
   // run_here > 0: the actors this thread made runnable, run by it in
@@ -133,7 +133,7 @@ public:
     }
     // Only event-based actors run on an I/O thread; any other job is queued
     // for the workers, woken at the end of the pass. (A virtual call: a
-    // dynamic_cast here was 0.4 % of the server's churn profile.)
+    // dynamic_cast here showed in the server's churn profile.)
     if (held.run_here > 0 && job->subtype() == caf::resumable::scheduled_actor) {
       held.local.push_back(job);
     } else {

@@ -15,9 +15,10 @@ namespace tickgate {
 /// Why: CAF 0.17 cancels every terminating actor's timeouts by queueing an
 /// event for its clock thread and waking it, even when the actor never set
 /// one. With one connection actor per client that is a cross-thread wake per
-/// disconnect (8 % of a core at 6k connects/s). Connection actors use no
-/// receive or request timeouts (their deadlines are delayed messages, which
-/// the clock keeps either way), so their end costs the clock nothing now.
+/// disconnect, a visible share of a core under connection churn. Connection
+/// actors use no receive or request timeouts (their deadlines are delayed
+/// messages, which the clock keeps either way), so their end costs the clock
+/// nothing now (figures: tools/tickgate-bench/README.md, "Churn").
 void use_node_scheduler(caf::actor_system_config& cfg);
 
 /// Batched worker wake-ups for an I/O thread (node scheduler only; a no-op
@@ -26,9 +27,9 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// Why: every message an I/O thread sends to an idle actor makes the actor
 /// runnable, and CAF wakes a sleeping worker for each. At thousands of
 /// connects per second that is a worker sleep/wake (and a preempted I/O
-/// thread) per client message: 2.4 context switches per connect+close cycle.
-/// Held back, the jobs are queued at once and sleeping workers are woken
-/// once per pass of the I/O loop over its ready handlers.
+/// thread) per client message, several per connect+close cycle. Held back,
+/// the jobs are queued at once and sleeping workers are woken once per pass
+/// of the I/O loop over its ready handlers.
 ///
 /// hold_worker_wakes: from now on, actors the calling thread makes runnable
 /// are queued without waking a worker; after the first one, `post_wake` is
@@ -42,11 +43,10 @@ void use_node_scheduler(caf::actor_system_config& cfg);
 /// then goes to the queue and the workers are woken for it. Why: a connect,
 /// subscribe and close passes work between the I/O thread and a worker
 /// several times, and each hand-over is a futex wake and a context switch on
-/// both sides; on two cores the I/O thread running those actors itself cut
-/// the server's CPU per churn cycle by 13-17 %
-/// (README, "Idle memory and churn"). What the actors run here make runnable
-/// (the router, a topic) joins the same list, so it usually runs here in the
-/// same pass. Jobs other threads queued (Redis input, timers, workers) stay
+/// both sides; on two cores the I/O thread running those actors itself makes
+/// a churn cycle cheaper (tools/tickgate-bench/README.md, "Churn"). What the
+/// actors run here make runnable (the router, a topic) joins the same list,
+/// so it usually runs here in the same pass. Jobs other threads queued (Redis input, timers, workers) stay
 /// with the workers. Handlers must never block: an I/O thread's sockets wait
 /// while it runs them.
 ///

@@ -71,8 +71,8 @@ private:
   // The ticket: keeps the gate alive and gives the slot back when dropped.
   // It points at its IP's entry (null: no per-IP bookkeeping), which stays
   // in the table while it counts an open connection, and elements of an
-  // unordered_map do not move: 32 bytes less per connection than a copy of
-  // the address.
+  // unordered_map do not move: a pointer instead of a copy of the address,
+  // kept once per open connection.
   struct slot {
     std::shared_ptr<admission> gate;
     ip_entry* ip;

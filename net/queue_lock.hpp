@@ -15,7 +15,7 @@ namespace tickgate::net {
 /// longer (a slow consumer's oldest events are dropped under it, a stats
 /// query copies two strings). Unlocking is a plain release store where
 /// std::mutex's unlock is an atomic read-modify-write: in a profile of the
-/// 1M deliveries/s fanout, once the frame's reference count no longer took
+/// fanout benchmark, once the frame's reference count no longer took
 /// a step per delivery, that unlock was most of the cost of a send. A waiter
 /// spins briefly, then yields its core: with more threads than cores the
 /// holder may have been preempted.

@@ -9,9 +9,9 @@ namespace tickgate::net {
 
 /// Socket sends made together: the writes of one flush pass, each to its own
 /// socket, go to the kernel in one system call (io_uring) instead of one
-/// `send` each. On this kind of machine a system call's entry alone costs
-/// about 1 µs, a loopback `send` 3-4 µs of the sender's CPU; in batches of 8
-/// or more a send costs about half (net/README.md has the figures).
+/// `send` each. Much of a small loopback `send`'s cost is entering the
+/// kernel, so sends made together cost less each (the figures are in
+/// tools/tickgate-bench/README.md, "How the write path is built").
 ///
 /// Every send is non-blocking (MSG_DONTWAIT): it takes what the socket has
 /// room for now and completes within the call, like `send`. Where the kernel

@@ -12,9 +12,9 @@ namespace {
 // native, action, stream and typed: one frame in, one decoded frame out. On
 // the root path (`detecting`) the first decidable frame fixes the dialect.
 // Kept small, one per connection: a dialect, the subprotocol's format and, for
-// the typed envelope only until the greeting is out, its clientId (24 bytes
-// instead of 80, plus a second decoder and two copies of the id on the root
-// path before).
+// the typed envelope only until the greeting is out, its clientId. (The root
+// path used to keep a second decoder once the dialect was known, and a copy
+// of the id in each.)
 class stateless_decoder : public frame_decoder {
 public:
   stateless_decoder(dialect d, bool detecting, decoder_options options)

@@ -20,7 +20,7 @@ event_fields read_event(std::string_view frame);
 /// 1,024 µs, then 512 buckets per power of two (within 0.1 %). Adding is a
 /// few instructions and never allocates, so recording millions of
 /// deliveries does not stall the thread that reads them (a growing vector
-/// did: page faults and copies of tens of MB in the read path).
+/// did: page faults and large copies in the read path).
 class latency_histogram {
 public:
   void add(uint64_t us);
