@@ -20,6 +20,12 @@ namespace tickgate {
 /// the clock keeps either way), so their end costs the clock nothing now.
 void use_node_scheduler(caf::actor_system_config& cfg);
 
+/// Workers of the node scheduler asleep with nothing queued for them right
+/// now (0 under another policy, or while any job is queued). Once this equals
+/// scheduler.max-threads, every job started so far has run and a new one
+/// runs only after a wake. For tests and inspection; costs a lock.
+size_t idle_workers(caf::actor_system& sys);
+
 /// Batched worker wake-ups for an I/O thread (node scheduler only; a no-op
 /// under another policy).
 ///
