@@ -283,8 +283,7 @@ bool admit(self_ptr self, const reply_to& to) {
   auto& st = self->state;
   if (st.closing)
     return false;
-  // The system's clock: steady_clock, or the manual one of CAF's test_coordinator.
-  auto v = st.limiter.admit(to.format, self->clock().now());
+  auto v = st.limiter.admit(to.format, std::chrono::steady_clock::now());
   if (v == inbound_limiter::verdict::pass)
     return true;
   auto& m = node_metrics();

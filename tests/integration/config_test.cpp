@@ -61,7 +61,7 @@ TEST(config_file, a_value_of_the_wrong_type_is_refused_with_its_file_and_line) {
   config_file file{"; rates\n[global]\ndemo-rate=20\n"};
   auto r = start_with(file);
   EXPECT_EQ(r.code, 2) << r.out;
-  EXPECT_NE(r.out.find("config.invalid " + file.path() + ":3: 'global.demo-rate' takes a double"),
+  EXPECT_NE(r.out.find("config.invalid " + file.path() + ":3: 'global.demo-rate' takes a real64, not 20 (write 20.0)"),
             std::string::npos)
     << r.out;
 }

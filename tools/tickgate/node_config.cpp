@@ -359,12 +359,16 @@ std::optional<caf::config_value> parse_entry(const ini_entry& e) {
   auto parsed = caf::actor_system_config::parse_config(one);
   if (!parsed)
     return std::nullopt;
-  auto sec = parsed->find(e.section);
-  if (sec == parsed->end())
-    return std::nullopt;
-  auto* dict = caf::get_if<caf::config_value::dictionary>(&sec->second.get_data());
-  if (!dict)
-    return std::nullopt;
+  // CAF keeps [global] entries at the top level, every other section nested.
+  const caf::settings* dict = &*parsed;
+  if (e.section != "global") {
+    auto sec = parsed->find(e.section);
+    if (sec == parsed->end())
+      return std::nullopt;
+    dict = caf::get_if<caf::config_value::dictionary>(&sec->second.get_data());
+    if (!dict)
+      return std::nullopt;
+  }
   auto value = dict->find(e.key);
   if (value == dict->end())
     return std::nullopt;
@@ -391,7 +395,8 @@ std::optional<std::string> node_config::check_config_file() const {
     if (!value)
       return where(e.line) + "cannot read the value of '" + name + "'";
     if (opt->check(*value)) {
-      auto type = std::string{opt->type_name()};
+      auto type_name = opt->type_name(); // CAF's own string_view
+      std::string type{type_name.data(), type_name.size()};
       auto msg = where(e.line) + "'" + name + "' takes a " + type + ", not " + caf::to_string(*value);
       // CAF reads 20 as an integer, which no floating-point option takes.
       if (type == "real64" && caf::holds_alternative<caf::config_value::integer>(value->get_data()))
