@@ -68,6 +68,31 @@ private:
   std::unordered_set<caf::abstract_actor*> timed_;
 };
 
+// CAF's work-sharing policy, counting the workers that sleep on an empty
+// queue (idle_workers). The count changes only when a worker goes to sleep
+// or wakes, under the lock that sleep takes anyway.
+class parking_sharing : public caf::policy::work_sharing {
+public:
+  struct coordinator_data : work_sharing::coordinator_data {
+    using work_sharing::coordinator_data::coordinator_data;
+    size_t parked = 0; // guarded by lock
+  };
+
+  template <class Worker>
+  caf::resumable* dequeue(Worker* self) {
+    auto& d = self->parent()->data();
+    std::unique_lock<std::mutex> guard{d.lock};
+    if (d.queue.empty()) {
+      ++d.parked;
+      d.cv.wait(guard, [&] { return !d.queue.empty(); });
+      --d.parked;
+    }
+    auto* job = d.queue.front();
+    d.queue.pop_front();
+    return job;
+  }
+};
+
 class node_coordinator;
 
 // An I/O thread while it runs actors (hold_worker_wakes with run_here > 0):
@@ -113,9 +138,9 @@ thread_local held_wakes held;
 // wait meanwhile (a worker lets an actor run up to scheduler.max-throughput).
 constexpr size_t io_turn_messages = 16;
 
-class node_coordinator : public caf::scheduler::coordinator<caf::policy::work_sharing> {
+class node_coordinator : public caf::scheduler::coordinator<parking_sharing> {
 public:
-  using super = caf::scheduler::coordinator<caf::policy::work_sharing>;
+  using super = caf::scheduler::coordinator<parking_sharing>;
 
   using super::super;
 
@@ -189,6 +214,12 @@ public:
   io_unit& make_io_unit() {
     std::lock_guard<std::mutex> guard{units_mtx_};
     return *io_units_.emplace_back(std::make_unique<io_unit>(system(), *this));
+  }
+
+  size_t idle() {
+    auto& d = data();
+    std::lock_guard<std::mutex> guard{d.lock};
+    return d.queue.empty() ? d.parked : 0; // a queued job has a worker woken or due
   }
 
   void wake(size_t jobs) {
@@ -265,6 +296,11 @@ void stop_holding_worker_wakes() {
       held.owner->wake(held.jobs);
   }
   held = held_wakes{};
+}
+
+size_t idle_workers(caf::actor_system& sys) {
+  auto* node = dynamic_cast<node_coordinator*>(&sys.scheduler());
+  return node ? node->idle() : 0;
 }
 
 void use_node_scheduler(caf::actor_system_config& cfg) {

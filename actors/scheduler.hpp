@@ -21,6 +21,12 @@ namespace tickgate {
 /// nothing now (figures: tools/tickgate-bench/README.md, "Churn").
 void use_node_scheduler(caf::actor_system_config& cfg);
 
+/// Workers of the node scheduler asleep with nothing queued for them right
+/// now (0 under another policy, or while any job is queued). Once this equals
+/// scheduler.max-threads, every job started so far has run and a new one
+/// runs only after a wake. For tests and inspection; costs a lock.
+size_t idle_workers(caf::actor_system& sys);
+
 /// Batched worker wake-ups for an I/O thread (node scheduler only; a no-op
 /// under another policy).
 ///

@@ -15,6 +15,7 @@
 #include <caf/all.hpp>
 
 #include "actors/scheduler.hpp"
+#include "support/node_process.hpp"
 
 using namespace std::chrono_literals;
 
@@ -27,6 +28,14 @@ struct sharing_config : caf::actor_system_config {
     tickgate::use_node_scheduler(*this);
   }
 };
+
+// Waits until the only worker has run every job queued so far (the spawned
+// actors' start) and sleeps: from then on only a wake makes it run a job.
+::testing::AssertionResult the_worker_sleeps(caf::actor_system& sys) {
+  if (tickgate::test::eventually([&] { return tickgate::idle_workers(sys) == 1; }))
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "the worker never went to sleep";
+}
 
 // Every actor here takes an argument: CAF 0.17 spawning a function without
 // arguments dereferences an empty pointer (reported by UBSan).
@@ -138,9 +147,9 @@ TEST(node_scheduler, jobs_held_by_an_io_thread_run_once_it_wakes_the_workers) {
   auto done = std::make_shared<std::promise<void>>();
   auto finished = done->get_future();
   auto target = sys.spawn(counter, done);
-  // Let the only worker finish the actor's start and go to sleep, so only
-  // the held wake can bring it back.
-  std::this_thread::sleep_for(100ms);
+  // The only worker has finished the actor's start and sleeps, so only the
+  // held wake can bring it back.
+  ASSERT_TRUE(the_worker_sleeps(sys));
   EXPECT_EQ(send_from_a_holding_thread(sys, target), 1); // one wake per pass, not per job
   EXPECT_EQ(finished.wait_for(5s), std::future_status::ready);
 }
@@ -208,7 +217,7 @@ TEST(node_scheduler, an_io_thread_runs_the_actors_its_messages_made_runnable_its
   auto first_done = std::make_shared<std::promise<void>>();
   auto last = sys.spawn(recorder, log, caf::actor{}, last_done);
   auto first = sys.spawn(recorder, log, last, first_done);
-  std::this_thread::sleep_for(100ms); // both started; the worker sleeps
+  ASSERT_TRUE(the_worker_sleeps(sys)); // both started
   bool all_done_in_the_pass = false;
   auto io_id = on_an_io_thread(
     sys, 64,
@@ -237,7 +246,7 @@ TEST(node_scheduler, jobs_over_an_io_threads_budget_run_on_a_worker) {
   auto b_finished = b_done->get_future();
   auto a = sys.spawn(recorder, log, caf::actor{}, a_done);
   auto b = sys.spawn(recorder, log, caf::actor{}, b_done);
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(the_worker_sleeps(sys));
   auto io_id = on_an_io_thread(sys, 1, [&] { // one actor turn per pass
     for (int i = 0; i < 100; ++i) {
       caf::anon_send(a, i);
@@ -277,7 +286,7 @@ TEST(node_scheduler, a_pass_hands_heavy_turns_to_a_worker_after_about_a_millisec
           all_done->set_value();
       }};
     }, unused));
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(the_worker_sleeps(sys));
   auto io_id = on_an_io_thread(sys, 64, [&] { // turns to spare: time is the bound
     for (auto& a : heavy)
       caf::anon_send(a, 1);
@@ -295,10 +304,14 @@ TEST(node_scheduler, a_pass_hands_heavy_turns_to_a_worker_after_about_a_millisec
 TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
   sharing_config cfg;
   auto sys = std::make_unique<caf::actor_system>(cfg);
+  auto log = std::make_shared<thread_log>();
   auto done = std::make_shared<std::promise<void>>();
-  auto target = sys->spawn(counter, done);
+  auto hundred = done->get_future();
+  auto target = sys->spawn(recorder, log, caf::actor{}, done);
   std::atomic<bool> stop{false};
+  std::thread::id io_id;
   std::thread io{[&] {
+    io_id = std::this_thread::get_id();
     tickgate::hold_worker_wakes(*sys, [] {}, 64);
     while (!stop) {
       caf::anon_send(target, 1);
@@ -306,13 +319,17 @@ TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
     }
     tickgate::stop_holding_worker_wakes();
   }};
-  std::this_thread::sleep_for(50ms);
+  // Stop the thread only once it is running the actor: a hundred messages in.
+  EXPECT_EQ(hundred.wait_for(10s), std::future_status::ready);
   stop = true;
   io.join();
+  {
+    std::lock_guard<std::mutex> guard{log->mtx};
+    EXPECT_GT(std::count(log->ran_on.begin(), log->ran_on.end(), io_id), 0);
+  }
   caf::anon_send_exit(target, caf::exit_reason::user_shutdown);
   target = nullptr;
-  sys.reset(); // waits for the worker: must return
-  SUCCEED();
+  sys.reset(); // waits for the worker: must return (a hang fails at ctest's timeout)
 }
 
 TEST(node_scheduler, an_io_thread_leaves_jobs_other_threads_queued_to_the_workers) {
@@ -335,7 +352,7 @@ TEST(node_scheduler, an_io_thread_leaves_jobs_other_threads_queued_to_the_worker
   auto theirs_finished = theirs_done->get_future();
   auto theirs = sys.spawn(recorder, theirs_log, caf::actor{}, theirs_done);
   auto mine = sys.spawn(recorder, mine_log, caf::actor{}, mine_done);
-  std::this_thread::sleep_for(100ms); // all started; the worker sleeps
+  ASSERT_TRUE(the_worker_sleeps(sys)); // all started
   caf::anon_send(blocker, 1);
   entered.get_future().wait();
   for (int i = 0; i < 100; ++i)
@@ -366,7 +383,7 @@ TEST(node_scheduler, jobs_an_io_thread_still_holds_when_its_loop_ends_run_on_a_w
   auto done = std::make_shared<std::promise<void>>();
   auto finished = done->get_future();
   auto target = sys.spawn(recorder, log, caf::actor{}, done);
-  std::this_thread::sleep_for(100ms); // started; the worker sleeps
+  ASSERT_TRUE(the_worker_sleeps(sys)); // started
   auto io_id = on_an_io_thread(sys, 64, [&] {
     for (int i = 0; i < 100; ++i)
       caf::anon_send(target, i);

@@ -4,9 +4,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <string>
-#include <thread>
 
+#include <linux/sockios.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -37,8 +41,13 @@ struct raw_client {
   asio::io_context ioc;
   tcp::socket sock{ioc};
 
-  raw_client(uint16_t port, std::chrono::milliseconds patience = 5000ms) {
+  uint16_t node_port;
+
+  raw_client(uint16_t port, std::chrono::milliseconds patience = 5000ms) : node_port(port) {
     sock.connect({asio::ip::make_address("127.0.0.1"), port});
+    // Each write leaves at once as segments of its own.
+    int one = 1;
+    ::setsockopt(sock.native_handle(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     timeval tv{};
     tv.tv_sec = patience.count() / 1000;
     tv.tv_usec = (patience.count() % 1000) * 1000;
@@ -88,6 +97,40 @@ struct raw_client {
     return in;
   }
 
+  // Bytes written but not yet acknowledged by the node's kernel.
+  int unacknowledged() {
+    int n = -1;
+    ::ioctl(sock.native_handle(), SIOCOUTQ, &n);
+    return n;
+  }
+
+  // Bytes the node's kernel holds for the node's socket of this connection
+  // that the node has not read yet (/proc/net/tcp); -1 if not found.
+  long unread_by_node() {
+    auto mine = sock.local_endpoint().port();
+    std::ifstream in{"/proc/net/tcp"};
+    std::string line;
+    std::getline(in, line); // header
+    while (std::getline(in, line)) {
+      unsigned local_addr, local_port, remote_addr, remote_port, state;
+      unsigned long tx, rx;
+      if (std::sscanf(line.c_str(), " %*u: %8X:%4X %8X:%4X %2X %8lX:%8lX", &local_addr,
+                      &local_port, &remote_addr, &remote_port, &state, &tx, &rx)
+          == 7
+          && local_port == node_port && remote_port == mine)
+        return static_cast<long>(rx);
+    }
+    return -1;
+  }
+
+  // Returns once the node has read everything written so far, so the next
+  // write reaches it in a read of its own (no two pieces coalesce).
+  void await_node_read_all() {
+    ASSERT_TRUE(eventually([&] { return unacknowledged() == 0 && unread_by_node() == 0; }))
+      << "the node did not read the piece (unacknowledged " << unacknowledged()
+      << ", unread " << unread_by_node() << ")";
+  }
+
   std::string read_until(const std::string& marker) {
     boost::system::error_code ec;
     return read_until([&](const std::string& in) { return in.find(marker) != std::string::npos; },
@@ -108,9 +151,9 @@ TEST(http_reading, an_upgrade_request_that_arrives_in_pieces_is_answered) {
   node_process node;
   raw_client c{node.port()};
   c.write(upgrade_head.substr(0, 20));
-  std::this_thread::sleep_for(100ms);
+  c.await_node_read_all();
   c.write(upgrade_head.substr(20, 60));
-  std::this_thread::sleep_for(100ms);
+  c.await_node_read_all();
   c.write(upgrade_head.substr(80));
   auto answer = c.read_until("\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << answer;
@@ -149,9 +192,9 @@ TEST(http_reading, a_publish_whose_body_comes_after_its_header_is_delivered) {
   raw_client c{node.port()};
   c.write("POST /api/publish HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n");
-  std::this_thread::sleep_for(150ms);
+  c.await_node_read_all();
   c.write(body.substr(0, 10));
-  std::this_thread::sleep_for(50ms);
+  c.await_node_read_all();
   c.write(body.substr(10));
   auto answer = c.read_until("\r\n\r\n");
   EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;

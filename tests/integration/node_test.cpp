@@ -373,7 +373,7 @@ TEST(node, environment_port_is_honoured) {
   auto port = probe.local_endpoint().port();
   probe.close();
   auto cmd = "WS_PORT=" + std::to_string(port) + " WS_HOST=127.0.0.1 timeout -s INT 2 "
-             + tickgate_binary() + " --log-level=off > /tmp/tickgate-env-test.out 2>&1 &";
+             + tickgate_binary() + " --log-level=off > /dev/null 2>&1 &";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   EXPECT_TRUE(eventually([&] {
     try {

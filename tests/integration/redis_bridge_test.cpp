@@ -286,9 +286,9 @@ TEST(redis_bridge, tickgate_pub_feeds_subscribers_through_redis_at_its_rate) {
   ws_client c{node.port()};
   subscribe(c, 1, "trade@AAPL");
   auto cmd = tickgate_binary() + "-pub --redis " + redis.url()
-             + " --symbols 2 --types trade --rate 200 --duration 1 --quiet"
-             + " > /tmp/tickgate-pub-smoke.out 2>&1";
-  ASSERT_EQ(std::system(cmd.c_str()), 0);
+             + " --symbols 2 --types trade --rate 200 --duration 1 --quiet";
+  auto pub = run_command(cmd);
+  ASSERT_EQ(pub.code, 0) << pub.out;
   // 200 trades over 2 symbols: AAPL gets every other one.
   int got = 0;
   while (auto ev = next_event(c, 1000ms)) {

@@ -100,6 +100,10 @@ int main(int argc, char** argv) {
     spdlog::error("config.invalid {}", cfg.render(err));
     return 2;
   }
+  if (auto err = cfg.check_config_file()) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
+  }
   if (cfg.cli_helptext_printed)
     return 0;
   cfg.apply_environment(args);

@@ -7,7 +7,11 @@
 #include <sstream>
 #include <thread>
 
+#include <caf/config_value.hpp>
+#include <caf/expected.hpp>
 #include <caf/io/middleman.hpp>
+#include <caf/pec.hpp>
+#include <caf/settings.hpp>
 #include <spdlog/spdlog.h>
 
 #include "proto/dialect_settings.hpp"
@@ -264,6 +268,143 @@ demo_feed_settings node_config::demo_feed() const {
   d.symbols = demo_symbols;
   d.rate = demo_rate;
   return d;
+}
+
+} // namespace tickgate
+
+namespace tickgate {
+
+namespace {
+
+// One `key=value` entry of an INI file, with the line it starts on (a list
+// or map value may continue over the following lines).
+struct ini_entry {
+  std::string section;
+  std::string key;
+  std::string text; // the entry as written, continuation lines included
+  size_t line = 0;
+};
+
+std::string_view trimmed(std::string_view s) {
+  auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos)
+    return {};
+  auto last = s.find_last_not_of(" \t\r");
+  return s.substr(first, last - first + 1);
+}
+
+// How many brackets the line leaves open (outside quotes and comments).
+int open_brackets(std::string_view line) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quote) {
+      if (c == '\\')
+        ++i;
+      else if (c == quote)
+        quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == ';') {
+      break;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return depth;
+}
+
+// Splits an INI file into its entries; an error names a line that is
+// neither a section, a comment nor key=value.
+caf::expected<std::vector<ini_entry>> read_entries(std::istream& in, size_t& bad_line) {
+  std::vector<ini_entry> out;
+  std::string section = "global";
+  std::string line;
+  int depth = 0;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (depth > 0) { // continues the previous entry's value
+      out.back().text += '\n' + line;
+      depth += open_brackets(line);
+      continue;
+    }
+    auto t = trimmed(line);
+    if (t.empty() || t.front() == ';')
+      continue;
+    if (t.front() == '[') {
+      auto close = t.find(']');
+      if (close == std::string_view::npos) {
+        bad_line = n;
+        return caf::make_error(caf::pec::unexpected_character);
+      }
+      section = std::string{trimmed(t.substr(1, close - 1))};
+      continue;
+    }
+    auto eq = t.find('=');
+    if (eq == std::string_view::npos || trimmed(t.substr(0, eq)).empty()) {
+      bad_line = n;
+      return caf::make_error(caf::pec::unexpected_character);
+    }
+    out.push_back({section, std::string{trimmed(t.substr(0, eq))}, line, n});
+    depth = open_brackets(t.substr(eq + 1));
+  }
+  return out;
+}
+
+// The value of `key` in `section` as CAF's own INI reader makes it.
+std::optional<caf::config_value> parse_entry(const ini_entry& e) {
+  std::istringstream one{"[" + e.section + "]\n" + e.text + "\n"};
+  auto parsed = caf::actor_system_config::parse_config(one);
+  if (!parsed)
+    return std::nullopt;
+  // CAF keeps [global] entries at the top level, every other section nested.
+  const caf::settings* dict = &*parsed;
+  if (e.section != "global") {
+    auto sec = parsed->find(e.section);
+    if (sec == parsed->end())
+      return std::nullopt;
+    dict = caf::get_if<caf::config_value::dictionary>(&sec->second.get_data());
+    if (!dict)
+      return std::nullopt;
+  }
+  auto value = dict->find(e.key);
+  if (value == dict->end())
+    return std::nullopt;
+  return value->second;
+}
+
+} // namespace
+
+std::optional<std::string> node_config::check_config_file() const {
+  std::ifstream in{config_file_path};
+  if (!in)
+    return std::nullopt; // no file: the defaults and flags apply
+  auto where = [&](size_t line) { return config_file_path + ":" + std::to_string(line) + ": "; };
+  size_t bad_line = 0;
+  auto entries = read_entries(in, bad_line);
+  if (!entries)
+    return where(bad_line) + "expected [section] or key=value";
+  for (auto& e : *entries) {
+    auto name = e.section + "." + e.key;
+    auto* opt = custom_options_.qualified_name_lookup(e.section, e.key);
+    if (!opt)
+      return where(e.line) + "unknown key '" + name + "'";
+    auto value = parse_entry(e);
+    if (!value)
+      return where(e.line) + "cannot read the value of '" + name + "'";
+    if (opt->check(*value)) {
+      auto type_name = opt->type_name(); // CAF's own string_view
+      std::string type{type_name.data(), type_name.size()};
+      auto msg = where(e.line) + "'" + name + "' takes a " + type + ", not " + caf::to_string(*value);
+      // CAF reads 20 as an integer, which no floating-point option takes.
+      if (type == "real64" && caf::holds_alternative<caf::config_value::integer>(value->get_data()))
+        msg += " (write " + caf::to_string(*value) + ".0)";
+      return msg;
+    }
+  }
+  return std::nullopt;
 }
 
 } // namespace tickgate

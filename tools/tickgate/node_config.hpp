@@ -89,6 +89,15 @@ struct node_config : caf::actor_system_config {
 
   node_config();
 
+  /// Checks the config file that parse() read (config_file_path), strictly:
+  /// CAF's INI reader keeps keys no option declares and drops values of the
+  /// wrong type without a word, so a typo would silently run the default.
+  /// Returns "<file>:<line>: ..." for the first entry whose key names no
+  /// option (tickgate's or CAF's own: scheduler, middleman, logger...) or
+  /// whose value does not fit the option's type; nothing when all fit or
+  /// there is no file.
+  std::optional<std::string> check_config_file() const;
+
   /// Applies the environment variables of the gateways tickgate replaces.
   /// `cli_args` are the raw command-line arguments.
   void apply_environment(const std::vector<std::string>& cli_args);
