@@ -5,12 +5,12 @@
 
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
+#include <openssl/crypto.h>
 #include <simdjson.h>
-#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
-#include "proto/json_text.hpp"
+#include "proto/json_writer.hpp"
 #include "proto/payload.hpp"
 #include "proto/topic_name.hpp"
 
@@ -23,24 +23,23 @@ using namespace std::chrono_literals;
 
 constexpr auto gather_timeout = 3s;
 
-std::string json_quote(std::string_view s) {
+std::string failure(std::string_view code, std::string_view message) {
   std::string out;
-  json_text::append_string(out, s);
+  json_writer{out}.begin_object().field("ok", false).field("code", code).field("error", message).end_object();
   return out;
 }
 
-std::string failure(std::string_view code, std::string_view message) {
-  return R"({"ok":false,"code":)" + json_quote(code) + R"(,"error":)" + json_quote(message) + "}";
+std::string ok() {
+  return R"({"ok":true})";
 }
 
-// Compares secrets in time independent of where they differ.
+// Compares secrets in constant time: the answer takes as long wherever they
+// differ, and reveals at most whether the lengths match.
 bool secret_matches(const std::string& expected, const std::string& given) {
   if (expected.empty())
     return true;
-  unsigned char diff = expected.size() == given.size() ? 0 : 1;
-  for (size_t i = 0; i < expected.size(); ++i)
-    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
-  return diff == 0;
+  return expected.size() == given.size()
+         && CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
 }
 
 std::vector<caf::actor> actors_of(self_ptr self, std::string_view kind) {
@@ -98,35 +97,52 @@ std::string listing(std::string_view field, std::vector<actor_stats> all,
               [](const auto& a, const auto& b) { return a.name < b.name; });
   if (limit > 0 && all.size() > limit)
     all.resize(limit);
-  std::string out = R"({"ok":true,")";
-  out += field;
-  out += R"(":[)";
-  for (size_t i = 0; i < all.size(); ++i) {
-    if (i)
-      out += ',';
-    out += to_json(all[i]);
-  }
-  return out + "]}";
+  std::string out;
+  json_writer w{out};
+  w.begin_object().field("ok", true).key(field).begin_array();
+  for (auto& s : all)
+    w.raw(to_json(s));
+  w.end_array().end_object();
+  return out;
+}
+
+int64_t uptime_ms(self_ptr self) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
+                                                               - self->state.started)
+    .count();
 }
 
 std::string info(self_ptr self) {
   auto& m = node_metrics();
   auto& st = self->state;
-  std::string counts;
-  for (auto& [kind, n] : st.counts) {
-    if (!counts.empty())
-      counts += ',';
-    counts += json_quote(kind) + ":" + std::to_string(n);
-  }
-  return fmt::format(
-    R"({{"ok":true,"node":{{{}}},"uptime_ms":{},"redis":"{}","counts":{{{}}},"connections":{},)"
-    R"("subscriptions":{},"topics":{},"events_in":{},"events_out":{},"topic_restarts":{}}})",
-    st.settings.node_json,
-    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()
-                                                          - st.started).count(),
-    m.bridge_link_up.load() ? "up" : (st.settings.node_json.find("\"redis\"") != std::string::npos ? "down" : "none"),
-    counts, m.conn_open.load(), m.topic_subscriptions.load(), m.topic_live.load(),
-    m.topic_events_in.load(), m.topic_events_out.load(), m.topic_restarts.load());
+  // node_json names the Redis endpoint only in Redis mode.
+  bool redis_configured = st.settings.node_json.find(R"("redis":)") != std::string::npos;
+  std::string out;
+  json_writer w{out};
+  w.begin_object()
+    .field("ok", true)
+    .key("node")
+    .raw(st.settings.node_json.empty() ? "{}" : st.settings.node_json)
+    .field("uptime_ms", uptime_ms(self))
+    .field("redis", m.bridge_link_up.load() ? "up" : redis_configured ? "down" : "none")
+    .key("counts")
+    .begin_object();
+  for (auto& [kind, n] : st.counts)
+    w.field(kind, n);
+  w.end_object();
+  write_summary(m, w);
+  w.end_object();
+  return out;
+}
+
+// Every metric, grouped as in /api/stats.
+std::string stats(self_ptr self) {
+  std::string out;
+  json_writer w{out};
+  w.begin_object().field("ok", true).field("uptime_ms", uptime_ms(self));
+  write_stats(node_metrics(), w);
+  w.end_object();
+  return out;
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
@@ -160,17 +176,20 @@ bool valid_json(std::string_view text) {
 } // namespace
 
 std::string to_json(const actor_stats& s) {
-  std::string out = fmt::format(
-    R"({{"id":{},"kind":{},"name":{},"mailbox":{},"msgs_in":{},"msgs_out":{},"age_ms":{},"restarts":{})",
-    s.id, json_quote(s.kind), json_quote(s.name), s.mailbox, s.msgs_in, s.msgs_out,
-    s.age_ms, s.restarts);
-  for (auto& [k, v] : s.extra) {
-    out += ',';
-    out += json_quote(k);
-    out += ':';
-    out += v;
-  }
-  out += '}';
+  std::string out;
+  json_writer w{out};
+  w.begin_object()
+    .field("id", s.id)
+    .field("kind", s.kind)
+    .field("name", s.name)
+    .field("mailbox", s.mailbox)
+    .field("msgs_in", s.msgs_in)
+    .field("msgs_out", s.msgs_out)
+    .field("age_ms", s.age_ms)
+    .field("restarts", s.restarts);
+  for (auto& [k, v] : s.extra)
+    w.key(k).raw(v);
+  w.end_object();
   return out;
 }
 
@@ -236,6 +255,8 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string{}; };
       if (command == "info")
         return info(self);
+      if (command == "stats")
+        return stats(self);
       if (command == "actors" || command == "topics" || command == "connections") {
         auto kind = command == "actors" ? arg(0)
                     : command == "topics" ? std::string{"topic"}
@@ -262,7 +283,9 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         gather(self, targets, [rp, key](std::vector<actor_stats> all) mutable {
           for (auto& s : all)
             if (std::to_string(s.id) == key || s.name == key) {
-              rp.deliver(R"({"ok":true,"actor":)" + to_json(s) + "}");
+              std::string out;
+              json_writer{out}.begin_object().field("ok", true).key("actor").raw(to_json(s)).end_object();
+              rp.deliver(std::move(out));
               return;
             }
           rp.deliver(failure("not_found", "no actor, connection or topic '" + key + "'"));
@@ -275,7 +298,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
           return failure("not_found", "no connection with id '" + arg(0) + "'");
         self->send(conn, kick_atom_v);
         spdlog::info("admin.kick conn={}", arg(0));
-        return std::string{R"({"ok":true})"};
+        return ok();
       }
       if (command == "restart") {
         if (!is_valid_topic(arg(0)))
@@ -283,7 +306,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         auto rp = self->make_response_promise<std::string>();
         self->request(st.settings.router, gather_timeout, restart_atom_v, arg(0))
           .then([rp](bool found) mutable {
-                  rp.deliver(found ? std::string{R"({"ok":true})"}
+                  rp.deliver(found ? ok()
                                    : failure("not_found", "no live topic of that name"));
                 },
                 [rp](caf::error& err) mutable {
@@ -300,7 +323,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         p->kind = payload_kind::json;
         p->ts_us = now_us();
         self->send(st.settings.bus, publish_atom_v, publication_batch{p});
-        return std::string{R"({"ok":true})"};
+        return ok();
       }
       if (command == "broadcast") {
         if (!valid_json(arg(0)))
@@ -309,7 +332,9 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         for (auto& c : conns)
           self->send(c, broadcast_atom_v, arg(0));
         spdlog::info("admin.broadcast clients={}", conns.size());
-        return R"({"ok":true,"clients":)" + std::to_string(conns.size()) + "}";
+        std::string out;
+        json_writer{out}.begin_object().field("ok", true).field("clients", conns.size()).end_object();
+        return out;
       }
       return failure("bad_request", "unknown command '" + command + "'");
     },

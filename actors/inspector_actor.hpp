@@ -17,7 +17,7 @@ namespace tickgate {
 
 struct inspector_settings {
   std::string secret;    // empty: no secret required
-  std::string node_json; // static node facts for "info" (id, version, ports, mode), a JSON object body
+  std::string node_json; // static node facts for "info" (id, version, ports, mode), a JSON object
   caf::actor router;
   caf::actor bus;        // where "publish" goes (router or bridge)
 };
@@ -28,7 +28,8 @@ struct inspector_settings {
 ///
 /// Request: (admin_atom, secret, command, args) -> JSON text, always an object
 /// with "ok": true and the result, or "ok": false, "code" (denied, not_found,
-/// bad_request) and "error". Commands: info, actors [kind] [sort] [limit],
+/// bad_request) and "error". Commands: info, stats (every metric, as in
+/// /api/stats), actors [kind] [sort] [limit],
 /// topics, connections, show <id|topic>, kick <conn-id>, restart <topic>,
 /// publish <topic> <json>, broadcast <json>.
 struct inspector_state {

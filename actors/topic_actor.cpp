@@ -10,6 +10,7 @@
 #include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 #include "proto/frame_codec.hpp"
+#include "proto/json_writer.hpp"
 
 namespace tickgate {
 
@@ -185,8 +186,8 @@ actor_stats describe(self_ptr self) {
   s.restarts = st.restarts;
   s.extra.emplace_back("subscribers", std::to_string(st.subs.size()));
   s.extra.emplace_back("seq", std::to_string(st.seq));
-  s.extra.emplace_back("epoch", "\"" + st.epoch + "\"");
-  s.extra.emplace_back("feed", st.feed_up ? "\"up\"" : "\"down\"");
+  s.extra.emplace_back("epoch", json_quoted(st.epoch));
+  s.extra.emplace_back("feed", json_quoted(st.feed_up ? "up" : "down"));
   s.extra.emplace_back("last_publish_age_ms",
                        st.last_publish_us == 0
                          ? std::string{"null"}

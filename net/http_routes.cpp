@@ -2,11 +2,10 @@
 
 #include <caf/send.hpp>
 #include <openssl/evp.h>
-#include <spdlog/fmt/fmt.h>
 
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
-#include "proto/json_text.hpp"
+#include "proto/json_writer.hpp"
 #include "proto/publish_codec.hpp"
 
 namespace tickgate::net {
@@ -31,9 +30,8 @@ http_response json_response(const http_request& req, http::status status,
 
 http_response error_response(const http_request& req, http::status status,
                              std::string_view message) {
-  std::string body = R"({"error":)";
-  json_text::append_string(body, message);
-  body += '}';
+  std::string body;
+  json_writer{body}.begin_object().field("error", message).end_object();
   return json_response(req, status, std::move(body));
 }
 
@@ -101,11 +99,9 @@ std::optional<std::string> socketio_handshake_problem(std::string_view target) {
 
 http_response socketio_error_response(const http_request& req,
                                       std::string_view message) {
-  std::string body = R"({"code":3,"message":)";
-  json_text::append_string(body, message);
-  body += '}';
-  auto res = json_response(req, http::status::bad_request, std::move(body));
-  return res;
+  std::string body;
+  json_writer{body}.begin_object().field("code", 3).field("message", message).end_object();
+  return json_response(req, http::status::bad_request, std::move(body));
 }
 
 std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req) {
@@ -173,160 +169,39 @@ bool redis_down(const net_context& ctx) {
 // Liveness: 200 while the process serves; "degraded" while Redis is configured
 // but unreachable (clients stay connected; deliveries resume on reconnect).
 http_response health(net_context& ctx, const http_request& req) {
-  auto& m = node_metrics();
-  std::string redis = redis_mode(ctx)
-                        ? fmt::format(R"(,"redis":"{}")", redis_down(ctx) ? "down" : "up")
-                        : std::string{};
-  return json_response(
-    req, http::status::ok,
-    fmt::format(R"({{"status":"{}","node":"{}","version":"{}","mode":"{}"{},)"
-                R"("uptime_s":{},"connections":{},"topics":{},"subscriptions":{}}})",
-                redis_down(ctx) ? "degraded" : "ok", ctx.node.node_id,
-                ctx.node.version, ctx.node.mode, redis, uptime_s(ctx),
-                m.conn_open.load(), m.topic_live.load(),
-                m.topic_subscriptions.load()));
+  std::string body;
+  json_writer w{body};
+  w.begin_object()
+    .field("status", redis_down(ctx) ? "degraded" : "ok")
+    .field("node", ctx.node.node_id)
+    .field("version", ctx.node.version)
+    .field("mode", ctx.node.mode);
+  if (redis_mode(ctx))
+    w.field("redis", redis_down(ctx) ? "down" : "up");
+  w.field("uptime_s", uptime_s(ctx));
+  write_summary(node_metrics(), w);
+  w.end_object();
+  return json_response(req, http::status::ok, std::move(body));
 }
 
 http_response stats(net_context& ctx, const http_request& req) {
-  auto& m = node_metrics();
-  std::string errors;
-  for (int i = 1; i < error_code_count; ++i) {
-    if (!errors.empty())
-      errors += ',';
-    errors += fmt::format(R"("{}":{})", to_string(static_cast<error_code>(i)),
-                          m.conn_errors[i].load());
-  }
-  return json_response(
-    req, http::status::ok,
-    fmt::format(
-      R"({{"node":"{}","uptime_s":{},)"
-      R"("conn":{{"open":{},"accepted":{},"frames_in":{},"frames_too_large":{},)"
-      R"("slow_closed":{},"replies_out":{},"errors":{{{}}}}},)"
-      R"("topic":{{"live":{},"subscriptions":{},"events_in":{},"events_out":{},)"
-      R"("bytes_out":{},"unrouted":{}}},)"
-      R"("bridge":{{"link_up":{},"messages_in":{},"oversize_dropped":{},"published":{},)"
-      R"("publish_dropped":{},"reconnects":{}}},)"
-      R"("http":{{"publish_requests":{},"publish_rejected":{}}},)"
-      R"("protection":{{"rate_limited":{},"rate_closed":{},"idle_closed":{},)"
-      R"("refused_origin":{},"refused_full":{},"refused_ip_cap":{},"refused_ip_rate":{},)"
-      R"("refused_malformed":{}}}}})",
-      ctx.node.node_id, uptime_s(ctx), m.conn_open.load(),
-      m.conn_accepted.load(), m.conn_frames_in.load(),
-      m.conn_frames_too_large.load(), m.conn_slow_closed.load(),
-      m.conn_replies_out.load(), errors, m.topic_live.load(),
-      m.topic_subscriptions.load(), m.topic_events_in.load(),
-      m.topic_events_out.load(), m.topic_bytes_out.load(),
-      m.topic_unrouted.load(), m.bridge_link_up.load(),
-      m.bridge_messages_in.load(), m.bridge_oversize.load(),
-      m.bridge_published.load(), m.bridge_publish_dropped.load(),
-      m.bridge_reconnects.load(), m.http_publish_requests.load(),
-      m.http_publish_rejected.load(), m.conn_rate_limited.load(),
-      m.conn_rate_closed.load(), m.conn_idle_closed.load(), m.refused_origin.load(),
-      m.refused_full.load(), m.refused_ip_cap.load(), m.refused_ip_rate.load(),
-      m.refused_malformed.load()));
+  std::string body;
+  json_writer w{body};
+  w.begin_object().field("node", ctx.node.node_id).field("uptime_s", uptime_s(ctx));
+  write_stats(node_metrics(), w);
+  w.end_object();
+  return json_response(req, http::status::ok, std::move(body));
 }
 
 // Prometheus text exposition (version 0.0.4).
 http_response prometheus(net_context& ctx, const http_request& req) {
-  auto& m = node_metrics();
   std::string out;
-  auto metric = [&](const char* name, const char* type, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
-  };
-  auto sample = [&](const char* name, auto value, std::string labels = {}) {
-    out += fmt::format("{}{} {}\n", name, labels.empty() ? "" : "{" + labels + "}", value);
-  };
-  static const char* dialect_names[] = {"native", "action", "stream", "typed", "socketio", "auto"};
-  metric("tickgate_connections", "gauge", "Open WebSocket connections by endpoint dialect.");
-  for (size_t i = 0; i < 6; ++i)
-    sample("tickgate_connections", m.conn_by_dialect[i].load(),
-           fmt::format(R"(dialect="{}")", dialect_names[i]));
-  metric("tickgate_connections_accepted_total", "counter", "WebSocket handshakes completed.");
-  sample("tickgate_connections_accepted_total", m.conn_accepted.load());
-  metric("tickgate_subscriptions", "gauge", "Topic subscriptions (topic, client pairs).");
-  sample("tickgate_subscriptions", m.topic_subscriptions.load());
-  metric("tickgate_topics", "gauge", "Live topic actors.");
-  sample("tickgate_topics", m.topic_live.load());
-  metric("tickgate_messages_in_total", "counter", "Client frames received.");
-  sample("tickgate_messages_in_total", m.conn_frames_in.load());
-  metric("tickgate_bytes_in_total", "counter", "Client frame bytes received.");
-  sample("tickgate_bytes_in_total", m.conn_bytes_in.load());
-  metric("tickgate_messages_out_total", "counter", "Frames queued to clients, by kind.");
-  sample("tickgate_messages_out_total", m.topic_events_out.load(), R"(kind="event")");
-  sample("tickgate_messages_out_total", m.conn_replies_out.load(), R"(kind="reply")");
-  metric("tickgate_bytes_out_total", "counter", "Event frame bytes queued to clients.");
-  sample("tickgate_bytes_out_total", m.topic_bytes_out.load());
-  metric("tickgate_publications_total", "counter", "Publications routed to topics.");
-  sample("tickgate_publications_total", m.topic_events_in.load());
-  metric("tickgate_publications_unrouted_total", "counter", "Publications for topics nobody follows.");
-  sample("tickgate_publications_unrouted_total", m.topic_unrouted.load());
-  metric("tickgate_errors_total", "counter", "Error frames sent to clients, by code.");
-  for (int i = 1; i < error_code_count; ++i)
-    sample("tickgate_errors_total", m.conn_errors[i].load(),
-           fmt::format(R"(code="{}")", to_string(static_cast<error_code>(i))));
-  metric("tickgate_auth_accepted_total", "counter", "Client tokens verified.");
-  sample("tickgate_auth_accepted_total", m.auth_accepted.load());
-  metric("tickgate_auth_failures_total", "counter", "Client tokens refused, by reason.");
-  for (size_t i = 0; i < auth_failure_count; ++i)
-    sample("tickgate_auth_failures_total", m.auth_failures[i].load(),
-           fmt::format(R"(reason="{}")", to_string(static_cast<auth_failure>(i))));
-  metric("tickgate_auth_denied_total", "counter", "Private topics and admin namespaces refused to a client.");
-  sample("tickgate_auth_denied_total", m.auth_denied.load());
-  metric("tickgate_auth_expired_total", "counter", "Connections whose token expired without a refresh.");
-  sample("tickgate_auth_expired_total", m.auth_expired.load());
-  metric("tickgate_auth_revoked_total", "counter", "Private subscriptions closed by token expiry or a change of identity.");
-  sample("tickgate_auth_revoked_total", m.auth_revoked.load());
-  metric("tickgate_frames_too_large_total", "counter", "Connections closed with 1009.");
-  sample("tickgate_frames_too_large_total", m.conn_frames_too_large.load());
-  metric("tickgate_protocol_errors_total", "counter", "Connections closed for broken WebSocket framing (1002, 1007).");
-  sample("tickgate_protocol_errors_total", m.conn_protocol_errors.load());
-  metric("tickgate_slow_consumer_disconnects_total", "counter", "Connections closed as slow consumers (queue overflow).");
-  sample("tickgate_slow_consumer_disconnects_total", m.conn_slow_closed.load());
-  metric("tickgate_slow_consumer_dropped_total", "counter", "Queued events dropped for slow consumers (ws.slow-consumer-policy=drop-oldest).");
-  sample("tickgate_slow_consumer_dropped_total", m.conn_slow_dropped.load());
-  metric("tickgate_paced_writes_total", "counter", "Socket writes held back by write pacing (ws.pace-above); their frames went out together.");
-  sample("tickgate_paced_writes_total", m.conn_paced_writes.load());
-  metric("tickgate_batched_writes_total", "counter", "Socket writes sent together with others in one system call (ws.send-batch).");
-  sample("tickgate_batched_writes_total", m.conn_batched_writes.load());
-  metric("tickgate_handshakes_refused_total", "counter", "WebSocket handshakes refused, by reason.");
-  sample("tickgate_handshakes_refused_total", m.refused_origin.load(), R"(reason="origin")");
-  sample("tickgate_handshakes_refused_total", m.refused_full.load(), R"(reason="server_full")");
-  sample("tickgate_handshakes_refused_total", m.refused_ip_cap.load(), R"(reason="ip_connections")");
-  sample("tickgate_handshakes_refused_total", m.refused_ip_rate.load(), R"(reason="ip_handshake_rate")");
-  sample("tickgate_handshakes_refused_total", m.refused_malformed.load(), R"(reason="malformed")");
-  metric("tickgate_rate_limited_messages_total", "counter", "Client messages dropped by the inbound rate limit.");
-  sample("tickgate_rate_limited_messages_total", m.conn_rate_limited.load());
-  metric("tickgate_rate_limit_disconnects_total", "counter", "Connections closed 1008 for sustained flooding.");
-  sample("tickgate_rate_limit_disconnects_total", m.conn_rate_closed.load());
-  metric("tickgate_idle_disconnects_total", "counter", "Connections closed for not subscribing within the idle timeout.");
-  sample("tickgate_idle_disconnects_total", m.conn_idle_closed.load());
-  metric("tickgate_connection_failures_total", "counter", "Connection actors that failed (closed 1011).");
-  sample("tickgate_connection_failures_total", m.conn_failures.load());
-  metric("tickgate_topic_restarts_total", "counter", "Topic actors restarted after a failure.");
-  sample("tickgate_topic_restarts_total", m.topic_restarts.load());
-  metric("tickgate_redis_up", "gauge", "1 while Redis is connected (0 also in embedded mode).");
-  sample("tickgate_redis_up", m.bridge_link_up.load());
-  metric("tickgate_redis_reconnects_total", "counter", "Redis connections re-established.");
-  sample("tickgate_redis_reconnects_total", m.bridge_reconnects.load());
-  metric("tickgate_redis_messages_in_total", "counter", "Messages read from Redis.");
-  sample("tickgate_redis_messages_in_total", m.bridge_messages_in.load());
-  metric("tickgate_largest_mailbox", "gauge", "Largest mailbox among routing actors (sampled every 5 s).");
-  sample("tickgate_largest_mailbox", m.largest_mailbox.load());
-  metric("tickgate_publish_to_write_seconds", "histogram",
-         "From the node accepting a publication to the event frame's socket write completing.");
-  uint64_t cumulative = 0;
-  for (size_t i = 0; i < metrics::latency_bounds_us.size(); ++i) {
-    cumulative += m.latency_buckets[i].load();
-    sample("tickgate_publish_to_write_seconds_bucket", cumulative,
-           fmt::format(R"(le="{}")", static_cast<double>(metrics::latency_bounds_us[i]) / 1e6));
-  }
-  cumulative += m.latency_buckets.back().load();
-  sample("tickgate_publish_to_write_seconds_bucket", cumulative, R"(le="+Inf")");
-  sample("tickgate_publish_to_write_seconds_sum",
-         fmt::format("{:.6f}", static_cast<double>(m.latency_sum_us.load()) / 1e6));
-  sample("tickgate_publish_to_write_seconds_count", m.latency_count.load());
-  metric("tickgate_uptime_seconds", "gauge", "Seconds since the node started.");
-  sample("tickgate_uptime_seconds", uptime_s(ctx));
+  write_prometheus(node_metrics(), out);
+  out += "# HELP tickgate_uptime_seconds Seconds since the node started.\n"
+         "# TYPE tickgate_uptime_seconds gauge\n"
+         "tickgate_uptime_seconds ";
+  out += std::to_string(uptime_s(ctx));
+  out += '\n';
   http_response res{http::status::ok, req.version()};
   res.set(http::field::server, "tickgate");
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
@@ -346,15 +221,14 @@ http_response ready(net_context& ctx, const http_request& req) {
 
 // Figures a load balancer can weigh nodes by.
 http_response lb_status(net_context& ctx, const http_request& req) {
-  auto& m = node_metrics();
   bool accepting = !redis_down(ctx);
-  return json_response(
-    req, accepting ? http::status::ok : http::status::service_unavailable,
-    fmt::format(R"({{"node":"{}","accepting":{},"connections":{},"subscriptions":{},)"
-                R"("topics":{},"events_out":{},"largest_mailbox":{}}})",
-                ctx.node.node_id, accepting ? "true" : "false", m.conn_open.load(),
-                m.topic_subscriptions.load(), m.topic_live.load(),
-                m.topic_events_out.load(), m.largest_mailbox.load()));
+  std::string body;
+  json_writer w{body};
+  w.begin_object().field("node", ctx.node.node_id).field("accepting", accepting);
+  write_summary(node_metrics(), w);
+  w.end_object();
+  return json_response(req, accepting ? http::status::ok : http::status::service_unavailable,
+                       std::move(body));
 }
 
 http_response publish(net_context& ctx, const http_request& req) {
@@ -384,8 +258,9 @@ http_response publish(net_context& ctx, const http_request& req) {
   }
   auto n = batch.size();
   caf::anon_send(ctx.bus, publish_atom_v, std::move(batch));
-  return json_response(req, http::status::ok,
-                       fmt::format(R"({{"accepted":{}}})", n));
+  std::string body;
+  json_writer{body}.begin_object().field("accepted", n).end_object();
+  return json_response(req, http::status::ok, std::move(body));
 }
 
 } // namespace

@@ -245,7 +245,7 @@ void http_session::refuse_upgrade(const http_request& req, const admission::deci
 }
 
 // The same commands tickgatectl sends, for non-C++ tooling:
-//   GET  /admin/info | actors?kind=&sort=&limit= | topics | connections | show?id=
+//   GET  /admin/info | stats | actors?kind=&sort=&limit= | topics | connections | show?id=
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
 // The secret, if configured, comes in the X-Admin-Secret header.
 void http_session::admin(const http_request& req) {
@@ -261,7 +261,7 @@ void http_session::admin(const http_request& req) {
   std::vector<std::string> args;
   bool post = req.method() == http::verb::post;
   bool get = req.method() == http::verb::get;
-  if ((command == "info" || command == "topics" || command == "connections") && get) {
+  if ((command == "info" || command == "stats" || command == "topics" || command == "connections") && get) {
   } else if (command == "actors" && get) {
     args = {q("kind"), q("sort"), q("limit")};
   } else if (command == "show" && get) {

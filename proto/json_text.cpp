@@ -2,11 +2,18 @@
 
 #include <charconv>
 
+#include <simdjson.h>
+
 namespace tickgate::json_text {
 
 void append_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
   out.push_back('"');
+  append_escaped(out, s);
+  out.push_back('"');
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
   size_t run_start = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
@@ -29,7 +36,6 @@ void append_string(std::string& out, std::string_view s) {
     }
   }
   out.append(s.data() + run_start, s.size() - run_start);
-  out.push_back('"');
 }
 
 void append_uint(std::string& out, uint64_t v) {
@@ -68,37 +74,7 @@ void append_base64(std::string& out, std::string_view bytes) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-  size_t i = 0;
-  auto n = s.size();
-  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  auto cont = [&](size_t k) { return k < n && (at(k) & 0xC0) == 0x80; };
-  while (i < n) {
-    auto c = at(i);
-    if (c < 0x80) {
-      ++i;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-      if (!cont(i + 1))
-        return false;
-      i += 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      if (!cont(i + 1) || !cont(i + 2))
-        return false;
-      auto c1 = at(i + 1);
-      if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F))
-        return false; // overlong or surrogate
-      i += 3;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3))
-        return false;
-      auto c1 = at(i + 1);
-      if ((c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
-        return false;
-      i += 4;
-    } else {
-      return false;
-    }
-  }
-  return true;
+  return simdjson::validate_utf8(s.data(), s.size());
 }
 
 std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {

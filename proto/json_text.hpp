@@ -10,6 +10,9 @@ namespace tickgate::json_text {
 /// `s` must be valid UTF-8.
 void append_string(std::string& out, std::string_view s);
 
+/// append_string without the quotes.
+void append_escaped(std::string& out, std::string_view s);
+
 void append_uint(std::string& out, uint64_t v);
 
 void append_int(std::string& out, int64_t v);
@@ -17,6 +20,8 @@ void append_int(std::string& out, int64_t v);
 /// Appends `bytes` base64-encoded (RFC 4648, with padding), unquoted.
 void append_base64(std::string& out, std::string_view bytes);
 
+/// RFC 3629 UTF-8 (no overlongs, surrogates or code points past U+10FFFF);
+/// simdjson's validator, the one the WebSocket framing uses too.
 bool is_valid_utf8(std::string_view s);
 
 /// The longest prefix of the UTF-8 text `s` that has at most `max_bytes`

@@ -7,7 +7,11 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/send.hpp>
 
+#include <simdjson.h>
+
 #include "actors/connection_actor.hpp"
+#include "actors/inspector_actor.hpp"
+#include "actors/topic_actor.hpp"
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "support/fake_sink.hpp"
@@ -357,4 +361,24 @@ TEST_F(routing, a_connection_refuses_an_unknown_message_and_keeps_serving) {
   EXPECT_EQ(stats->id, c.conn.id());
   auto pong = request(c, cmd(client_op::ping, 7, {}));
   EXPECT_EQ(pong.rfind(R"({"type":"pong","id":7,)", 0), 0u) << pong;
+}
+
+TEST_F(routing, a_topic_describes_itself_as_valid_json_whatever_its_epoch_holds) {
+  // Epochs come from outside (another node, Redis); quotes and backslashes in
+  // one must not break the inspector's JSON.
+  std::string epoch = "e\"1\\x";
+  auto topic = sys->spawn(topic_actor, std::string{"odd"}, epoch, caf::actor{}, settings,
+                          false, uint64_t{0});
+  caf::scoped_actor self{*sys};
+  std::optional<actor_stats> stats;
+  self->request(topic, 1s, inspect_atom_v)
+    .receive([&](const actor_stats& s) { stats = s; }, [&](caf::error&) {});
+  ASSERT_TRUE(stats);
+  auto json = to_json(*stats);
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(json);
+  ASSERT_FALSE(doc.error()) << json;
+  EXPECT_EQ(std::string{doc["epoch"].get_string().value()}, epoch);
+  EXPECT_EQ(std::string{doc["feed"].get_string().value()}, "up");
+  self->send_exit(topic, caf::exit_reason::user_shutdown);
 }

@@ -201,3 +201,66 @@ TEST(admin_over_http, is_refused_when_the_node_has_no_secret) {
   // tickgatectl on the loopback admin port still works without one.
   EXPECT_EQ(ctl(open_node.admin_port(), "info", "").code, 0);
 }
+
+TEST_F(ctl_fixture, global_options_are_accepted_after_the_subcommand) {
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["x"]})");
+  ASSERT_TRUE(c.read());
+  auto node_opt = " --node 127.0.0.1:" + std::to_string(admin());
+  simdjson::dom::parser parser;
+
+  auto topics = run_command(tickgate_binary() + "ctl topics --json" + node_opt + " --secret s3cret");
+  ASSERT_EQ(topics.code, 0) << topics.out;
+  auto doc = parser.parse(topics.out);
+  ASSERT_FALSE(doc.error()) << topics.out;
+  EXPECT_EQ(doc["topics"].get_array().size(), 1u);
+  EXPECT_EQ(std::string{doc["topics"].at(0)["name"].get_string().value()}, "x");
+
+  // Global and subcommand options mixed, in any order.
+  auto actors = run_command(tickgate_binary() + "ctl actors --kind topic" + node_opt
+                            + " --json --secret s3cret --limit 1");
+  ASSERT_EQ(actors.code, 0) << actors.out;
+  EXPECT_EQ(parser.parse(actors.out)["actors"].get_array().size(), 1u);
+  auto show = run_command(tickgate_binary() + "ctl --secret s3cret show x" + node_opt + " --json");
+  ASSERT_EQ(show.code, 0) << show.out;
+  EXPECT_EQ(std::string{parser.parse(show.out)["actor"]["kind"].get_string().value()}, "topic");
+
+  // A secret given after the subcommand is the one sent.
+  auto denied = run_command(tickgate_binary() + "ctl info" + node_opt + " --secret wrong");
+  EXPECT_EQ(denied.code, 3) << denied.out;
+  // An option neither the subcommand nor the app knows is still refused.
+  auto unknown = run_command(tickgate_binary() + "ctl topics --nosuch" + node_opt);
+  EXPECT_NE(unknown.code, 0);
+  EXPECT_NE(unknown.out.find("--nosuch"), std::string::npos) << unknown.out;
+}
+
+TEST_F(ctl_fixture, a_secret_that_differs_anywhere_or_in_length_is_denied) {
+  for (auto wrong : {"s3creX", "X3cret", "s3cre", "s3cret!"}) {
+    auto r = ctl(admin(), "info", wrong);
+    EXPECT_EQ(r.code, 3) << wrong << ": " << r.out;
+  }
+  EXPECT_EQ(ctl(admin(), "info", "s3cret").code, 0);
+}
+
+TEST_F(ctl_fixture, stats_shows_every_metric_group_as_in_api_stats) {
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["x"]})");
+  ASSERT_TRUE(c.read());
+  auto json = ctl(admin(), "stats --json");
+  ASSERT_EQ(json.code, 0) << json.out;
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(json.out);
+  ASSERT_FALSE(doc.error()) << json.out;
+  EXPECT_EQ(doc["conn"]["open"].get_int64().value(), 1);
+  EXPECT_EQ(doc["topic"]["subscriptions"].get_int64().value(), 1);
+  for (auto group : {"conn", "topic", "bridge", "http", "protection", "auth"})
+    EXPECT_FALSE(doc[group].error()) << group;
+  auto table = ctl(admin(), "stats");
+  ASSERT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("conn.open"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("conn.errors.bad_request"), std::string::npos) << table.out;
+  auto over_http = http_request_with_header(node.port(), "GET", "/admin/stats", "X-Admin-Secret",
+                                            "s3cret");
+  EXPECT_EQ(over_http.status, 200);
+  EXPECT_NE(over_http.body.find(R"("subscriptions":1)"), std::string::npos) << over_http.body;
+}

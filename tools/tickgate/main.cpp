@@ -24,6 +24,7 @@
 #include "actors/scheduler.hpp"
 #include "actors/vocabulary.hpp"
 #include "net/server.hpp"
+#include "proto/json_writer.hpp"
 #include "proto/topic_name.hpp"
 #include "tools/tickgate/node_config.hpp"
 
@@ -40,12 +41,7 @@ void log_stats_line(const tickgate::net::node_info& node) {
   auto& m = tickgate::node_metrics();
   using namespace std::chrono;
   auto up = duration_cast<seconds>(steady_clock::now() - node.started).count();
-  spdlog::info("node.stats connections={} subscriptions={} topics={} frames_in={} "
-               "events_in={} events_out={} replies_out={} uptime_s={}",
-               m.conn_open.load(), m.topic_subscriptions.load(),
-               m.topic_live.load(), m.conn_frames_in.load(),
-               m.topic_events_in.load(), m.topic_events_out.load(),
-               m.conn_replies_out.load(), up);
+  spdlog::info("node.stats {} uptime_s={}", tickgate::summary_line(m), up);
 }
 
 void schedule_stats(boost::asio::steady_timer& timer,
@@ -213,10 +209,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     uint16_t admin_port = *admin;
-    caf::anon_send(ctx.inspector, tickgate::use_atom_v, ctx.router, ctx.bus,
-                   fmt::format(R"("id":"{}","version":"{}","mode":"{}","ws_port":{},"admin_port":{}{})",
-                               ctx.node.node_id, version, ctx.node.mode, srv.port(), admin_port,
-                               redis_mode ? R"(,"redis":")" + link_cfg.endpoint.describe() + "\"" : ""));
+    std::string node_json;
+    tickgate::json_writer node_facts{node_json};
+    node_facts.begin_object()
+      .field("id", ctx.node.node_id)
+      .field("version", version)
+      .field("mode", ctx.node.mode)
+      .field("ws_port", srv.port())
+      .field("admin_port", admin_port);
+    if (redis_mode)
+      node_facts.field("redis", link_cfg.endpoint.describe());
+    node_facts.end_object();
+    caf::anon_send(ctx.inspector, tickgate::use_atom_v, ctx.router, ctx.bus, node_json);
     print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
     std::printf("  admin      tickgatectl --node %s:%u info%s\n", cfg.admin_host.c_str(),
                 admin_port, cfg.admin_secret.empty() ? "" : "  (--secret required)");
@@ -238,9 +242,14 @@ int main(int argc, char** argv) {
     // file can stop the node gracefully.
     if (!cfg.ready_file.empty()) {
       std::ofstream out{cfg.ready_file + ".tmp"};
-      out << fmt::format(R"({{"port":{},"admin_port":{},"pid":{}}})", srv.port(),
-                         admin_port, getpid())
-          << '\n';
+      std::string line;
+      tickgate::json_writer{line}
+        .begin_object()
+        .field("port", srv.port())
+        .field("admin_port", admin_port)
+        .field("pid", getpid())
+        .end_object();
+      out << line << '\n';
       out.close();
       std::rename((cfg.ready_file + ".tmp").c_str(), cfg.ready_file.c_str());
     }

@@ -98,6 +98,10 @@ private:
 int main(int argc, char** argv) {
   CLI::App app{"tickgatectl: inspect and operate a tickgate node"};
   app.require_subcommand(1);
+  // Global options (--node, --secret, --json) are accepted after the
+  // subcommand too (`tickgatectl topics --json`): subcommands created from
+  // here on hand options they do not know to the app.
+  app.fallthrough();
   std::string node = "127.0.0.1:8089";
   std::string secret;
   bool json = false;
@@ -110,6 +114,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print the node's JSON answer instead of a table");
 
   app.add_subcommand("info", "node id, version, uptime, ports, Redis state, counts");
+  app.add_subcommand("stats", "every metric of the node, one group.key value line each");
   auto* actors = app.add_subcommand("actors", "one line per actor");
   std::string kind, sort_by;
   size_t limit = 0;
@@ -165,6 +170,8 @@ int main(int argc, char** argv) {
 
   if (name == "info")
     return run("info", {}, tickgatectl::print_info);
+  if (name == "stats")
+    return run("stats", {}, tickgatectl::print_stats);
   if (name == "actors")
     return run("actors", {kind, sort_by, limit ? std::to_string(limit) : ""},
                tickgatectl::print_actors);

@@ -6,6 +6,8 @@
 
 #include <simdjson.h>
 
+#include "proto/json_writer.hpp"
+
 namespace tickgatectl {
 
 namespace {
@@ -141,6 +143,30 @@ void print_info(const std::string& json) {
   }
 }
 
+namespace {
+
+void print_flat(const std::string& prefix, element e) {
+  simdjson::dom::object obj;
+  if (e.get_object().get(obj)) {
+    std::printf("%-40s %s\n", prefix.c_str(), text(e).c_str());
+    return;
+  }
+  for (auto [k, v] : obj)
+    print_flat(prefix.empty() ? std::string{k} : prefix + "." + std::string{k}, v);
+}
+
+} // namespace
+
+void print_stats(const std::string& json) {
+  parsed p{json};
+  simdjson::dom::object doc;
+  if (!p.ok || p.doc.get_object().get(doc))
+    return;
+  for (auto [k, v] : doc)
+    if (k != "ok")
+      print_flat(std::string{k}, v);
+}
+
 void print_actors(const std::string& json) {
   parsed p{json};
   element list;
@@ -194,8 +220,17 @@ void print_ok(const std::string& json) {
 void print_top(const std::string& info, const std::string& actors, const std::string& topics,
                bool json) {
   if (json) {
-    std::printf(R"({"info":%s,"actors":%s,"topics":%s})" "\n", info.c_str(), actors.c_str(),
-                topics.c_str());
+    std::string out;
+    tickgate::json_writer{out}
+      .begin_object()
+      .key("info")
+      .raw(info)
+      .key("actors")
+      .raw(actors)
+      .key("topics")
+      .raw(topics)
+      .end_object();
+    std::printf("%s\n", out.c_str());
     return;
   }
   std::printf("\033[H\033[2J"); // home + clear

@@ -13,6 +13,9 @@ struct failure {
 failure error_of(const std::string& json);
 
 void print_info(const std::string& json);
+/// Every metric as `group.key value` lines (arrays as group.key.label),
+/// in the node's order: the generic view of its metrics table.
+void print_stats(const std::string& json);
 void print_actors(const std::string& json);
 void print_topics(const std::string& json);
 void print_connections(const std::string& json);
