@@ -219,11 +219,13 @@ TEST_F(connection_actor_test, closed_ends_the_actor) {
   auto c = connect();
   exchange(c, cmd(client_op::subscribe, 1, {"trade@A"}));
   bool down = false;
-  auto watcher = sys->spawn([&](caf::event_based_actor* self) {
-    self->monitor(c.conn);
-    self->set_down_handler([&](const caf::down_msg&) { down = true; });
-    return caf::behavior{[](int) {}};
-  });
+  auto watcher = sys->spawn(
+    [&](caf::event_based_actor* self, caf::actor_addr target) {
+      self->monitor(target);
+      self->set_down_handler([&, target](const caf::down_msg& dm) { down = dm.source == target; });
+      return caf::behavior{[](int) {}};
+    },
+    c.conn.address());
   sched().run();
   exchange(c, closed_atom_v);
   EXPECT_TRUE(down);
