@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/connection_auth.hpp"
@@ -16,7 +16,20 @@ namespace tickgate {
 
 namespace {
 
-using self_ptr = caf::stateful_actor<connection_state>*;
+using self_ptr = connection_self;
+
+connection_actor_type handle_of(self_ptr self) {
+  return caf::actor_cast<connection_actor_type>(self);
+}
+
+// CAF 0.17 lets a typed actor send() only to typed actors, and the router is
+// dynamically typed. unsafe_send_as sends as send() does (this actor as
+// sender, its execution context, so an I/O thread keeps the router in its run
+// list), without the static check.
+template <class... Ts>
+void tell_router(self_ptr self, Ts&&... xs) {
+  caf::unsafe_send_as(self, self->state.router, std::forward<Ts>(xs)...);
+}
 
 void send_frame(self_ptr self, const wire_format& f, std::string bytes) {
   node_metrics().conn_replies_out.fetch_add(1, std::memory_order_relaxed);
@@ -53,7 +66,7 @@ void send_ack(self_ptr self, const reply_to& to, client_op op,
 }
 
 subscriber make_subscriber(self_ptr self, wire_format f) {
-  return subscriber{caf::actor{self}, self->state.sink, f};
+  return subscriber{handle_of(self), self->state.sink, f};
 }
 
 bool watching(self_ptr self, caf::actor_id topic) {
@@ -239,7 +252,7 @@ void subscribe(self_ptr self, client_command& cmd) {
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), fresh.size()});
-  self->send(st.router, attach_atom_v, req, std::move(fresh),
+  tell_router(self, attach_atom_v, req, std::move(fresh),
              make_subscriber(self, cmd.format));
 }
 
@@ -266,8 +279,7 @@ void unsubscribe(self_ptr self, client_command& cmd) {
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), present.size()});
   // Through the router, so the detach cannot overtake an attach still on its way.
-  self->send(st.router, detach_atom_v, req, std::move(present),
-             caf::actor{self});
+  tell_router(self, detach_atom_v, req, std::move(present), handle_of(self));
 }
 
 // Closes the client; the session writes what is already queued for it (the
@@ -315,172 +327,174 @@ void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) 
   auto req = st.next_request++;
   for (auto& t : present)
     drop_subscription(self, t, req);
-  self->send(st.router, detach_atom_v, req, std::move(present), caf::actor{self});
+  tell_router(self, detach_atom_v, req, std::move(present), handle_of(self));
 }
 
 namespace {
 
-// Every connection actor shares one handler table. A behaviour built per actor
-// holds a copy of each handler (with its captured `self`) and a lookup array:
-// 528 bytes per connection, 14 % of an idle one. The actors' own behaviour
-// matches nothing, so each message reaches `dispatch`, which names the actor
-// in `current` while the shared handlers run. A handler runs only inside
-// dispatch, on the thread running that actor (a CAF worker or an I/O thread,
-// actors/scheduler.hpp).
-// Results pass through behavior::operator(), which turns whatever a handler
-// returns into a message: a handler here returns void or a value, never an
-// error, a response promise or skip (they would reach the requester as a
-// plain value or an empty reply).
-thread_local self_ptr current = nullptr;
+void on_command(self_ptr self, client_command& cmd) {
+  // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
+  // or the connection would keep topics the client no longer knows of.
+  bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
+  if (!leaving && !admit(self, reply_address(cmd)))
+    return;
+  ++self->state.commands;
+  self->state.last_format = cmd.format;
+  if (!admit(self, cmd))
+    return;
+  switch (cmd.op) {
+    case client_op::subscribe:
+      subscribe(self, cmd);
+      break;
+    case client_op::unsubscribe:
+      unsubscribe(self, cmd);
+      break;
+    case client_op::list:
+      send_ack(self, reply_address(cmd), cmd.op, current_names(self));
+      break;
+    case client_op::ping:
+      send_frame(self, cmd.format, encode_pong_frame(reply_address(cmd), now_us()));
+      break;
+    case client_op::auth:
+      on_auth(self, cmd);
+      break;
+  }
+}
 
-caf::behavior& handlers() {
-  static caf::behavior table{
-    [](client_command& cmd) {
-      auto self = current;
-      // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
-      // or the connection would keep topics the client no longer knows of.
-      bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
-      if (!leaving && !admit(self, reply_address(cmd)))
-        return;
-      ++self->state.commands;
-      self->state.last_format = cmd.format;
-      if (!admit(self, cmd))
-        return;
-      switch (cmd.op) {
-        case client_op::subscribe:
-          subscribe(self, cmd);
-          break;
-        case client_op::unsubscribe:
-          unsubscribe(self, cmd);
-          break;
-        case client_op::list:
-          send_ack(self, reply_address(cmd), cmd.op, current_names(self));
-          break;
-        case client_op::ping:
-          send_frame(self, cmd.format,
-                     encode_pong_frame(reply_address(cmd), now_us()));
-          break;
-        case client_op::auth:
-          on_auth(self, cmd);
-          break;
-      }
-    },
-    [](const client_error& err) {
-      auto self = current;
-      if (!admit(self, reply_to{err.format, err.id, err.ctx}))
-        return;
-      reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);
-    },
-    [](binding_atom, const std::string& name, const caf::actor& topic) {
-      auto self = current;
-      bind_leaving(self, name, topic);
-      bind_topic(self, name, topic);
-    },
-    [](attached_atom, uint64_t req, const std::string& name,
-           const caf::actor& topic, const std::string&) {
-      auto self = current;
-      bind_leaving(self, name, topic);
-      bind_topic(self, name, topic);
-      auto& subs = self->state.subs;
-      if (auto i = subs.find(name); i != subs.end() && i->second.pending_req == req)
-        i->second.pending_req = 0;
-      confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
-    },
-    [](authexp_atom) { on_auth_expiry(current); },
-    [](kick_atom) {
-      auto self = current;
-      node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
-      self->state.sink->close(1008, "kicked by operator");
-    },
-    [](dropped_atom, uint64_t count) {
-      auto self = current;
-      // The session's drop-oldest policy lost events: the client must know.
-      auto& f = self->state.last_format;
-      auto json = R"({"event":"dropped","reason":"slow consumer","count":)"
-                  + std::to_string(count) + "}";
-      send_frame(self, f, encode_system_frame(f, json));
-    },
-    [](broadcast_atom, const std::string& json) {
-      auto self = current;
-      auto& f = self->state.last_format;
-      send_frame(self, f, encode_system_frame(f, json));
-    },
-    [](inspect_atom) {
-      auto self = current;
-      auto& st = self->state;
-      auto io = st.sink->stats();
-      actor_stats s;
-      s.kind = "connection";
-      s.name = io.addr;
-      s.id = self->id();
-      s.mailbox = self->mailbox().size();
-      s.msgs_in = st.commands;
-      s.msgs_out = io.frames_out;
-      auto now = std::chrono::steady_clock::now();
-      s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - st.started).count();
-      auto quote = [](const std::string& v) {
-        std::string out;
-        json_text::append_string(out, v);
-        return out;
-      };
-      s.extra.emplace_back("addr", quote(io.addr));
-      s.extra.emplace_back("dialect", quote(io.dialect));
-      auto& auth = st.auth;
-      s.extra.emplace_back("user", auth && auth->claims ? quote(auth->claims->user) : "null");
-      s.extra.emplace_back("subs", std::to_string(st.subs.size()));
-      s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
-      s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));
-      s.extra.emplace_back("queue_bytes", std::to_string(io.queued_bytes));
-      s.extra.emplace_back("bytes_out", std::to_string(io.bytes_out));
-      s.extra.emplace_back("idle_ms", io.last_in_us == 0
-                                        ? std::to_string(s.age_ms)
-                                        : std::to_string((now_us() - io.last_in_us) / 1000));
-      return s;
-    },
-    [](detached_atom, uint64_t req, const std::string&) {
-      auto self = current;
+void on_client_error(self_ptr self, const client_error& err) {
+  reply_to to{err.format, err.id, err.ctx};
+  if (admit(self, to))
+    reply_error(self, to, err.code, err.message);
+}
+
+void on_attached(self_ptr self, uint64_t req, const std::string& name,
+                 const caf::actor& topic) {
+  bind_leaving(self, name, topic);
+  bind_topic(self, name, topic);
+  auto& subs = self->state.subs;
+  if (auto i = subs.find(name); i != subs.end() && i->second.pending_req == req)
+    i->second.pending_req = 0;
+  confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
+}
+
+// The session's drop-oldest policy lost events: the client must know.
+void on_dropped(self_ptr self, uint64_t count) {
+  auto& f = self->state.last_format;
+  auto json = R"({"event":"dropped","reason":"slow consumer","count":)"
+              + std::to_string(count) + "}";
+  send_frame(self, f, encode_system_frame(f, json));
+}
+
+void on_broadcast(self_ptr self, const std::string& json) {
+  auto& f = self->state.last_format;
+  send_frame(self, f, encode_system_frame(f, json));
+}
+
+void on_kick(self_ptr self) {
+  node_metrics().conn_kicked.fetch_add(1, std::memory_order_relaxed);
+  self->state.sink->close(1008, "kicked by operator");
+}
+
+actor_stats describe(self_ptr self) {
+  auto& st = self->state;
+  auto io = st.sink->stats();
+  actor_stats s;
+  s.kind = "connection";
+  s.name = io.addr;
+  s.id = self->id();
+  s.mailbox = self->mailbox().size();
+  s.msgs_in = st.commands;
+  s.msgs_out = io.frames_out;
+  auto now = std::chrono::steady_clock::now();
+  s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - st.started).count();
+  auto quote = [](const std::string& v) {
+    std::string out;
+    json_text::append_string(out, v);
+    return out;
+  };
+  s.extra.emplace_back("addr", quote(io.addr));
+  s.extra.emplace_back("dialect", quote(io.dialect));
+  auto& auth = st.auth;
+  s.extra.emplace_back("user", auth && auth->claims ? quote(auth->claims->user) : "null");
+  s.extra.emplace_back("subs", std::to_string(st.subs.size()));
+  s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
+  s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));
+  s.extra.emplace_back("queue_bytes", std::to_string(io.queued_bytes));
+  s.extra.emplace_back("bytes_out", std::to_string(io.bytes_out));
+  s.extra.emplace_back("idle_ms", io.last_in_us == 0
+                                    ? std::to_string(s.age_ms)
+                                    : std::to_string((now_us() - io.last_in_us) / 1000));
+  return s;
+}
+
+void on_deadline(self_ptr self) {
+  auto& st = self->state;
+  if (st.subscribed_once || st.closing)
+    return;
+  node_metrics().conn_idle_closed.fetch_add(1, std::memory_order_relaxed);
+  auto ms = st.settings->inbound.idle_timeout.count();
+  auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+  spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer(), after);
+  close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
+}
+
+void on_closed(self_ptr self) {
+  unwatch_topics(self);
+  self->quit();
+}
+
+// The topic behind a subscription failed, or a topic that owed answers ended.
+void on_topic_down(self_ptr self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  // Answers the dead topic still owed: it held no subscription of ours.
+  if (auto o = st.owed.find(dm.source.id()); o != st.owed.end()) {
+    auto reqs = std::move(o->second.requests);
+    st.owed.erase(o);
+    for (auto req : reqs)
       confirm(self, req);
+  }
+  auto i = st.topic_names.find(dm.source.id());
+  if (i == st.topic_names.end())
+    return;
+  // The topic failed: attach again; the router spawns a new incarnation.
+  // If it failed before confirming the client's subscribe, the same request
+  // id is used, so the client still gets its ack (and no reset: it never saw
+  // the old epoch); otherwise request 0 makes the new incarnation send a reset.
+  auto name = i->second;
+  st.topic_names.erase(i);
+  auto& sub = st.subs[name];
+  sub.topic = caf::actor{};
+  tell_router(self, attach_atom_v, sub.pending_req, std::vector<std::string>{name},
+             make_subscriber(self, sub.format));
+}
+
+// The message table, one handler per message of connection_actor_type. Built
+// once and shared by every connection (see connection_self_actor); each
+// handler runs for the actor that consume() names.
+const connection_actor_type::behavior_type& shared_behavior() {
+  using self = connection_self_actor;
+  static const connection_actor_type::behavior_type table{
+    [](client_command& cmd) { on_command(self::running(), cmd); },
+    [](const client_error& err) { on_client_error(self::running(), err); },
+    [](dropped_atom, uint64_t count) { on_dropped(self::running(), count); },
+    [](closed_atom) { on_closed(self::running()); },
+    [](binding_atom, const std::string& name, const caf::actor& topic) {
+      bind_leaving(self::running(), name, topic);
+      bind_topic(self::running(), name, topic);
     },
-    [](deadline_atom) {
-      auto self = current;
-      auto& st = self->state;
-      if (st.subscribed_once || st.closing)
-        return;
-      node_metrics().conn_idle_closed.fetch_add(1, std::memory_order_relaxed);
-      auto ms = st.settings->inbound.idle_timeout.count();
-      auto after = ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
-      spdlog::info("conn.idle_timeout peer={} after={} closing 1008", st.peer(), after);
-      close_after_flush(self, 1008, "idle timeout: no subscription within " + after);
-    },
-    [](closed_atom) {
-      auto self = current;
-      unwatch_topics(self);
-      self->quit();
-    },
+    [](attached_atom, uint64_t req, const std::string& name, const caf::actor& topic,
+       const std::string&) { on_attached(self::running(), req, name, topic); },
+    [](detached_atom, uint64_t req, const std::string&) { confirm(self::running(), req); },
+    [](kick_atom) { on_kick(self::running()); },
+    [](broadcast_atom, const std::string& json) { on_broadcast(self::running(), json); },
+    [](inspect_atom) { return describe(self::running()); },
+    [](deadline_atom) { on_deadline(self::running()); },
+    [](authexp_atom) { on_auth_expiry(self::running()); },
   };
   return table;
 }
 
-// What the actor itself matches: nothing a connection is ever sent, so every
-// message goes to the default handler. Shared, like the table.
-struct no_message {};
-
-const caf::behavior& shared_behavior() {
-  static const caf::behavior none{[](const no_message&) {}};
-  return none;
-}
-
-caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view& msg) {
-  struct scope {
-    self_ptr previous;
-    explicit scope(self_ptr self) : previous(std::exchange(current, self)) {
-    }
-    ~scope() {
-      current = previous;
-    }
-  } running{static_cast<self_ptr>(ptr)};
-  if (auto result = handlers()(msg.content()))
-    return std::move(*result);
+caf::result<caf::message> drop_unexpected(caf::scheduled_actor* ptr, caf::message_view& msg) {
   spdlog::debug("conn.unexpected_message peer={} message={}",
                 static_cast<self_ptr>(ptr)->state.peer(),
                 caf::to_string(msg.copy_content_to_message()));
@@ -489,10 +503,24 @@ caf::result<caf::message> dispatch(caf::scheduled_actor* ptr, caf::message_view&
 
 } // namespace
 
-caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
-                               caf::actor router,
-                               std::shared_ptr<const routing_settings> settings,
-                               client_info client) {
+thread_local connection_self_actor* connection_self_actor::running_ = nullptr;
+
+caf::invoke_message_result connection_self_actor::consume(caf::mailbox_element& x) {
+  // Restored on the way out: an actor may run inside another's turn.
+  struct scope {
+    connection_self_actor* previous;
+    explicit scope(connection_self_actor* self) : previous(std::exchange(running_, self)) {
+    }
+    ~scope() {
+      running_ = previous;
+    }
+  } naming{this};
+  return stateful_actor::consume(x);
+}
+
+connection_actor_type::behavior_type
+connection_actor(self_ptr self, session_sink_ptr sink, caf::actor router,
+                 std::shared_ptr<const routing_settings> settings, client_info client) {
   auto& st = self->state;
   st.sink = std::move(sink);
   st.router = std::move(router);
@@ -514,30 +542,8 @@ caf::behavior connection_actor(self_ptr self, session_sink_ptr sink,
     unwatch_topics(self);
     return caf::scheduled_actor::default_exception_handler(self, eptr);
   });
-  self->set_down_handler([self](caf::down_msg& dm) {
-    auto& st = self->state;
-    // Answers the dead topic still owed: it held no subscription of ours.
-    if (auto o = st.owed.find(dm.source.id()); o != st.owed.end()) {
-      auto reqs = std::move(o->second.requests);
-      st.owed.erase(o);
-      for (auto req : reqs)
-        confirm(self, req);
-    }
-    auto i = st.topic_names.find(dm.source.id());
-    if (i == st.topic_names.end())
-      return;
-    // The topic failed: attach again; the router spawns a new incarnation.
-    // If it failed before confirming the client's subscribe, the same request
-    // id is used, so the client still gets its ack (and no reset: it never saw
-    // the old epoch); otherwise request 0 makes the new incarnation send a reset.
-    auto name = i->second;
-    st.topic_names.erase(i);
-    auto& sub = st.subs[name];
-    sub.topic = caf::actor{};
-    self->send(st.router, attach_atom_v, sub.pending_req,
-               std::vector<std::string>{name}, make_subscriber(self, sub.format));
-  });
-  self->set_default_handler(dispatch);
+  self->set_down_handler([self](caf::down_msg& dm) { on_topic_down(self, dm); });
+  self->set_default_handler(drop_unexpected);
   return shared_behavior();
 }
 

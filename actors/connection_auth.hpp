@@ -23,8 +23,6 @@ namespace tickgate {
 // auth.token. The expiry timer checks the token current when it fires, so a
 // refresh needs no cancellation.
 
-using connection_self = caf::stateful_actor<connection_state>*;
-
 /// Checks the handshake's token. One that fails closes the connection with
 /// 4001: the client asked to be someone it could not prove to be, and
 /// dialects without an auth frame have no other way to say so.

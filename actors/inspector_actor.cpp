@@ -205,7 +205,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
   auto& own = *self->state.counts.try_emplace("inspector", 0).first;
   ++own.second;
   self->state.actors[self->id()] = inspector_state::entry{&own, caf::actor{self}};
-  self->send(self, tick_atom_v);
+  self->send(self, sample_atom_v);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (auto i = st.actors.find(dm.source.id()); i != st.actors.end()) {
@@ -222,7 +222,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       st.bus = bus;
       st.node_json = node_json;
     },
-    [self](tick_atom) { // sample the routing actors' mailboxes for /metrics
+    [self](sample_atom) { // sample the routing actors' mailboxes for /metrics
       std::vector<caf::actor> targets;
       for (auto& [id, e] : self->state.actors)
         if (e.kind->first != "connection")
@@ -233,7 +233,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
           largest = std::max(largest, s.mailbox);
         node_metrics().largest_mailbox.store(static_cast<int64_t>(largest));
       });
-      self->delayed_send(self, std::chrono::seconds(5), tick_atom_v);
+      self->delayed_send(self, std::chrono::seconds(5), sample_atom_v);
     },
     [self](register_atom, const std::string& kind) {
       auto& st = self->state;

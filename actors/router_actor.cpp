@@ -154,7 +154,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
       return s;
     },
     [self](detach_atom, uint64_t req, const std::vector<std::string>& names,
-           const caf::actor& conn) {
+           const connection_actor_type& conn) {
       auto& st = self->state;
       for (auto& name : names) {
         // An attach held back by a restart backoff is withdrawn here; it

@@ -166,7 +166,7 @@ void send_status(self_ptr self, const std::vector<subscriber>& subs) {
     }));
 }
 
-void confirm_attach(self_ptr self, const caf::actor& conn, uint64_t req) {
+void confirm_attach(self_ptr self, const connection_actor_type& conn, uint64_t req) {
   auto& st = self->state;
   self->send(conn, attached_atom_v, req, st.name, caf::actor{self}, st.epoch);
 }
@@ -209,7 +209,7 @@ void announce_epoch(self_ptr self, uint64_t req, const subscriber& s) {
 // Handlers both phases share.
 caf::message_handler common(self_ptr self) {
   return {
-    [self](detach_atom, uint64_t req, const caf::actor& conn) {
+    [self](detach_atom, uint64_t req, const connection_actor_type& conn) {
       // Confirm an attach still awaiting the feed first, so the client's
       // subscribe ack precedes its unsubscribe ack.
       auto& owed = self->state.unconfirmed;
@@ -222,7 +222,7 @@ caf::message_handler common(self_ptr self) {
         }
       }
       if (remove_subscriber(self, conn.id()))
-        self->demonitor(conn);
+        self->demonitor(conn.address());
       self->send(conn, detached_atom_v, req, self->state.name);
     },
     [self](publish_atom, const publication_ptr& pub) { fan_out(self, *pub); },

@@ -23,7 +23,7 @@ namespace tickgate {
 ///
 /// Messages:
 ///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
-///   (detach_atom, req, actor conn)  -> removes it, replies detached_atom
+///   (detach_atom, req, connection conn) -> removes it, replies detached_atom
 ///   (publish_atom, publication_ptr | publication_batch)
 ///   (feed_atom, up, message)        -> the upstream (Redis) is up or down
 ///   (inspect_atom)                  -> actor_stats
@@ -56,7 +56,7 @@ struct topic_state {
   bool feed_up = true;            // false while the upstream is down
   std::string feed_message;       // why it is down
   // awaiting_feed only: confirmations owed, (connection, request id).
-  std::vector<std::pair<caf::actor, uint64_t>> unconfirmed;
+  std::vector<std::pair<connection_actor_type, uint64_t>> unconfirmed;
 
   uint64_t restarts = 0;          // failures of earlier incarnations (from the router)
   uint64_t published = 0;         // publications received

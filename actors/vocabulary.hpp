@@ -10,6 +10,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <caf/actor.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "actors/session_sink.hpp"
 #include "proto/native_codec.hpp"
@@ -47,6 +49,8 @@ TICKGATE_ATOM(closed_atom, "closed")
 TICKGATE_ATOM(deadline_atom, "deadline")
 // timers of periodic actors (demo feed).
 TICKGATE_ATOM(tick_atom, "tick")
+// inspector -> itself: time to sample the routing actors' mailboxes.
+TICKGATE_ATOM(sample_atom, "sample")
 // anyone -> router: counts for /health and /api/stats.
 TICKGATE_ATOM(stats_atom, "stats")
 // router -> bridge: a topic came to life (true) or stopped (false): (name, topic, bool).
@@ -82,10 +86,41 @@ TICKGATE_ATOM(authexp_atom, "authexp")
 
 #undef TICKGATE_ATOM
 
+/// One actor's self-description for the inspector (tickgatectl). Counters are
+/// the actor's own; `extra` holds kind-specific fields as (key, JSON value).
+struct actor_stats {
+  std::string kind;
+  std::string name;
+  uint64_t id = 0;
+  uint64_t mailbox = 0;
+  uint64_t msgs_in = 0;
+  uint64_t msgs_out = 0;
+  int64_t age_ms = 0;
+  uint64_t restarts = 0;
+  std::vector<std::pair<std::string, std::string>> extra;
+};
+
+/// The connection actor's interface: every message a connection actor
+/// handles, checked wherever it is sent through this handle
+/// (connection_actor.hpp says what each one does).
+using connection_actor_type = caf::typed_actor<
+  caf::reacts_to<client_command>,                          // session
+  caf::reacts_to<client_error>,                            // session
+  caf::reacts_to<dropped_atom, uint64_t>,                  // session
+  caf::reacts_to<closed_atom>,                             // session
+  caf::reacts_to<binding_atom, std::string, caf::actor>,   // router
+  caf::reacts_to<attached_atom, uint64_t, std::string, caf::actor, std::string>, // topic
+  caf::reacts_to<detached_atom, uint64_t, std::string>,    // topic or router
+  caf::reacts_to<kick_atom>,                               // inspector
+  caf::reacts_to<broadcast_atom, std::string>,             // inspector
+  caf::replies_to<inspect_atom>::with<actor_stats>,        // inspector
+  caf::reacts_to<deadline_atom>,                           // itself
+  caf::reacts_to<authexp_atom>>;                           // itself
+
 /// A client attached to a topic: who it is (monitored), where its frames go,
 /// and which wire format it reads.
 struct subscriber {
-  caf::actor conn;
+  connection_actor_type conn;
   session_sink_ptr sink;
   wire_format format = wire_format::json;
 };
@@ -100,20 +135,6 @@ struct redis_message {
 
 /// Everything the Redis link read in one go, in arrival order.
 using redis_batch = std::vector<redis_message>;
-
-/// One actor's self-description for the inspector (tickgatectl). Counters are
-/// the actor's own; `extra` holds kind-specific fields as (key, JSON value).
-struct actor_stats {
-  std::string kind;
-  std::string name;
-  uint64_t id = 0;
-  uint64_t mailbox = 0;
-  uint64_t msgs_in = 0;
-  uint64_t msgs_out = 0;
-  int64_t age_ms = 0;
-  uint64_t restarts = 0;
-  std::vector<std::pair<std::string, std::string>> extra;
-};
 
 /// Reply to `stats_atom` from the router.
 struct router_stats {

@@ -136,7 +136,7 @@ private:
   std::unique_ptr<handshake> handshake_;
   net_context& ctx_;
   io_loop& loop_;
-  caf::actor conn_;
+  connection_actor_type conn_;
   const std::string& dialect_; // an entry of edge_settings::endpoints (lives as long as the node)
   std::unique_ptr<frame_decoder> decoder_;
   ws_reader reader_;

@@ -34,7 +34,7 @@ struct routing_core : ::testing::Test {
 
   struct client {
     std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
-    caf::actor conn;
+    connection_actor_type conn;
   };
 
   client connect() {
