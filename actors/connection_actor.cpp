@@ -337,6 +337,7 @@ caf::behavior& handlers() {
   static caf::behavior table{
     [](client_command& cmd) {
       auto self = current;
+      self->state.sink->command_done(); // inbound backpressure: one fewer unprocessed
       // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
       // or the connection would keep topics the client no longer knows of.
       bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
@@ -367,6 +368,7 @@ caf::behavior& handlers() {
     },
     [](const client_error& err) {
       auto self = current;
+      self->state.sink->command_done();
       if (!admit(self, reply_to{err.format, err.id, err.ctx}))
         return;
       reply_error(self, reply_to{err.format, err.id, err.ctx}, err.code, err.message);

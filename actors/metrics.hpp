@@ -25,6 +25,7 @@ struct metrics {
   counter conn_slow_closed{0};   // conn.slow_closed: closed as slow consumers
   counter conn_slow_dropped{0};  // conn.slow_dropped: events dropped by the drop-oldest policy
   counter conn_paced_writes{0};  // socket writes held back by write pacing (ws.pace-above)
+  counter conn_read_pauses{0};   // conn.read_pauses: sessions stopped reading while their actor was behind (ws.inbound-queue)
   counter conn_batched_writes{0}; // socket writes sent with others in one system call (ws.send-batch)
   counter conn_replies_out{0};   // conn.replies_out: acks, errors, pongs queued
   std::array<counter, error_code_count> conn_errors{}; // conn.errors by code
