@@ -159,13 +159,7 @@ private:
   // Any thread.
   outbound_queue queue_;
   std::atomic<int64_t> last_in_us_{0}; // the client's last message
-  // Decoded messages handed to conn_ that it has not processed yet
-  // (command_done() counts them down).
-  std::atomic<uint32_t> inbound_{0};
-  // Set by the loop thread when it pauses reading; whoever exchanges it
-  // back to false (command_done() once inbound_ is down to half the bound,
-  // or the loop thread finding it so already) resumes reading, exactly once.
-  std::atomic<bool> resume_wanted_{false};
+  // (inbound_: at the end, for packing)
 
   // Loop thread only.
   // What only a connection in some passing state needs; allocated on first
@@ -211,6 +205,20 @@ private:
   bool ticking_ = false;         // added to loop_ (tick() is called) until finish()
   bool registered_ = false;      // in ctx_.sessions (open or later) until finish()
   bool read_paused_ = false;     // no readability wait is pending: resume_reading() starts one
+
+  // Any thread (here, so that it shares the padding of the flags above: an
+  // idle connection holds this object). Its low bits count the decoded
+  // messages handed to conn_ that it has not processed yet: the loop thread
+  // counts them up before sending, command_done() down once each.
+  // paused_bit: set by the loop thread when it pauses reading; whoever takes
+  // it back (take_pause: command_done() once the count is down to half the
+  // bound, or the loop thread finding it so already) resumes reading,
+  // exactly once. One word, so the count and the flag change together.
+  static constexpr uint32_t paused_bit = 1u << 31;
+  std::atomic<uint32_t> inbound_{0};
+  /// Clears paused_bit if `seen` (a recent value of inbound_) has it and no
+  /// one else cleared it first; true if this call did.
+  bool take_pause(uint32_t seen);
 };
 
 } // namespace tickgate::net

@@ -52,18 +52,26 @@ void ws_session::on_readable(beast::error_code ec) {
 
 bool ws_session::actor_behind() const {
   auto bound = ctx_.edge.inbound_queue;
-  return bound > 0 && life_.is_open() && inbound_.load(std::memory_order_relaxed) >= bound;
+  return bound > 0 && life_.is_open()
+         && (inbound_.load(std::memory_order_relaxed) & ~paused_bit) >= bound;
 }
 
-// The pause is a handshake with command_done() on the actor's thread: the
-// loop thread sets resume_wanted_ and then reads inbound_; the actor lowers
-// inbound_ and then exchanges resume_wanted_ (both sequentially consistent),
-// so at least one of them sees the other's step, and of those that do,
-// exactly one takes the flag back and resumes.
+bool ws_session::take_pause(uint32_t seen) {
+  while ((seen & paused_bit) != 0)
+    if (inbound_.compare_exchange_weak(seen, seen & ~paused_bit, std::memory_order_acq_rel))
+      return true;
+  return false;
+}
+
+// The pause is a handshake with command_done() on the actor's thread over
+// one atomic word (count and paused_bit): the loop thread sets the bit; if
+// the count it saw is already down to half, it takes the bit back itself,
+// unless command_done() took it first and posted resume_reading().
 void ws_session::read_on() {
+  auto half = ctx_.edge.inbound_queue / 2;
   while (actor_behind()) {
-    resume_wanted_.store(true);
-    if (inbound_.load() > ctx_.edge.inbound_queue / 2 || !resume_wanted_.exchange(false)) {
+    auto seen = inbound_.fetch_or(paused_bit, std::memory_order_acq_rel) | paused_bit;
+    if ((seen & ~paused_bit) > half || !take_pause(seen)) {
       read_paused_ = true; // command_done() posts resume_reading()
       node_metrics().conn_read_pauses.fetch_add(1, std::memory_order_relaxed);
       return;
@@ -88,9 +96,9 @@ void ws_session::resume_reading() {
 }
 
 void ws_session::command_done() {
-  auto left = inbound_.fetch_sub(1) - 1;
-  if (left <= ctx_.edge.inbound_queue / 2 && resume_wanted_.load()
-      && resume_wanted_.exchange(false))
+  auto left = inbound_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+  if ((left & paused_bit) != 0 && (left & ~paused_bit) <= ctx_.edge.inbound_queue / 2
+      && take_pause(left))
     boost::asio::post(sock_.get_executor(),
                       [self = shared_from_this()] { self->resume_reading(); });
 }
@@ -197,7 +205,7 @@ void ws_session::on_message(std::string_view bytes, bool binary) {
   for (auto& r : out.replies)
     send_text(std::move(r));
   // Counted before they are sent: the actor counts each down (command_done).
-  inbound_.fetch_add(static_cast<uint32_t>(out.frames.size()));
+  inbound_.fetch_add(static_cast<uint32_t>(out.frames.size()), std::memory_order_relaxed);
   for (auto& msg : out.frames)
     std::visit([this](auto& m) { caf::anon_send(conn_, std::move(m)); }, msg);
   if (out.close)
