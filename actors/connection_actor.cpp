@@ -333,6 +333,7 @@ void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) 
 namespace {
 
 void on_command(self_ptr self, client_command& cmd) {
+  self->state.sink->command_done(); // inbound backpressure: one fewer unprocessed
   // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
   // or the connection would keep topics the client no longer knows of.
   bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
@@ -362,6 +363,7 @@ void on_command(self_ptr self, client_command& cmd) {
 }
 
 void on_client_error(self_ptr self, const client_error& err) {
+  self->state.sink->command_done();
   reply_to to{err.format, err.id, err.ctx};
   if (admit(self, to))
     reply_error(self, to, err.code, err.message);

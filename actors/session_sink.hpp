@@ -116,6 +116,12 @@ public:
   virtual void close(uint16_t code, std::string_view reason) = 0;
 
   virtual sink_stats stats() const { return {}; }
+
+  /// The connection actor has processed one of the decoded client messages
+  /// the session handed it (a command or an error to answer); called once
+  /// per message, first thing in its handler. The session stops reading its
+  /// client while too many are unprocessed (inbound backpressure).
+  virtual void command_done() {}
 };
 
 using session_sink_ptr = std::shared_ptr<session_sink>;

@@ -1,7 +1,6 @@
 #include "net/http_routes.hpp"
 
 #include <caf/send.hpp>
-#include <openssl/evp.h>
 
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
@@ -102,53 +101,6 @@ http_response socketio_error_response(const http_request& req,
   std::string body;
   json_writer{body}.begin_object().field("code", 3).field("message", message).end_object();
   return json_response(req, http::status::bad_request, std::move(body));
-}
-
-std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req) {
-  auto bad = [](std::string m) {
-    return upgrade_refusal{http::status::bad_request, std::move(m)};
-  };
-  if (req.version() != 11)
-    return bad("a WebSocket upgrade needs HTTP/1.1");
-  if (req.method() != http::verb::get)
-    return bad("a WebSocket upgrade is a GET request");
-  if (req.find(http::field::host) == req.end())
-    return bad("missing Host header");
-  // Token lists, compared without case (Beast's RFC 7230 parser).
-  if (!http::token_list{req[http::field::connection]}.exists("upgrade"))
-    return bad("the Connection header must contain \"Upgrade\"");
-  if (!http::token_list{req[http::field::upgrade]}.exists("websocket"))
-    return bad("the Upgrade header must contain \"websocket\"");
-  // The key is 16 random bytes in base64: 24 characters.
-  auto key = req[http::field::sec_websocket_key];
-  if (key.size() != 24)
-    return bad("Sec-WebSocket-Key must be 16 bytes in base64 (24 characters)");
-  if (req[http::field::sec_websocket_version] != "13")
-    return upgrade_refusal{http::status::upgrade_required,
-                           "this server speaks WebSocket version 13"};
-  return std::nullopt;
-}
-
-http_response upgrade_refusal_response(const http_request& req, const upgrade_refusal& r) {
-  auto res = error_response(req, r.status, r.message);
-  if (r.status == http::status::upgrade_required)
-    res.set(http::field::sec_websocket_version, "13");
-  res.keep_alive(false);
-  return res;
-}
-
-std::string websocket_accept_key(std::string_view key) {
-  static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-  std::string input{key};
-  input += guid;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_size = 0;
-  EVP_Digest(input.data(), input.size(), digest, &digest_size, EVP_sha1(), nullptr);
-  std::string out(4 * ((digest_size + 2) / 3), '\0');
-  auto n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest,
-                           static_cast<int>(digest_size));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 namespace {

@@ -34,23 +34,6 @@ std::optional<std::string> socketio_handshake_problem(std::string_view target);
 http_response socketio_error_response(const http_request& req,
                                       std::string_view message);
 
-/// What makes `req` (an upgrade request) an invalid WebSocket opening
-/// handshake (RFC 6455 section 4.2.1), as the status and message to refuse it
-/// with: 400 for a malformed request, 426 for a version other than 13 (the
-/// refusal then names version 13). nullopt if the request is valid.
-struct upgrade_refusal {
-  boost::beast::http::status status;
-  std::string message;
-};
-std::optional<upgrade_refusal> websocket_upgrade_problem(const http_request& req);
-
-/// The refusal as a response (426 carries Sec-WebSocket-Version: 13).
-http_response upgrade_refusal_response(const http_request& req, const upgrade_refusal& r);
-
-/// Sec-WebSocket-Accept for the client's Sec-WebSocket-Key: base64 of the
-/// SHA-1 of the key and the RFC 6455 GUID.
-std::string websocket_accept_key(std::string_view key);
-
 /// The value of `key` in the query string of `target` ("" if absent; not %-decoded).
 std::string_view query_param(std::string_view target, std::string_view key);
 

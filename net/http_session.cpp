@@ -6,6 +6,7 @@
 
 #include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
+#include "net/ws_upgrade.hpp"
 
 #include <boost/asio/post.hpp>
 #include <caf/event_based_actor.hpp>
@@ -171,7 +172,7 @@ void http_session::on_request(beast::error_code ec) {
     return;
   }
   if (ec) {
-    spdlog::debug("http.read_failed error={}", ec.message());
+    fail(ec, "http.read_failed");
     if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
       http_request head;
       head.version(11);

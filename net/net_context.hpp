@@ -15,6 +15,7 @@
 
 #include "actors/settings.hpp"
 #include "net/admission.hpp"
+#include "net/outbound_queue.hpp"
 
 namespace tickgate::net {
 
@@ -47,6 +48,14 @@ struct edge_settings {
   // how many were lost.
   enum class slow_policy : uint8_t { disconnect, drop_oldest };
   slow_policy slow_consumer_policy = slow_policy::disconnect;
+  outbound_limits outbound() const {
+    return {outbound_max_messages, outbound_max_bytes,
+            slow_consumer_policy == slow_policy::drop_oldest};
+  }
+  // Inbound backpressure: a session stops reading its client while its
+  // connection actor has this many decoded messages not yet processed, and
+  // reads on once the actor is down to half. 0: never paused.
+  size_t inbound_queue = 64;
   int io_threads = 1;
   // Actor jobs an I/O thread runs itself after each pass over its ready
   // handlers, instead of handing them to CAF's workers (actors/scheduler.hpp:

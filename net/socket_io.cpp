@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 
 #include <boost/asio/error.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <spdlog/spdlog.h>
 
 namespace tickgate::net {
 
@@ -61,6 +64,17 @@ size_t send_what_fits(loop_socket& s, std::string_view out, boost::system::error
 
 bool would_block(const boost::system::error_code& ec) {
   return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again;
+}
+
+bool is_expected_end(const boost::system::error_code& ec) {
+  return ec == boost::asio::error::eof || ec == boost::asio::error::operation_aborted
+         || ec == boost::asio::error::connection_reset || ec == boost::beast::error::timeout
+         || ec == boost::beast::http::error::end_of_stream;
+}
+
+void fail(const boost::system::error_code& ec, std::string_view what) {
+  if (!is_expected_end(ec))
+    spdlog::debug("{} error={}", what, ec.message());
 }
 
 } // namespace tickgate::net

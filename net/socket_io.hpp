@@ -26,4 +26,14 @@ size_t send_what_fits(loop_socket& s, std::string_view out, boost::system::error
 /// would_block / try_again: nothing to read or no room to write now.
 bool would_block(const boost::system::error_code& ec);
 
+/// How a connection of the edge ends normally: the peer hung up (eof,
+/// end_of_stream, reset), we closed it (operation_aborted), or a deadline
+/// passed (timeout, logged where it is decided).
+bool is_expected_end(const boost::system::error_code& ec);
+
+/// The edge's one report of a failed operation `what` (e.g. "conn.end",
+/// "http.read_failed"): logged at debug level, unless `ec` is an expected
+/// end of a connection (is_expected_end).
+void fail(const boost::system::error_code& ec, std::string_view what);
+
 } // namespace tickgate::net

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,37 +18,48 @@
 #include "net/http_session.hpp"
 #include "net/io_loop.hpp"
 #include "net/net_context.hpp"
-#include "net/queue_lock.hpp"
+#include "net/outbound_queue.hpp"
+#include "net/ws_lifecycle.hpp"
 #include "proto/frame_decoder.hpp"
 #include "proto/ws_framing.hpp"
 
 namespace tickgate::net {
 
-/// One WebSocket client. The session answers the opening handshake (the
-/// request was checked by http_session) and frames the connection itself
-/// (proto/ws_framing.hpp), so it can
-/// write every frame queued for the client in one socket write and keeps no
-/// per-connection buffers while the client is idle. Lives while an async
-/// operation, its loop's flush list or a topic holds it.
+/// One WebSocket client. The session writes the 101 for an upgrade request
+/// http_session has checked (net/ws_upgrade.hpp) and frames the connection
+/// itself (proto/ws_framing.hpp), so it can write every frame queued for the
+/// client in one socket write and keeps no per-connection buffers while the
+/// client is idle. Lives while an async operation, its loop's flush list or
+/// a topic holds it.
 ///
-/// Threads: every member except send/close/stats runs on the thread of the
-/// session's io_loop. send/close/stats may be called from any thread
-/// (actors); they only touch the members guarded by `mtx_` and post to the loop.
+/// Parts: the outbound queue and its pacing (net/outbound_queue.hpp), the
+/// lifecycle from the 101 to the closed socket (net/ws_lifecycle.hpp: one
+/// state and its diagram), the handshake (net/ws_upgrade.hpp). The session
+/// ties them to the socket and its loop.
+///
+/// Threads: every member except send/close/stats/command_done runs on the
+/// thread of the session's io_loop. Those four may be called from any thread
+/// (actors); they touch only the outbound queue, the atomics and post to the
+/// loop.
 ///
 /// Outbound: frames queue up to outbound_max_messages / outbound_max_bytes
 /// behind the write in progress; passing either bound closes the session with
-/// 1008 "slow consumer" (counted in conn.slow_closed). Control frames (pong,
-/// ping, close) bypass the queue and go out before queued frames (close last).
+/// 1008 "slow consumer" (counted in conn.slow_closed), or with the
+/// drop-oldest policy drops the oldest events and tells the client. Control
+/// frames (pong, ping, close) bypass the queue and go out before queued
+/// frames (close last).
 ///
 /// Reading: the session waits for readability, then reads into a per-thread
-/// buffer; only a partial frame is copied into the session.
+/// buffer; only a partial frame is copied into the session. Inbound
+/// backpressure: while its connection actor has ws.inbound-queue decoded
+/// messages it has not processed yet, the session stops decoding and reading
+/// (the kernel's receive buffer, then TCP flow control, hold the client
+/// back); it reads on once the actor is down to half of that (counted in
+/// conn.read_pauses).
 ///
-/// Close: whoever closes first, the session writes its close frame (after the
-/// frames already queued, when an actor asked for the close). Once both
-/// close frames are through and nothing is left unread, the TCP connection
-/// closes at once; otherwise the session shuts down its sending side and
-/// reads until the client hangs up. The whole close has a deadline
-/// (handshake_timeout) after which the TCP connection is dropped.
+/// Close: see ws_lifecycle. Once both close frames are through and nothing is
+/// left unread, the TCP connection closes at once; otherwise the session
+/// shuts down its sending side and reads until the client hangs up.
 class ws_session : public session_sink,
                    public std::enable_shared_from_this<ws_session> {
 public:
@@ -72,6 +83,7 @@ public:
   send_result send(frame f) override;
   void close(uint16_t code, std::string_view reason) override;
   sink_stats stats() const override;
+  void command_done() override;
 
   /// Ends the session without a close handshake. Only when no I/O thread runs.
   void abort();
@@ -92,20 +104,21 @@ public:
   void tick(std::chrono::steady_clock::time_point now);
 
 private:
-  enum class close_kind : uint8_t {
-    graceful, // wait for the client's close frame
-    echo,     // answering the client's close frame
-    failure,  // the client broke the protocol: do not wait for an answer
-  };
-
   void on_accept(boost::beast::error_code ec); // the 101 is written (or failed)
   void wait_readable();
   void on_readable(boost::beast::error_code ec);
+  /// Reads on (waits for readability), unless the actor is behind: then
+  /// reading pauses until command_done() resumes it.
+  void read_on();
+  void resume_reading();
+  /// The connection actor has ws.inbound-queue messages unprocessed.
+  bool actor_behind() const;
+  /// Decodes `size` bytes after any partial frame kept from the last read
+  /// (size 0: only what was kept).
   void consume(char* data, size_t size);
   void on_event(const ws_event& ev);
   void on_message(std::string_view bytes, bool binary);
   void send_text(std::string bytes); // a frame the session itself answers with
-  size_t drop_oldest_events(size_t incoming); // mtx_ held
   /// After a write of `out` (`written` bytes of it went out, or `ec`):
   /// the rest goes out asynchronously, the frames are accounted, our close
   /// frame's sending is noted; `more`: flush again.
@@ -141,21 +154,12 @@ private:
   std::unique_ptr<frame_decoder> decoder_;
   ws_reader reader_;
   std::shared_ptr<void> ticket_; // released in finish()
+  std::string peer_; // address:port, set before the session is shared, then only read
 
-  // Set before the session is shared, then only read.
-  uint8_t dialect_index_ = 0; // into metrics::conn_by_dialect
-
-  // Guarded by mtx_. (Members are ordered so that the one-byte ones share
-  // the padding: an idle connection holds this object.)
-  mutable queue_lock mtx_;
-  bool flush_requested_ = false; // the loop will call flush(), or a write is in flight
-  bool closing_ = false;         // no more frames are accepted
-  std::string peer_;          // address:port, set before the session is shared
-  uint64_t frames_out_ = 0;
-  uint64_t bytes_out_ = 0;
-  int64_t last_in_us_ = 0;
-  std::vector<frame> queue_;  // not yet taken by flush()
-  size_t queued_bytes_ = 0;
+  // Any thread.
+  outbound_queue queue_;
+  std::atomic<int64_t> last_in_us_{0}; // the client's last message
+  // (inbound_: at the end, for packing)
 
   // Loop thread only.
   // What only a connection in some passing state needs; allocated on first
@@ -166,6 +170,7 @@ private:
     std::vector<frame> in_flight; // frames in pending_out, accounted when it completes
     std::optional<std::string> pong; // the answer to the latest ping (older ones are folded)
     std::string close_out;        // our close frame until it is written
+    bool close_in_flight = false; // pending_out ends with close_out
     bool empty() const {
       return pending_in.empty() && pending_out.empty() && in_flight.empty() && !pong
              && close_out.empty();
@@ -181,33 +186,39 @@ private:
     if (spill_ && spill_->empty())
       spill_.reset();
   }
-  // What happens at deadline_: send a ping, check that the pong came, or
-  // drop a connection whose close handshake did not finish.
-  enum class deadline_kind : uint8_t { none, ping, pong, close };
+  // What happens at deadline_. While open: send a ping (ping), check that
+  // its pong came (pong; answered once it has), and so on. Once a close has
+  // started, the only deadline is the close's (close): the connection drops.
+  enum class deadline_kind : uint8_t { none, ping, pong, answered, close };
   std::chrono::steady_clock::time_point deadline_{};
   size_t loop_slot_ = 0; // io_loop's index of this session
   friend class io_loop;
-  // Write pacing (edge_settings::pace_above): the budget of frames and when
-  // it was last topped up (the epoch at first: a full burst).
-  std::chrono::steady_clock::time_point tokens_at_{};
-  float frame_tokens_ = 0;
-  deadline_kind deadline_kind_ = deadline_kind::none; // what happens at deadline_ (here for packing)
-  /// Tops up the budget; true while the client is within its frame rate.
-  bool within_rate();
+  write_pacer pacer_;
+  deadline_kind deadline_kind_ = deadline_kind::none;
+  ws_lifecycle life_;
+  uint8_t dialect_index_ = 0; // into metrics::conn_by_dialect; set before the session is shared
   void write_queued(bool pace_due);
-  close_kind close_kind_ = close_kind::graceful;
-  bool ping_due_ = false;
-  bool awaiting_pong_ = false;
-  bool write_in_flight_ = false;
-  bool close_in_write_ = false;   // the write in flight carries our close frame
-  bool close_sent_ = false;       // our close frame is queued or written
-  bool close_written_ = false;
-  bool close_received_ = false;
-  bool discarding_ = false;       // input is read and dropped (closing)
-  bool finished_ = false;
-  bool registered_ = false;
-  bool ticking_ = false; // added to loop_
-  bool paced_ = false;   // waiting in loop_'s pacing queue
+  // Orthogonal to the lifecycle:
+  bool ping_due_ = false;        // a ping frame is owed to the client: the next write carries it
+  bool write_in_flight_ = false; // in the loop's batch or async: on_write/write_sent flush again
+  bool paced_ = false;           // waiting in loop_'s pacing queue: paced_flush() comes
+  bool ticking_ = false;         // added to loop_ (tick() is called) until finish()
+  bool registered_ = false;      // in ctx_.sessions (open or later) until finish()
+  bool read_paused_ = false;     // no readability wait is pending: resume_reading() starts one
+
+  // Any thread (here, so that it shares the padding of the flags above: an
+  // idle connection holds this object). Its low bits count the decoded
+  // messages handed to conn_ that it has not processed yet: the loop thread
+  // counts them up before sending, command_done() down once each.
+  // paused_bit: set by the loop thread when it pauses reading; whoever takes
+  // it back (take_pause: command_done() once the count is down to half the
+  // bound, or the loop thread finding it so already) resumes reading,
+  // exactly once. One word, so the count and the flag change together.
+  static constexpr uint32_t paused_bit = 1u << 31;
+  std::atomic<uint32_t> inbound_{0};
+  /// Clears paused_bit if `seen` (a recent value of inbound_) has it and no
+  /// one else cleared it first; true if this call did.
+  bool take_pause(uint32_t seen);
 };
 
 } // namespace tickgate::net

@@ -1,141 +1,253 @@
-// The pieces a topic's fan-out and a session's outbound queue share between
-// threads: frame bytes handed to many clients with one reference-count step,
-// and the lock of a session's queue.
+// A session's outbound queue without a socket: its bounds and slow-consumer
+// policies, how a write takes from it, write pacing with a driven clock, and
+// the per-thread pool of batch storage.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "actors/session_sink.hpp"
-#include "net/queue_lock.hpp"
+#include "net/outbound_queue.hpp"
 
-namespace tickgate {
+namespace tickgate::net {
 namespace {
 
-TEST(shared_bytes, copies_and_moves_share_one_string_and_keep_its_size) {
-  shared_bytes a{std::string(100, 'x')};
-  EXPECT_EQ(a.size(), 100u);
-  EXPECT_EQ(a.use_count(), 1u);
-  shared_bytes b = a;
-  EXPECT_EQ(&*a, &*b);
-  EXPECT_EQ(a.use_count(), 2u);
-  shared_bytes c = std::move(b);
-  EXPECT_FALSE(b);
-  EXPECT_EQ(b.size(), 0u);
-  EXPECT_EQ(c.size(), 100u);
-  EXPECT_EQ(a.use_count(), 2u);
-  c = shared_bytes{};
-  EXPECT_EQ(a.use_count(), 1u);
+frame event(std::string bytes, int64_t ts = 1) {
+  auto f = make_frame(std::move(bytes), false);
+  f.ts_us = ts;
+  return f;
 }
 
-TEST(shared_bytes, reserved_references_are_handed_out_and_given_back_exactly) {
-  shared_bytes frame{"event"};
-  frame.reserve(3);
-  EXPECT_EQ(frame.use_count(), 4u);
-  {
-    auto one = frame.adopt();
-    auto two = frame.adopt();
-    EXPECT_EQ(frame.use_count(), 4u); // adopting does not count again
-    EXPECT_EQ(*one, "event");
-    EXPECT_EQ(two.size(), 5u);
-    frame.unreserve(1); // the third receiver was not sent to
-    EXPECT_EQ(frame.use_count(), 3u);
-  }
-  EXPECT_EQ(frame.use_count(), 1u);
+frame reply(std::string bytes) {
+  return make_frame(std::move(bytes), false);
 }
 
-// One "topic" hands adopted copies of each frame to two "I/O threads",
-// which drop them while the next frames are handed out.
-void hand_out_across_threads(int frames, size_t receivers, std::vector<shared_bytes>* kept) {
-  net::queue_lock lock;
-  std::vector<shared_bytes> inbox[2];
-  std::atomic<bool> done{false};
-  auto drain = [&](int i) {
-    std::vector<shared_bytes> taken;
-    for (;;) {
-      bool last = done.load();
-      {
-        std::lock_guard<net::queue_lock> guard{lock};
-        taken.swap(inbox[i]);
-      }
-      taken.clear();
-      if (last)
-        break;
-    }
-  };
-  std::thread a{drain, 0};
-  std::thread b{drain, 1};
-  for (int n = 0; n < frames; ++n) {
-    shared_bytes f{"frame " + std::to_string(n)};
-    if (kept != nullptr)
-      kept->push_back(f);
-    f.reserve(receivers);
-    for (size_t r = 0; r < receivers; ++r) {
-      std::lock_guard<net::queue_lock> guard{lock};
-      inbox[r % 2].push_back(f.adopt());
-    }
-  }
-  done = true;
-  a.join();
-  b.join();
+std::vector<std::string> contents(const std::vector<frame>& frames) {
+  std::vector<std::string> out;
+  for (auto& f : frames)
+    out.push_back(*f.bytes);
+  return out;
 }
 
-TEST(shared_bytes, references_handed_to_other_threads_are_each_released_once) {
-  // A copy kept here must end as the only reference: every adopted copy was
-  // released exactly once, on whichever thread dropped it.
-  std::vector<shared_bytes> kept;
-  hand_out_across_threads(200, 1000, &kept);
-  ASSERT_EQ(kept.size(), 200u);
-  for (size_t n = 0; n < kept.size(); ++n) {
-    EXPECT_EQ(kept[n].use_count(), 1u) << n;
-    EXPECT_EQ(*kept[n], "frame " + std::to_string(n));
-  }
+// Takes everything queued (with budget), as an unpaced write does.
+std::vector<frame> take_all(outbound_queue& q) {
+  std::vector<frame> batch;
+  std::vector<frame> refill;
+  size_t bytes = 0;
+  q.take(true, 1 << 20, batch, refill, bytes);
+  return batch;
 }
 
-TEST(shared_bytes, the_consuming_threads_free_the_bytes_when_nothing_else_holds_them) {
-  // Here the last release is an I/O thread's. What this checks is under the
-  // sanitizers: a count left above zero is a leak, one dropped below zero a
-  // double free, and either fails the sanitized run.
-  hand_out_across_threads(200, 1000, nullptr);
+TEST(outbound_queue, asks_for_one_flush_until_a_write_empties_it) {
+  outbound_queue q;
+  outbound_limits limits;
+  auto first = q.push(event("a"), limits);
+  EXPECT_EQ(first.result, send_result::queued);
+  EXPECT_TRUE(first.ask_flush);
+  EXPECT_FALSE(q.push(event("b"), limits).ask_flush); // the flush is already asked for
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(q.push(event("c"), limits).ask_flush);
 }
 
-TEST(queue_lock, threads_never_hold_it_at_once) {
-  net::queue_lock lock;
-  uint64_t counter = 0; // not atomic: only the lock keeps increments whole
-  std::atomic<int> inside{0}; // holders right now (atomic: never folded away)
-  std::atomic<bool> overlapped{false};
-  constexpr int threads = 4;
-  constexpr int rounds = 200000;
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t)
-    workers.emplace_back([&] {
-      for (int i = 0; i < rounds; ++i) {
-        std::lock_guard<net::queue_lock> guard{lock};
-        if (inside.fetch_add(1, std::memory_order_relaxed) != 0)
-          overlapped = true;
-        ++counter;
-        inside.fetch_sub(1, std::memory_order_relaxed);
-      }
-    });
-  for (auto& w : workers)
-    w.join();
-  EXPECT_FALSE(overlapped.load());
-  EXPECT_EQ(counter, uint64_t{threads} * rounds);
+TEST(outbound_queue, past_a_bound_it_overflows_and_then_refuses_everything) {
+  outbound_queue q;
+  outbound_limits limits{2, 1000, false};
+  q.push(event("a"), limits);
+  q.push(event("b"), limits);
+  auto r = q.push(event("c"), limits);
+  EXPECT_EQ(r.result, send_result::overflow);
+  EXPECT_EQ(r.frames, 2u);
+  EXPECT_EQ(r.bytes, 2u);
+  EXPECT_EQ(r.dropped, 0u);
+  EXPECT_EQ(q.push(event("d"), outbound_limits{}).result, send_result::closed);
 }
 
-TEST(queue_lock, try_lock_fails_while_held_and_succeeds_after) {
-  net::queue_lock lock;
-  lock.lock();
-  bool got = true;
-  std::thread other{[&] { got = lock.try_lock(); }};
-  other.join();
-  EXPECT_FALSE(got);
-  lock.unlock();
-  EXPECT_TRUE(lock.try_lock());
-  lock.unlock();
+TEST(outbound_queue, the_byte_bound_counts_the_incoming_frame) {
+  outbound_queue q;
+  outbound_limits limits{100, 10, false};
+  EXPECT_EQ(q.push(event("12345"), limits).result, send_result::queued);
+  EXPECT_EQ(q.push(event("12345"), limits).result, send_result::queued);
+  EXPECT_EQ(q.push(event("1"), limits).result, send_result::overflow);
+}
+
+TEST(outbound_queue, drop_oldest_drops_the_older_half_of_the_events_and_keeps_replies) {
+  outbound_queue q;
+  outbound_limits limits{5, 1000, true};
+  q.push(event("e1"), limits);
+  q.push(reply("r1"), limits);
+  q.push(event("e2"), limits);
+  q.push(event("e3"), limits);
+  q.push(event("e4"), limits);
+  auto r = q.push(event("e5"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.dropped, 2u); // half of the four queued events, the oldest
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"r1", "e3", "e4", "e5"}));
+  EXPECT_EQ(q.stats().queued_bytes, 0u);
+}
+
+TEST(outbound_queue, drop_oldest_drops_as_many_events_as_the_bytes_need) {
+  outbound_queue q;
+  outbound_limits limits{100, 40, true};
+  for (int i = 0; i < 4; ++i)
+    q.push(event(std::string(10, char('a' + i))), limits);
+  auto r = q.push(event(std::string(35, 'z')), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.dropped, 4u); // half would leave 20 + 35 > 40 bytes
+  EXPECT_EQ(q.stats().queued_bytes, 35u);
+}
+
+TEST(outbound_queue, drop_oldest_overflows_when_only_replies_fill_it) {
+  outbound_queue q;
+  outbound_limits limits{2, 1000, true};
+  q.push(reply("r1"), limits);
+  q.push(reply("r2"), limits);
+  auto r = q.push(event("e"), limits);
+  EXPECT_EQ(r.result, send_result::overflow);
+  EXPECT_EQ(r.frames, 2u);
+}
+
+TEST(outbound_queue, without_budget_frames_wait_for_the_pacing_and_no_new_flush_is_asked) {
+  outbound_queue q;
+  outbound_limits limits;
+  std::vector<frame> batch;
+  std::vector<frame> refill;
+  size_t bytes = 0;
+  EXPECT_EQ(q.take(false, 1 << 20, batch, refill, bytes), outbound_queue::take_result::idle);
+  EXPECT_TRUE(q.push(event("a"), limits).ask_flush); // idle cleared the request
+  EXPECT_EQ(q.take(false, 1 << 20, batch, refill, bytes), outbound_queue::take_result::paced);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_FALSE(q.push(event("b"), limits).ask_flush); // the paced write takes it along
+  EXPECT_EQ(q.take(true, 1 << 20, batch, refill, bytes), outbound_queue::take_result::all);
+  EXPECT_EQ(contents(batch), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(bytes, 2u);
+}
+
+TEST(outbound_queue, a_large_backlog_is_taken_in_writes_of_at_most_the_limit) {
+  outbound_queue q;
+  outbound_limits limits;
+  q.push(event(std::string(30, 'a')), limits);
+  q.push(event(std::string(30, 'b')), limits);
+  q.push(event(std::string(30, 'c')), limits);
+  std::vector<frame> batch;
+  std::vector<frame> refill;
+  size_t bytes = 0;
+  EXPECT_EQ(q.take(true, 64, batch, refill, bytes), outbound_queue::take_result::part);
+  EXPECT_EQ(batch.size(), 2u);
+  EXPECT_EQ(bytes, 60u);
+  EXPECT_FALSE(q.push(event("d"), limits).ask_flush); // the write's completion takes again
+  batch.clear();
+  EXPECT_EQ(q.take(true, 64, batch, refill, bytes), outbound_queue::take_result::all);
+  EXPECT_EQ(contents(batch), (std::vector<std::string>{std::string(30, 'c'), "d"}));
+}
+
+TEST(outbound_queue, a_frame_larger_than_the_write_limit_goes_alone) {
+  outbound_queue q;
+  outbound_limits limits;
+  q.push(event(std::string(100, 'a')), limits);
+  q.push(event("b"), limits);
+  std::vector<frame> batch;
+  std::vector<frame> refill;
+  size_t bytes = 0;
+  EXPECT_EQ(q.take(true, 64, batch, refill, bytes), outbound_queue::take_result::part);
+  EXPECT_EQ(batch.size(), 1u);
+  EXPECT_EQ(bytes, 100u);
+}
+
+TEST(outbound_queue, the_queue_continues_in_the_refill_storage) {
+  outbound_queue q;
+  outbound_limits limits;
+  q.push(event("a"), limits);
+  std::vector<frame> batch;
+  std::vector<frame> refill;
+  refill.reserve(16);
+  auto* storage = refill.data();
+  size_t bytes = 0;
+  q.take(true, 1 << 20, batch, refill, bytes);
+  EXPECT_EQ(refill.capacity(), 0u); // used
+  q.push(event("b"), limits);
+  batch.clear();
+  q.take(true, 1 << 20, batch, refill, bytes);
+  EXPECT_EQ(batch.data(), storage); // "b" was queued into the given storage
+}
+
+TEST(outbound_queue, closing_keeps_or_discards_what_is_queued_and_refuses_more) {
+  outbound_queue kept;
+  outbound_queue dropped;
+  outbound_limits limits;
+  kept.push(event("a"), limits);
+  dropped.push(event("a"), limits);
+  std::vector<frame> freed;
+  kept.close(false, freed);
+  EXPECT_TRUE(freed.empty());
+  dropped.close(true, freed);
+  EXPECT_EQ(freed.size(), 1u);
+  EXPECT_EQ(kept.push(event("b"), limits).result, send_result::closed);
+  EXPECT_EQ(contents(take_all(kept)), (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(take_all(dropped).empty());
+  EXPECT_EQ(dropped.stats().queued_frames, 0u);
+}
+
+TEST(outbound_queue, stats_count_what_is_queued_and_what_was_written) {
+  outbound_queue q;
+  outbound_limits limits;
+  q.push(event("abc"), limits);
+  q.push(event("de"), limits);
+  auto s = q.stats();
+  EXPECT_EQ(s.queued_frames, 2u);
+  EXPECT_EQ(s.queued_bytes, 5u);
+  q.note_written(2, 5);
+  q.note_written(1, 7);
+  s = q.stats();
+  EXPECT_EQ(s.frames_out, 3u);
+  EXPECT_EQ(s.bytes_out, 12u);
+}
+
+using clock_type = write_pacer::clock;
+
+TEST(write_pacer, a_client_gets_a_burst_of_a_fifth_of_a_second_then_its_rate) {
+  write_pacer p;
+  auto t = clock_type::time_point{} + std::chrono::hours{1};
+  constexpr double rate = 100; // burst: 20 frames
+  ASSERT_TRUE(p.within_rate(rate, t));
+  p.spend(rate, 19);
+  EXPECT_TRUE(p.within_rate(rate, t)); // one token left
+  p.spend(rate, 1);
+  EXPECT_FALSE(p.within_rate(rate, t));
+  EXPECT_TRUE(p.within_rate(rate, t + std::chrono::milliseconds{15})); // over a frame's worth
+}
+
+TEST(write_pacer, a_stream_far_over_its_rate_stays_paced_until_its_debt_is_paid) {
+  write_pacer p;
+  auto t = clock_type::time_point{} + std::chrono::hours{1};
+  constexpr double rate = 50; // burst: 10 frames (the minimum), debt at most 10
+  ASSERT_TRUE(p.within_rate(rate, t));
+  p.spend(rate, 1000);
+  EXPECT_FALSE(p.within_rate(rate, t + std::chrono::milliseconds{200})); // -10 + 10 = 0
+  EXPECT_TRUE(p.within_rate(rate, t + std::chrono::milliseconds{240}));
+}
+
+TEST(write_pacer, rate_zero_never_paces) {
+  write_pacer p;
+  p.spend(0, 1000);
+  EXPECT_TRUE(p.within_rate(0, clock_type::time_point{}));
+}
+
+TEST(batch_pool, small_written_batches_are_kept_for_reuse_and_large_ones_freed) {
+  while (batch_pool::spare() > 0)
+    batch_pool::take();
+  std::vector<frame> small;
+  small.reserve(8);
+  small.push_back(event("a"));
+  auto* storage = small.data();
+  batch_pool::recycle(std::move(small));
+  std::vector<frame> large;
+  large.reserve(batch_pool::max_frames + 1);
+  batch_pool::recycle(std::move(large));
+  EXPECT_EQ(batch_pool::spare(), 1u);
+  auto again = batch_pool::take();
+  EXPECT_EQ(again.data(), storage);
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(batch_pool::take().capacity(), 0u); // none left: nothing is allocated
 }
 
 } // namespace
-} // namespace tickgate
+} // namespace tickgate::net

@@ -75,7 +75,8 @@ node_config::node_config() {
     .add(io_actor_jobs, "io-actor-jobs", "actor jobs an I/O thread runs itself per pass instead of waking a CAF worker (0: workers run all)")
     .add(pace_above, "pace-above", "frames per second above which a client is written once per pace-interval, its frames batched (0: never)")
     .add(pace_interval, "pace-interval", "how often a paced client is written (1ms..1s)")
-    .add(send_batch, "send-batch", "socket writes of one flush pass sent with one system call (io_uring), at most this many (0 or 1: one send each)");
+    .add(send_batch, "send-batch", "socket writes of one flush pass sent with one system call (io_uring), at most this many (0 or 1: one send each)")
+    .add(inbound_queue, "inbound-queue", "client messages a connection actor may have unprocessed before its socket stops being read (reading resumes at half; 0: never paused)");
   opt_group{custom_options_, "redis"}
     .add(redis_url, "url", "redis://[[user]:password@]host[:port][/db]; empty: embedded bus (env REDIS_URL, REDIS_HOST/REDIS_PORT, REDIS_PASSWORD)")
     .add(redis_patterns, "patterns", "PSUBSCRIBE these; channels they cover get no SUBSCRIBE of their own")
@@ -256,6 +257,7 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
   e.pace_interval = std::clamp(as<std::chrono::microseconds>(pace_interval),
                                std::chrono::microseconds{1'000}, std::chrono::microseconds{1'000'000});
   e.send_batch = static_cast<unsigned>(std::min<size_t>(send_batch, 4096));
+  e.inbound_queue = inbound_queue;
   if (auto err = protection.apply(e.admission))
     return err;
   if (inbound_settings checked; auto err = protection.apply(checked))

@@ -55,6 +55,7 @@ struct node_config : caf::actor_system_config {
   size_t pace_above = 100;
   caf::timespan pace_interval = std::chrono::milliseconds{4};
   size_t send_batch = 256;
+  size_t inbound_queue = 64;
 
   // [redis]
   std::string redis_url;                 // empty: embedded mode (in-process bus)
