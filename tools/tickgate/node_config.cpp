@@ -165,26 +165,6 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
   }
 }
 
-std::optional<std::string>
-node_config::redis(bridge_settings& bridge,
-                   net::redis_link_settings& link) const {
-  std::string error;
-  auto ep = net::redis_endpoint::parse(redis_url, error);
-  if (!ep)
-    return "redis.url: " + error;
-  if (auto err = channel_map::parse(redis_mappings, bridge.mapping))
-    return "redis.mappings: " + *err;
-  bridge.patterns = redis_patterns;
-  bridge.max_payload_bytes = redis_max_payload_bytes;
-  link.endpoint = *ep;
-  link.reconnect_min = std::max(std::chrono::milliseconds{10},
-                                as<std::chrono::milliseconds>(redis_reconnect_min));
-  link.reconnect_max = std::max(link.reconnect_min,
-                                as<std::chrono::milliseconds>(redis_reconnect_max));
-  link.max_pending_publishes = redis_max_pending_publishes;
-  return std::nullopt;
-}
-
 routing_settings node_config::routing() const {
   routing_settings r;
   r.max_subscriptions = max_subscriptions;

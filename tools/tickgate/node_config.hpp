@@ -11,10 +11,8 @@
 #include "actors/auth.hpp"
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
-#include "actors/bridge_actor.hpp"
 #include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
-#include "net/redis_link.hpp"
 #include "tools/tickgate/protection_options.hpp"
 
 namespace tickgate {
@@ -56,7 +54,7 @@ struct node_config : caf::actor_system_config {
   caf::timespan pace_interval = std::chrono::milliseconds{4};
   size_t send_batch = 256;
 
-  // [redis]
+  // [redis]: read by the Redis feed's maker (tools/tickgate/feeds.cpp)
   std::string redis_url;                 // empty: embedded mode (in-process bus)
   std::vector<std::string> redis_patterns;
   std::vector<std::string> redis_mappings;
@@ -104,10 +102,6 @@ struct node_config : caf::actor_system_config {
   /// Applies the [dialects] section to the process-wide dialect settings.
   void apply_dialects() const;
   demo_feed_settings demo_feed() const;
-
-  /// Bridge and link settings; returns an error message for a bad URL or mapping.
-  std::optional<std::string> redis(bridge_settings& bridge,
-                                   net::redis_link_settings& link) const;
 };
 
 } // namespace tickgate
