@@ -91,7 +91,9 @@ public:
   /// delivered from now on (nothing to wait for); otherwise the feed reports
   /// confirmed({topic}) once it is, which may be never while the feed is down.
   /// A feed follows its topics across reconnects by itself and confirms them
-  /// again once it is back.
+  /// again once it is back (status(true), then confirmed(...) for each topic
+  /// as the upstream delivers it again; after a down report the feed actor
+  /// counts none of them as delivered).
   virtual bool follow(const std::string& topic) = 0;
 
   /// The node no longer has a live topic `topic` (follow()ed before).

@@ -284,6 +284,7 @@ TEST_F(routing_with_feeds, a_second_feeds_outage_reaches_the_topics_subscribers_
   second->reports.status(false, "fake unavailable: broker gone");
   EXPECT_TRUE(receives(c, {"feed_down", "fake unavailable: broker gone"}));
   second->reports.status(true, "");
+  second->reports.confirmed({"trade@AAPL"}); // a feed confirms its topics again when back
   EXPECT_TRUE(receives(c, {"feed_up"}));
   // The bus still delivers throughout.
   caf::anon_send(bus, publish_atom_v, publication_batch{make_pub("trade@AAPL", R"({"p":"2"})")});

@@ -46,7 +46,7 @@ node_config::node_config() {
   auto cores = std::thread::hardware_concurrency();
   set("scheduler.max-threads", static_cast<size_t>(cores > 1 ? cores - 1 : 1));
   opt_group{custom_options_, "global"}
-    .add(demo, "demo", "publish a synthetic trade/ticker feed")
+    .add(demo, "demo", "publish a synthetic market on every dialect's default topics")
     .add(demo_rate, "demo-rate", "demo trades per second (all symbols)")
     .add(demo_symbols, "demo-symbols", "symbols of the demo feed")
     .add(node_id, "node-id", "node id (default: random at start)")
