@@ -59,8 +59,9 @@ enum class publish_outcome {
 /// Adding a feed (Kafka, peer nodes, ...):
 ///   1. One file pair implementing this interface: in actors/ if it needs no
 ///      I/O library, in net/ otherwise (nothing in actors/ may include one).
-///   2. Its options and a maker in tools/tickgate/feeds.cpp, which builds the
-///      node's feeds from its configuration. The node spawns one feed actor per
+///   2. Its options (a section of their own in tools/tickgate/node_config) and
+///      a maker in tools/tickgate/feeds.cpp, which builds the node's feeds
+///      from its configuration. The node spawns one feed actor per
 ///      feed, tells every one of them its topics' interest, and sends HTTP
 ///      publishes to the one chosen as the publishing feed.
 /// Nothing else changes: topics count the node's feeds and are up only while
