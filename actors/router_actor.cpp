@@ -28,14 +28,13 @@ router_state::entry& find_or_spawn(self_ptr self, const std::string& name) {
   auto i = st.topics.find(name);
   if (i != st.topics.end())
     return i->second;
-  bool await_feed = static_cast<bool>(st.bridge);
   auto h = st.history.find(name);
   uint64_t restarts = h == st.history.end() ? 0 : h->second.restarts;
   auto topic = self->spawn(topic_actor, name, next_epoch(self),
-                           caf::actor{self}, st.settings, await_feed, restarts);
+                           caf::actor{self}, st.settings, st.feeds.size(), restarts);
   self->monitor(topic);
-  if (st.bridge)
-    self->send(st.bridge, interest_atom_v, name, topic, true);
+  for (auto& f : st.feeds)
+    self->send(f, interest_atom_v, name, topic, true);
   return st.topics.emplace(name, router_state::entry{topic, 0}).first->second;
 }
 
@@ -47,10 +46,10 @@ void route(self_ptr self, const publication_ptr& pub) {
     node_metrics().topic_unrouted.fetch_add(1, std::memory_order_relaxed);
 }
 
-void tell_bridge_gone(self_ptr self, const std::string& name,
-                      const caf::actor& topic) {
-  if (self->state.bridge)
-    self->send(self->state.bridge, interest_atom_v, name, topic, false);
+void tell_feeds_gone(self_ptr self, const std::string& name,
+                     const caf::actor& topic) {
+  for (auto& f : self->state.feeds)
+    self->send(f, interest_atom_v, name, topic, false);
 }
 
 void forward_attach(self_ptr self, const std::string& name, uint64_t req,
@@ -87,15 +86,15 @@ void on_topic_failed(self_ptr self, const std::string& name) {
   h.held = true;
   spdlog::warn("topic.restart_backoff name={} failures_in_window={} delay_ms={}",
                name, h.failures.size(), h.backoff.count());
-  self->delayed_send(self, h.backoff, tick_atom_v, name);
+  self->delayed_send(self, h.backoff, backoff_atom_v, name);
 }
 
 } // namespace
 
 caf::behavior router_actor(self_ptr self, routing_settings settings,
-                           caf::actor bridge) {
+                           std::vector<caf::actor> feeds) {
   self->state.settings = std::move(settings);
-  self->state.bridge = std::move(bridge);
+  self->state.feeds = std::move(feeds);
   if (self->state.settings.node_id.empty())
     self->state.settings.node_id = "node";
   register_with(self, self->state.settings.inspector, "router");
@@ -108,7 +107,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
         // new incarnation with a new epoch.
         auto name = i->first;
         spdlog::warn("topic.down name={} reason={}", name, caf::to_string(dm.reason));
-        tell_bridge_gone(self, name, i->second.topic);
+        tell_feeds_gone(self, name, i->second.topic);
         topics.erase(i);
         on_topic_failed(self, name);
         return;
@@ -122,7 +121,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
       for (auto& name : names)
         forward_attach(self, name, req, s);
     },
-    [self](tick_atom, const std::string& name) { // a backoff is over
+    [self](backoff_atom, const std::string& name) {
       auto& st = self->state;
       st.history[name].held = false;
       auto held = std::move(st.held_attaches[name]);
@@ -209,7 +208,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
         return; // an attach is on its way: the topic stays
       self->demonitor(i->second.topic);
       self->send(i->second.topic, stop_atom_v);
-      tell_bridge_gone(self, name, i->second.topic);
+      tell_feeds_gone(self, name, i->second.topic);
       topics.erase(i);
     },
     [self](stats_atom) {

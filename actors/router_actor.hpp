@@ -34,8 +34,9 @@ namespace tickgate {
 /// frame). More than restart_burst failures within restart_window hold the
 /// next start back by restart_backoff (doubling up to restart_backoff_max);
 /// attaches meanwhile wait and are forwarded when the topic starts.
-/// With a bridge, every topic start and stop is reported to it
-/// (interest_atom), so the node's upstream subscriptions follow its topics.
+/// Every topic start and stop is reported to each of the node's feed actors
+/// (interest_atom), so every feed follows the node's topics; a topic starts
+/// awaiting a status from each of them.
 ///
 /// Every attach and detach for a topic passes through here, so the router
 /// knows how many attaches it forwarded; a topic that reports idle with the
@@ -60,14 +61,14 @@ struct router_state {
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   uint64_t msgs_in = 0;
   routing_settings settings;
-  caf::actor bridge; // null in embedded mode; told of every topic start and stop
+  std::vector<caf::actor> feeds; // feed actors; told of every topic start and stop
   uint64_t epochs_issued = 0;
 
   static inline const char* name = "router";
 };
 
-/// `bridge`: the upstream bridge actor, or null (embedded mode).
+/// `feeds`: the node's feed actors (at least the bus on a node without an upstream).
 caf::behavior router_actor(caf::stateful_actor<router_state>* self,
-                           routing_settings settings, caf::actor bridge);
+                           routing_settings settings, std::vector<caf::actor> feeds);
 
 } // namespace tickgate

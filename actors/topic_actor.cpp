@@ -249,6 +249,25 @@ caf::message_handler common(self_ptr self) {
   };
 }
 
+// Records the sending feed actor's status; returns true when the topic's
+// overall status (up while every feed is) changed.
+bool record_feed_status(self_ptr self, bool up, const std::string& message) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  auto i = std::find_if(st.feeds.begin(), st.feeds.end(),
+                        [&](auto& f) { return f.feed == sender; });
+  if (i == st.feeds.end())
+    i = st.feeds.insert(st.feeds.end(), topic_state::feed_status{sender, false, {}});
+  i->up = up;
+  i->message = message;
+  auto down = std::find_if(st.feeds.begin(), st.feeds.end(), [](auto& f) { return !f.up; });
+  bool all_up = down == st.feeds.end();
+  bool changed = all_up != st.feed_up;
+  st.feed_up = all_up;
+  st.feed_message = all_up ? std::string{} : down->message;
+  return changed;
+}
+
 caf::behavior awaiting_feed(self_ptr self) {
   return caf::message_handler{
     [self](attach_atom, uint64_t req, subscriber& s) {
@@ -260,9 +279,10 @@ caf::behavior awaiting_feed(self_ptr self) {
     },
     [self](feed_atom, bool up, const std::string& message) {
       auto& st = self->state;
-      st.feed_up = up;
-      st.feed_message = message;
-      if (!up)
+      record_feed_status(self, up, message);
+      if (st.feeds.size() < st.feeds_expected)
+        return; // another feed has yet to report
+      if (!st.feed_up)
         send_status(self, st.subs);
       for (auto& [conn, req] : st.unconfirmed)
         confirm_attach(self, conn, req);
@@ -286,12 +306,10 @@ caf::behavior serving(self_ptr self) {
     },
     [self](feed_atom, bool up, const std::string& message) {
       auto& st = self->state;
-      if (up == st.feed_up)
+      if (!record_feed_status(self, up, message))
         return;
-      st.feed_up = up;
-      st.feed_message = message;
       spdlog::info("topic.feed name={} state={}", st.name,
-                   up ? "up" : "down");
+                   st.feed_up ? "up" : "down");
       send_status(self, st.subs);
     },
   }.or_else(common(self));
@@ -301,8 +319,9 @@ caf::behavior serving(self_ptr self) {
 
 caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
                           caf::actor router, routing_settings settings,
-                          bool await_feed, uint64_t restarts) {
+                          size_t feeds, uint64_t restarts) {
   auto& st = self->state;
+  st.feeds_expected = feeds;
   st.restarts = restarts;
   st.name = std::move(name);
   st.epoch = std::move(epoch);
@@ -317,7 +336,7 @@ caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
   register_with(self, st.settings.inspector, "topic");
   spdlog::debug("topic.start name={} epoch={}", st.name, st.epoch);
   arm_grace_timer(self); // a topic spawned for an attach that was withdrawn still ends
-  return await_feed ? awaiting_feed(self) : serving(self);
+  return feeds > 0 ? awaiting_feed(self) : serving(self);
 }
 
 } // namespace tickgate

@@ -25,22 +25,24 @@ namespace tickgate {
 ///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
 ///   (detach_atom, req, connection conn) -> removes it, replies detached_atom
 ///   (publish_atom, publication_ptr | publication_batch)
-///   (feed_atom, up, message)        -> the upstream (Redis) is up or down
+///   (feed_atom, up, message)        -> from a feed actor: that feed is up or down for this topic
 ///   (inspect_atom)                  -> actor_stats
 ///   (fault_atom)                    -> fails on purpose (operator's fault injection)
 ///   (stop_atom)                     -> quits (the router confirmed idleness)
 /// When the last subscriber leaves, a grace timer starts; if nobody attached
 /// when it fires, the topic tells the router (idle_atom) and waits for stop_atom.
 ///
-/// Phases (a topic with an upstream starts in awaiting_feed, others in serving):
+/// Phases (a topic on a node with feeds starts in awaiting_feed, others in serving):
 ///
-///   awaiting_feed --(feed_atom, up | down)--> serving
+///   awaiting_feed --(feed_atom, up | down, from every feed)--> serving
 ///
 /// awaiting_feed: attaches are recorded but not confirmed, so a client's ack
-///   means the upstream subscription exists and nothing published after the ack
-///   is missed. The first feed_atom confirms them all.
+///   means every feed delivers the topic and nothing published after the ack
+///   is missed. The first feed_atom of the last feed to report confirms them all.
 /// serving: attaches are confirmed at once; feed_atom changes tell every
 ///   subscriber with a status frame (feed_down / feed_up).
+/// With several feeds the topic is up while every feed is: a topic missing
+/// one feed's events says feed_down, with that feed's reason.
 struct topic_state {
   std::string name;
   std::string epoch;
@@ -53,8 +55,16 @@ struct topic_state {
   std::vector<subscriber> subs;
   std::unordered_map<caf::actor_id, size_t> index;
 
-  bool feed_up = true;            // false while the upstream is down
-  std::string feed_message;       // why it is down
+  // The latest status of each feed that reported, keyed by its feed actor.
+  struct feed_status {
+    caf::actor_addr feed;
+    bool up = false;
+    std::string message;
+  };
+  std::vector<feed_status> feeds;
+  size_t feeds_expected = 0;      // the node's feed count; awaiting_feed until all reported
+  bool feed_up = true;            // every feed up (derived from `feeds`)
+  std::string feed_message;       // why not: the first down feed's reason
   // awaiting_feed only: confirmations owed, (connection, request id).
   std::vector<std::pair<connection_actor_type, uint64_t>> unconfirmed;
 
@@ -78,10 +88,10 @@ struct topic_state {
   ~topic_state();
 };
 
-/// `await_feed`: start in awaiting_feed (the node has an upstream bridge).
+/// `feeds`: how many feed actors will report on this topic (0: serve at once).
 caf::behavior topic_actor(caf::stateful_actor<topic_state>* self,
                           std::string name, std::string epoch,
                           caf::actor router, routing_settings settings,
-                          bool await_feed, uint64_t restarts);
+                          size_t feeds, uint64_t restarts);
 
 } // namespace tickgate

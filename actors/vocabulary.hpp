@@ -47,19 +47,23 @@ TICKGATE_ATOM(stop_atom, "stop")
 TICKGATE_ATOM(closed_atom, "closed")
 // connection -> itself: the idle timeout ran out.
 TICKGATE_ATOM(deadline_atom, "deadline")
-// timers of periodic actors (demo feed).
-TICKGATE_ATOM(tick_atom, "tick")
 // inspector -> itself: time to sample the routing actors' mailboxes.
 TICKGATE_ATOM(sample_atom, "sample")
+// demo feed -> itself: time to publish what its rate owes.
+TICKGATE_ATOM(pace_atom, "pace")
+// router -> itself: a topic's restart backoff is over (name).
+TICKGATE_ATOM(backoff_atom, "backoff")
 // anyone -> router: counts for /health and /api/stats.
 TICKGATE_ATOM(stats_atom, "stats")
-// router -> bridge: a topic came to life (true) or stopped (false): (name, topic, bool).
+// router -> feed actors: a topic came to life (true) or stopped (false): (name, topic, bool).
 TICKGATE_ATOM(interest_atom, "interest")
-// bridge -> topic: the upstream feed is up or down: (bool up, message).
+// feed actor -> topic: that feed is up or down for the topic: (bool up, message).
 TICKGATE_ATOM(feed_atom, "feed")
-// redis link -> bridge: the link came up or went down: (bool up, reason).
+// feed -> feed actor: the upstream became reachable or was lost: (bool up, reason).
 TICKGATE_ATOM(link_atom, "link")
-// node -> bridge: the router to hand publications to: (use_atom, router).
+// feed -> feed actor: publications that arrived from the upstream (publication_batch).
+TICKGATE_ATOM(deliver_atom, "deliver")
+// node -> feed actor / inspector: the actors to work with: (use_atom, router, ...).
 TICKGATE_ATOM(use_atom, "use")
 // any actor -> inspector at start: (register_atom, kind).
 TICKGATE_ATOM(register_atom, "register")
@@ -74,7 +78,7 @@ TICKGATE_ATOM(restart_atom, "restart")
 TICKGATE_ATOM(fault_atom, "fault")
 // inspector -> connections: (broadcast_atom, JSON payload) system message to every client.
 TICKGATE_ATOM(broadcast_atom, "broadcast")
-// redis link -> bridge: Redis confirmed a (P)SUBSCRIBE: (name, bool is_pattern).
+// feed -> feed actor: the upstream delivers these topics now: (vector<string> names).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
 
 // session -> connection: (dropped_atom, count) the slow-consumer policy dropped
@@ -127,15 +131,6 @@ struct subscriber {
 
 using publication_batch = std::vector<publication_ptr>;
 
-/// One message Redis delivered on a subscribed channel.
-struct redis_message {
-  std::string channel;
-  std::string payload;
-};
-
-/// Everything the Redis link read in one go, in arrival order.
-using redis_batch = std::vector<redis_message>;
-
 /// Reply to `stats_atom` from the router.
 struct router_stats {
   uint64_t topics = 0;
@@ -152,5 +147,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::router_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_error)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::redis_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::actor_stats)

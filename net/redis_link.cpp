@@ -2,7 +2,6 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <caf/send.hpp>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <spdlog/spdlog.h>
@@ -212,8 +211,8 @@ redis_link::~redis_link() {
   stop();
 }
 
-void redis_link::start(caf::actor bridge) {
-  bridge_ = std::move(bridge);
+void redis_link::start(redis_listener* listener) {
+  listener_ = listener;
   asio::post(ioc_, [this] { connect_all(); });
   thread_ = std::thread([this] {
     auto guard = asio::make_work_guard(ioc_);
@@ -263,7 +262,7 @@ void redis_link::on_ready(connection&) {
   spdlog::info("bridge.{} to={}", ever_up_ ? "reconnected" : "connected",
                settings_.endpoint.describe());
   ever_up_ = true;
-  caf::anon_send(bridge_, link_atom_v, true, std::string{});
+  listener_->on_link(true, std::string{});
 }
 
 void redis_link::on_lost(connection& c, std::string why) {
@@ -276,7 +275,7 @@ void redis_link::on_lost(connection& c, std::string why) {
   } else {
     spdlog::debug("bridge.connect_failed role={} reason={}", c.role(), why);
   }
-  caf::anon_send(bridge_, link_atom_v, false, why);
+  listener_->on_link(false, why);
   pending_publishes_ = 0;
   // Tear down outside of hiredis' callback, then retry after the backoff.
   asio::post(ioc_, [this] { restart(); });
@@ -304,7 +303,7 @@ void redis_link::send_command(connection& c,
                               const std::vector<std::string>& args,
                               bool subscriber) {
   if (!c.alive() || !c.ready)
-    return; // the bridge re-sends everything when the link is back
+    return; // the feed re-sends everything when the link is back
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   argv.reserve(args.size());
@@ -329,8 +328,7 @@ void redis_link::send_command(connection& c,
           {str(reply->element[2]), str(reply->element[3])});
       } else if (kind == "subscribe" || kind == "psubscribe") {
         self->flush_inbound(); // keep order: messages before the confirmation
-        caf::anon_send(self->bridge_, subscribed_atom_v,
-                       str(reply->element[1]), kind == "psubscribe");
+        self->listener_->on_subscribed(str(reply->element[1]), kind == "psubscribe");
       }
     };
   } else {
@@ -350,7 +348,7 @@ void redis_link::send_command(connection& c,
 void redis_link::flush_inbound() {
   if (inbound_.empty())
     return;
-  caf::anon_send(bridge_, std::move(inbound_));
+  listener_->on_messages(inbound_);
   inbound_ = redis_batch{};
 }
 

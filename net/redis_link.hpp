@@ -10,11 +10,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <caf/actor.hpp>
 
-#include "actors/redis_port.hpp"
-#include "actors/vocabulary.hpp"
 #include "net/redis_endpoint.hpp"
+#include "net/redis_port.hpp"
 
 namespace tickgate::net {
 
@@ -28,10 +26,10 @@ struct redis_link_settings {
 
 /// The node's two Redis connections (one in subscriber mode, one for
 /// PUBLISH) on hiredis' async API, driven by an Asio loop on a thread of its
-/// own through each socket's file descriptor. Reports to the bridge actor:
-/// (link_atom, up, reason) when both connections are ready / when either is
-/// lost, (subscribed_atom, name, is_pattern) per confirmation, and the
-/// messages of each socket read as one redis_batch.
+/// own through each socket's file descriptor. Reports to its listener (the
+/// Redis feed), on that thread: on_link when both connections are ready /
+/// when either is lost, on_subscribed per confirmation, and the messages of
+/// each socket read as one batch.
 ///
 /// Lost connections are retried with exponential backoff and jitter; every
 /// successful reconnect is logged and counted (bridge.reconnects).
@@ -41,10 +39,10 @@ public:
   ~redis_link() override;
 
   /// Starts the loop and the first connection attempt.
-  void start(caf::actor bridge);
+  void start(redis_listener* listener) override;
 
   /// Closes both connections and joins the loop thread.
-  void stop();
+  void stop() override;
 
   void subscribe(std::vector<std::string> channels) override;
   void unsubscribe(std::vector<std::string> channels) override;
@@ -65,7 +63,7 @@ private:
   void flush_inbound();                        // loop thread
 
   redis_link_settings settings_;
-  caf::actor bridge_;
+  redis_listener* listener_ = nullptr;
   boost::asio::io_context ioc_;
   std::thread thread_;
   boost::asio::steady_timer retry_timer_;

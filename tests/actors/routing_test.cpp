@@ -272,7 +272,7 @@ TEST_F(routing, unsubscribing_during_a_restart_backoff_leaves_no_ghost_subscript
   auto strict = settings;
   strict.restart_burst = 0; // the first failure already holds restarts back
   strict.restart_backoff = 300ms;
-  auto r = sys->spawn(router_actor, strict, caf::actor{});
+  auto r = sys->spawn(router_actor, strict, std::vector<caf::actor>{});
   // Stops this router however the test ends, or TearDown waits for it forever.
   std::shared_ptr<void> stop_router{nullptr, [r](void*) { caf::anon_send(r, stop_atom_v); }};
   auto spawn_client = [&] {

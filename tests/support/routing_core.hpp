@@ -24,7 +24,7 @@ struct routing_core : ::testing::Test {
 
   void start() {
     sys = std::make_unique<caf::actor_system>(cfg);
-    router = sys->spawn(router_actor, settings, caf::actor{});
+    router = sys->spawn(router_actor, settings, std::vector<caf::actor>{});
   }
 
   void TearDown() override {

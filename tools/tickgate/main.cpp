@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "actors/demo_feed_actor.hpp"
+#include "actors/feed_actor.hpp"
 #include "actors/inspector_actor.hpp"
 #include <caf/io/middleman.hpp>
 #include "actors/metrics.hpp"
@@ -26,6 +27,7 @@
 #include "net/server.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/topic_name.hpp"
+#include "tools/tickgate/feeds.hpp"
 #include "tools/tickgate/node_config.hpp"
 
 namespace {
@@ -112,14 +114,10 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  bool redis_mode = !cfg.redis_url.empty();
-  tickgate::bridge_settings bridge_cfg;
-  tickgate::net::redis_link_settings link_cfg;
-  if (redis_mode) {
-    if (auto err = cfg.redis(bridge_cfg, link_cfg)) {
-      spdlog::error("config.invalid {}", *err);
-      return 2;
-    }
+  tickgate::node_feeds feeds;
+  if (auto err = tickgate::make_feeds(cfg, feeds)) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
   }
 
   tickgate::net::edge_settings edge;
@@ -146,41 +144,34 @@ int main(int argc, char** argv) {
   ctx.gate = std::make_shared<tickgate::net::admission>(edge.admission);
   // The HTTP port is public; its /admin/ needs the shared secret.
   ctx.admin_http = !cfg.admin_secret.empty();
-  ctx.node = {cfg.node_id, version, redis_mode ? "redis" : "embedded",
-              std::chrono::steady_clock::now()};
+  ctx.node = {cfg.node_id, version, feeds.mode(), std::chrono::steady_clock::now()};
   // The inspector first: every other actor registers with it at start.
   tickgate::inspector_settings inspector_cfg;
   inspector_cfg.secret = cfg.admin_secret;
   ctx.inspector = system.spawn(tickgate::inspector_actor, inspector_cfg);
   ctx.routing.inspector = ctx.inspector;
-  auto routing = ctx.routing;
-  std::shared_ptr<tickgate::net::redis_link> link;
-  caf::actor bridge;
-  if (redis_mode) {
-    // Redis mode: topics follow Redis channels; publishes go out through Redis
-    // so every node sees them.
-    link = std::make_shared<tickgate::net::redis_link>(link_cfg);
-    bridge = system.spawn(tickgate::bridge_actor, link, caf::actor{}, bridge_cfg);
-    ctx.router = system.spawn(tickgate::router_actor, routing, bridge);
-    caf::anon_send(bridge, tickgate::use_atom_v, ctx.router);
-    caf::anon_send(bridge, tickgate::register_atom_v, ctx.inspector);
-    ctx.bus = bridge;
-    link->start(bridge);
-  } else {
-    // Embedded mode: publishes go straight to the router.
-    ctx.router = system.spawn(tickgate::router_actor, routing, caf::actor{});
-    ctx.bus = ctx.router;
+  // One feed actor per feed; topics follow every feed, and publishes (HTTP,
+  // admin, demo) go to the publishing feed, which delivers them to every node
+  // it reaches (the bus: this node).
+  std::vector<caf::actor> feed_actors;
+  for (auto& f : feeds.all)
+    feed_actors.push_back(system.spawn(tickgate::feed_actor, f, caf::actor{}));
+  ctx.router = system.spawn(tickgate::router_actor, ctx.routing, feed_actors);
+  for (auto& a : feed_actors) {
+    caf::anon_send(a, tickgate::use_atom_v, ctx.router);
+    caf::anon_send(a, tickgate::register_atom_v, ctx.inspector);
   }
+  ctx.bus = feed_actors[feeds.publishing];
   int rc = 0;
   caf::actor demo;
   // Ends every long-lived actor (the system's destructor waits for them).
   auto stop_actors = [&] {
     if (demo)
       caf::anon_send_exit(demo, caf::exit_reason::user_shutdown);
-    if (link)
-      link->stop();
-    if (bridge)
-      caf::anon_send(bridge, tickgate::stop_atom_v);
+    for (auto& f : feeds.all)
+      f->stop();
+    for (auto& a : feed_actors)
+      caf::anon_send(a, tickgate::stop_atom_v);
     caf::anon_send(ctx.router, tickgate::stop_atom_v);
     caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
   };
@@ -217,8 +208,10 @@ int main(int argc, char** argv) {
       .field("mode", ctx.node.mode)
       .field("ws_port", srv.port())
       .field("admin_port", admin_port);
-    if (redis_mode)
-      node_facts.field("redis", link_cfg.endpoint.describe());
+    // Each upstream feed's endpoint, as "redis":"127.0.0.1:6379".
+    for (auto& f : feeds.all)
+      if (auto ep = f->endpoint(); !ep.empty())
+        node_facts.field(f->name(), ep);
     node_facts.end_object();
     caf::anon_send(ctx.inspector, tickgate::use_atom_v, ctx.router, ctx.bus, node_json);
     print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
@@ -228,10 +221,6 @@ int main(int argc, char** argv) {
     spdlog::info("node.start node={} port={} io_threads={} mode={} demo={}",
                  ctx.node.node_id, srv.port(), ctx.edge.io_threads,
                  ctx.node.mode, cfg.demo);
-    if (redis_mode)
-      spdlog::info("bridge.config to={} patterns={} mappings={}",
-                   link_cfg.endpoint.describe(), bridge_cfg.patterns.size(),
-                   bridge_cfg.mapping.rules().size());
     std::promise<int> stop;
     boost::asio::signal_set signals{srv.io_context(), SIGINT, SIGTERM};
     signals.async_wait([&stop](boost::system::error_code ec, int sig) {

@@ -50,7 +50,7 @@ node_config::node_config() {
   auto cores = std::thread::hardware_concurrency();
   set("scheduler.max-threads", static_cast<size_t>(cores > 1 ? cores - 1 : 1));
   opt_group{custom_options_, "global"}
-    .add(demo, "demo", "publish a synthetic trade/ticker feed")
+    .add(demo, "demo", "publish a synthetic market on every dialect's default topics")
     .add(demo_rate, "demo-rate", "demo trades per second (all symbols)")
     .add(demo_symbols, "demo-symbols", "symbols of the demo feed")
     .add(node_id, "node-id", "node id (default: random at start)")
@@ -168,26 +168,6 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
                   + ":" + (env("REDIS_PORT") ? env("REDIS_PORT") : "6379");
     }
   }
-}
-
-std::optional<std::string>
-node_config::redis(bridge_settings& bridge,
-                   net::redis_link_settings& link) const {
-  std::string error;
-  auto ep = net::redis_endpoint::parse(redis_url, error);
-  if (!ep)
-    return "redis.url: " + error;
-  if (auto err = channel_map::parse(redis_mappings, bridge.mapping))
-    return "redis.mappings: " + *err;
-  bridge.patterns = redis_patterns;
-  bridge.max_payload_bytes = redis_max_payload_bytes;
-  link.endpoint = *ep;
-  link.reconnect_min = std::max(std::chrono::milliseconds{10},
-                                as<std::chrono::milliseconds>(redis_reconnect_min));
-  link.reconnect_max = std::max(link.reconnect_min,
-                                as<std::chrono::milliseconds>(redis_reconnect_max));
-  link.max_pending_publishes = redis_max_pending_publishes;
-  return std::nullopt;
 }
 
 routing_settings node_config::routing() const {

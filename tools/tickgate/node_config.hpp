@@ -11,10 +11,8 @@
 #include "actors/auth.hpp"
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
-#include "actors/bridge_actor.hpp"
 #include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
-#include "net/redis_link.hpp"
 #include "tools/tickgate/protection_options.hpp"
 
 namespace tickgate {
@@ -57,7 +55,7 @@ struct node_config : caf::actor_system_config {
   size_t send_batch = 256;
   size_t inbound_queue = 64;
 
-  // [redis]
+  // [redis]: read by the Redis feed's maker (tools/tickgate/feeds.cpp)
   std::string redis_url;                 // empty: embedded mode (in-process bus)
   std::vector<std::string> redis_patterns;
   std::vector<std::string> redis_mappings;
@@ -114,10 +112,6 @@ struct node_config : caf::actor_system_config {
   /// Applies the [dialects] section to the process-wide dialect settings.
   void apply_dialects() const;
   demo_feed_settings demo_feed() const;
-
-  /// Bridge and link settings; returns an error message for a bad URL or mapping.
-  std::optional<std::string> redis(bridge_settings& bridge,
-                                   net::redis_link_settings& link) const;
 };
 
 } // namespace tickgate

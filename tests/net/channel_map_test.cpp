@@ -1,8 +1,8 @@
-#include "actors/channel_map.hpp"
+#include "net/channel_map.hpp"
 
 #include <gtest/gtest.h>
 
-using namespace tickgate;
+using namespace tickgate::net;
 
 TEST(channel_map, is_the_identity_without_rules) {
   channel_map m;

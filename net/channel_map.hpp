@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tickgate {
+namespace tickgate::net {
 
 /// Maps topic names to Redis channels and back with templates holding one
 /// {name} slot, e.g. `trade@{symbol} -> channel:trade:{symbol}`. Rules are tried
@@ -35,4 +35,4 @@ private:
 /// `[^a]` and `\` escapes.
 bool glob_match(std::string_view pattern, std::string_view text);
 
-} // namespace tickgate
+} // namespace tickgate::net

@@ -1,6 +1,6 @@
-#include "actors/channel_map.hpp"
+#include "net/channel_map.hpp"
 
-namespace tickgate {
+namespace tickgate::net {
 
 namespace {
 
@@ -132,4 +132,4 @@ bool glob_match(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
-} // namespace tickgate
+} // namespace tickgate::net

@@ -1,0 +1,144 @@
+#include "actors/feed_actor.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "actors/inspector_actor.hpp"
+
+namespace tickgate {
+
+namespace {
+
+using self_ptr = caf::stateful_actor<feed_state>*;
+
+void tell(self_ptr self, const caf::actor& topic, bool up) {
+  auto& st = self->state;
+  self->send(topic, feed_atom_v, up, up ? std::string{} : st.down_reason);
+}
+
+void tell_all(self_ptr self, const feed_state::topic_entry& e, bool up) {
+  for (auto& t : e.actors)
+    tell(self, t, up);
+}
+
+void add_interest(self_ptr self, const std::string& name, const caf::actor& topic) {
+  auto& st = self->state;
+  auto [it, fresh] = st.topics.try_emplace(name);
+  auto& e = it->second;
+  e.actors.push_back(topic);
+  if (fresh)
+    e.confirmed = st.upstream->follow(name);
+  if (!st.up)
+    tell(self, topic, false); // the topic serves meanwhile and says feed_down
+  else if (e.confirmed)
+    tell(self, topic, true);
+  // else: told when the feed confirms the name
+}
+
+void drop_interest(self_ptr self, const std::string& name, const caf::actor& topic) {
+  auto& st = self->state;
+  auto it = st.topics.find(name);
+  if (it == st.topics.end())
+    return;
+  auto& actors = it->second.actors;
+  actors.erase(std::remove(actors.begin(), actors.end(), topic), actors.end());
+  if (!actors.empty())
+    return;
+  st.topics.erase(it);
+  st.upstream->unfollow(name);
+}
+
+void on_status(self_ptr self, bool up, const std::string& reason) {
+  auto& st = self->state;
+  bool was_up = st.up;
+  st.up = up;
+  if (up) {
+    // A topic followed while this actor still thought the feed down, and
+    // confirmed by follow() itself, hears it now; the rest when confirmed.
+    for (auto& [name, e] : st.topics)
+      if (e.confirmed)
+        tell_all(self, e, true);
+    return;
+  }
+  st.down_reason = reason;
+  for (auto& [name, e] : st.topics) {
+    e.confirmed = false;
+    if (was_up)
+      tell_all(self, e, false);
+  }
+}
+
+void on_confirmed(self_ptr self, const std::vector<std::string>& names) {
+  auto& st = self->state;
+  if (!st.up)
+    return; // from before the feed went down
+  for (auto& name : names) {
+    auto it = st.topics.find(name);
+    if (it == st.topics.end() || it->second.confirmed)
+      continue;
+    it->second.confirmed = true;
+    tell_all(self, it->second, true);
+  }
+}
+
+void deliver(self_ptr self, publication_batch batch) {
+  auto& st = self->state;
+  st.delivered += batch.size();
+  self->send(st.router, publish_atom_v, std::move(batch));
+}
+
+actor_stats describe(self_ptr self) {
+  auto& st = self->state;
+  actor_stats s;
+  s.kind = "bridge";
+  s.name = st.upstream->name();
+  s.id = self->id();
+  s.mailbox = self->mailbox().size();
+  s.msgs_in = st.delivered;
+  s.msgs_out = st.published;
+  s.extra.emplace_back("link", st.up ? "\"up\"" : "\"down\"");
+  s.extra.emplace_back("topics", std::to_string(st.topics.size()));
+  st.upstream->describe(s);
+  return s;
+}
+
+} // namespace
+
+caf::behavior feed_actor(self_ptr self, std::shared_ptr<feed> upstream,
+                         caf::actor router) {
+  auto& st = self->state;
+  st.upstream = std::move(upstream);
+  st.router = std::move(router);
+  st.up = st.upstream->up_at_start();
+  if (!st.up)
+    st.down_reason = st.upstream->down_at_start_reason();
+  st.upstream->start(feed_reports{caf::actor{self}});
+  return {
+    [self](interest_atom, const std::string& name, const caf::actor& topic, bool alive) {
+      if (alive)
+        add_interest(self, name, topic);
+      else
+        drop_interest(self, name, topic);
+    },
+    [self](link_atom, bool up, const std::string& reason) { on_status(self, up, reason); },
+    [self](subscribed_atom, const std::vector<std::string>& names) {
+      on_confirmed(self, names);
+    },
+    [self](deliver_atom, publication_batch& batch) { deliver(self, std::move(batch)); },
+    [self](publish_atom, const publication_batch& batch) {
+      auto& st = self->state;
+      st.published += batch.size();
+      if (st.upstream->publish(batch) == publish_outcome::local)
+        deliver(self, batch);
+    },
+    [self](use_atom, const caf::actor& router) { self->state.router = router; },
+    [self](register_atom, const caf::actor& inspector) {
+      register_with(self, inspector, "bridge");
+    },
+    [self](inspect_atom) { return describe(self); },
+    [self](stop_atom) { self->quit(); },
+  };
+}
+
+} // namespace tickgate

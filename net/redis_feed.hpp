@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actors/feed.hpp"
+#include "net/channel_map.hpp"
+#include "net/redis_port.hpp"
+
+namespace tickgate::net {
+
+struct redis_feed_settings {
+  channel_map mapping;                    // topic <-> channel templates
+  std::vector<std::string> patterns;      // PSUBSCRIBEd at link-up; channels they cover get no SUBSCRIBE
+  size_t max_payload_bytes = 1024 * 1024; // larger Redis messages are dropped and counted
+  std::string endpoint;                   // for logs and the node's info
+};
+
+/// Redis pub/sub as the node's feed: one Redis channel per followed topic
+/// (SUBSCRIBE on follow, UNSUBSCRIBE when the last topic of a channel goes),
+/// plus the configured patterns; PUBLISH for publishes. Topics and channels
+/// map through `channel_map`; two topic names may share a channel. After a
+/// reconnect it subscribes every channel again and confirms each channel's
+/// topics when Redis does.
+///
+/// Threads: follow/unfollow/publish come from the feed actor, the link's
+/// reports from the link's loop thread; `mtx_` guards the subscription state
+/// both touch. Messages take no lock: mapping a channel to its topic only
+/// reads the immutable settings.
+class redis_feed : public feed, public redis_listener {
+public:
+  redis_feed(redis_feed_settings settings, std::shared_ptr<redis_port> link);
+
+  std::string name() const override { return "redis"; }
+  std::string endpoint() const override { return settings_.endpoint; }
+  bool up_at_start() const override { return false; }
+  void start(feed_reports reports) override;
+  void stop() override;
+  bool follow(const std::string& topic) override;
+  void unfollow(const std::string& topic) override;
+  publish_outcome publish(const publication_batch& batch) override;
+  void describe(actor_stats& s) const override;
+
+  void on_link(bool up, const std::string& reason) override;
+  void on_subscribed(const std::string& name, bool is_pattern) override;
+  void on_messages(redis_batch& batch) override;
+
+private:
+  struct channel_entry {
+    std::vector<std::string> topics; // usually one
+    bool confirmed = false;          // Redis confirmed it (or its pattern) on this connection
+  };
+
+  const std::string* covering_pattern(const std::string& channel) const;
+
+  const redis_feed_settings settings_;
+  const std::shared_ptr<redis_port> link_;
+  feed_reports reports_;
+
+  mutable std::mutex mtx_;
+  bool up_ = false;
+  // Invariant: channels_ holds exactly the channels of followed topics.
+  std::unordered_map<std::string, channel_entry> channels_;
+  std::unordered_map<std::string, bool> pattern_confirmed_;
+};
+
+} // namespace tickgate::net
