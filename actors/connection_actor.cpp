@@ -96,7 +96,7 @@ void bind_topic(self_ptr self, const std::string& name,
 // the observed actor ends, and the entry references the observer's memory.
 // Topics outlive their clients: a client that ends while watching topics
 // removes its monitors, or each topic would keep an entry, and the ended
-// actor's ~1.6 KiB, for every client that ever watched it.
+// actor's memory, for every client that ever watched it.
 void unwatch_topics(self_ptr self) {
   auto& st = self->state;
   for (auto& [id, name] : st.topic_names)

@@ -111,7 +111,7 @@ struct connection_state {
 
   inbound_limiter limiter{nullptr}; // points at settings.inbound once the actor starts
   // Who the client proved to be (connection_auth.cpp); null until first
-  // written, which most clients never cause (152 bytes saved per connection).
+  // written, which most clients never cause.
   std::unique_ptr<auth_state> auth;
 
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed

@@ -36,8 +36,7 @@ struct inspector_state {
   using kind_count = std::pair<const std::string, size_t>; // an element of `counts`
   struct entry {
     // The actor's kind and its live count. Elements of an unordered_map stay
-    // where they are, so each actor keeps a pointer, not a copy of the name
-    // (24 bytes less per entry; as allocated, 16 less per connection).
+    // where they are, so each actor keeps a pointer, not a copy of the name.
     kind_count* kind;
     caf::actor handle;
   };

@@ -42,7 +42,7 @@ struct connection_actor_test : ::testing::Test {
   void start() {
     cfg.set("scheduler.policy", caf::atom("testing"));
     sys = std::make_unique<caf::actor_system>(cfg);
-    router = sys->spawn(router_actor, settings, caf::actor{});
+    router = sys->spawn(router_actor, settings, std::vector<caf::actor>{});
     sched().run();
   }
 
@@ -86,11 +86,19 @@ struct connection_actor_test : ::testing::Test {
 
   actor_stats inspect(client& c) {
     std::optional<actor_stats> got;
-    sys->spawn([&](caf::event_based_actor* self) {
-      self->request(c.conn, caf::infinite, inspect_atom_v).then([&](const actor_stats& s) {
-        got = s;
-      });
-    });
+    // Spawned with an argument and returning a behaviour: CAF 0.17's factory
+    // for an argument-less, void-returning function dereferences an empty
+    // argument tuple (UBSan stops the run on it).
+    auto asker = sys->spawn(
+      [&](caf::event_based_actor* self, connection_actor_type target) {
+        self->request(target, caf::infinite, inspect_atom_v).then([&](const actor_stats& s) {
+          got = s;
+        });
+        return caf::behavior{[](int) {}};
+      },
+      c.conn);
+    sched().run();
+    caf::anon_send_exit(asker, caf::exit_reason::user_shutdown);
     sched().run();
     EXPECT_TRUE(got);
     return got.value_or(actor_stats{});

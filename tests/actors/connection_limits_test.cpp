@@ -36,7 +36,7 @@ struct connection_limits : tickgate::test::routing_core {
 
   // The messages `conn` dropped, asked after everything sent to it so far
   // (its answer comes after it handled them).
-  uint64_t dropped_by(const caf::actor& conn) {
+  uint64_t dropped_by(const connection_actor_type& conn) {
     caf::scoped_actor self{*sys};
     std::string dropped = "-1";
     self->request(conn, caf::infinite, inspect_atom_v)

@@ -36,17 +36,14 @@ bool flag_given(const std::vector<std::string>& args, std::string_view name) {
 
 node_config::node_config() {
   load<caf::io::middleman>(); // tickgatectl reaches the inspector through it
-  // CAF's work-stealing workers poll after every message: a node with a 20/s
-  // demo feed burned 27 % of a core that way, against 0.4 % with the sharing
-  // policy (and ingest at 200k msg/s cost about the same per message with
-  // either). On a small box that CPU belongs to the socket threads.
+  // CAF's work-stealing workers poll after every message, so an idle node
+  // burns CPU that on a small box belongs to the socket threads; the sharing
+  // policy parks idle workers.
   // --scheduler.policy=stealing restores CAF's default.
   set("scheduler.policy", caf::atom("sharing"));
   // CAF starts max(cores, 4) workers. With the socket thread(s) beside them
   // that oversubscribes a small box, and every message between two workers
-  // is a futex wake: churn on 2 cores went from 3,700 to 7,300 cycles/s with
-  // one worker (fan-out cost the same, wide 18 % less CPU). Default: the
-  // cores left after one socket thread.
+  // is a futex wake. Default: the cores left after one socket thread.
   auto cores = std::thread::hardware_concurrency();
   set("scheduler.max-threads", static_cast<size_t>(cores > 1 ? cores - 1 : 1));
   opt_group{custom_options_, "global"}
