@@ -85,7 +85,7 @@ void on_confirmed(self_ptr self, const std::vector<std::string>& names) {
 void deliver(self_ptr self, publication_batch batch) {
   auto& st = self->state;
   st.delivered += batch.size();
-  self->send(st.router, publish_atom_v, std::move(batch));
+  self->send(st.router, route_atom_v, std::move(batch));
 }
 
 actor_stats describe(self_ptr self) {

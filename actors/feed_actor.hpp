@@ -26,7 +26,7 @@ namespace tickgate {
 ///   (interest_atom, name, topic, true|false)  <- router: a topic started / stopped
 ///   (link_atom, up, reason)                   <- feed: upstream reachable / lost
 ///   (subscribed_atom, vector<string> names)   <- feed: these topics are delivered now
-///   (deliver_atom, publication_batch)         <- feed: publications, in order -> router
+///   (deliver_atom, publication_batch)         <- feed: publications, in order -> router (route_atom)
 ///   (publish_atom, publication_batch)         <- HTTP, admin, demo: publish these
 ///   (use_atom, router)                        <- node: the router (spawned after the feeds)
 ///   (register_atom, inspector), (inspect_atom) -> actor_stats (kind "bridge"), (stop_atom)

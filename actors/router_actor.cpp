@@ -41,7 +41,7 @@ router_state::entry& find_or_spawn(self_ptr self, const std::string& name) {
 void route(self_ptr self, const publication_ptr& pub) {
   auto& st = self->state;
   if (auto i = st.topics.find(pub->topic); i != st.topics.end())
-    self->send(i->second.topic, publish_atom_v, pub);
+    self->send(i->second.topic, route_atom_v, pub);
   else
     node_metrics().topic_unrouted.fetch_add(1, std::memory_order_relaxed);
 }
@@ -176,11 +176,11 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
           self->send(conn, detached_atom_v, req, name);
       }
     },
-    [self](publish_atom, const publication_ptr& pub) {
+    [self](route_atom, const publication_ptr& pub) {
       ++self->state.msgs_in;
       route(self, pub);
     },
-    [self](publish_atom, const publication_batch& batch) {
+    [self](route_atom, const publication_batch& batch) {
       ++self->state.msgs_in;
       if (batch.size() == 1) {
         route(self, batch.front());
@@ -197,7 +197,7 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
           node_metrics().topic_unrouted.fetch_add(pubs.size(),
                                                   std::memory_order_relaxed);
         else
-          self->send(i->second.topic, publish_atom_v, std::move(pubs));
+          self->send(i->second.topic, route_atom_v, std::move(pubs));
       }
     },
     [self](idle_atom, const std::string& name, uint64_t attaches_seen) {

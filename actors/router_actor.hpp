@@ -22,7 +22,7 @@ namespace tickgate {
 /// Messages:
 ///   (attach_atom, req, vector<string> names, subscriber) -> spawns missing topics, forwards
 ///   (detach_atom, req, vector<string> names, connection conn)  -> forwards, or answers detached_atom
-///   (publish_atom, publication_ptr | publication_batch)   -> forwards to live topics
+///   (route_atom, publication_ptr | publication_batch)   -> forwards to live topics
 ///   (idle_atom, name, attaches_seen) -> stops the topic if no attach is in flight to it
 ///   (stats_atom) -> router_stats
 ///   (restart_atom, name) -> bool: injects a fault into the topic (operator)

@@ -225,8 +225,8 @@ caf::message_handler common(self_ptr self) {
         self->demonitor(conn.address());
       self->send(conn, detached_atom_v, req, self->state.name);
     },
-    [self](publish_atom, const publication_ptr& pub) { fan_out(self, *pub); },
-    [self](publish_atom, const publication_batch& batch) {
+    [self](route_atom, const publication_ptr& pub) { fan_out(self, *pub); },
+    [self](route_atom, const publication_batch& batch) {
       for (auto& pub : batch)
         fan_out(self, *pub);
     },

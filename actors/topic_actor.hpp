@@ -24,7 +24,7 @@ namespace tickgate {
 /// Messages:
 ///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
 ///   (detach_atom, req, connection conn) -> removes it, replies detached_atom
-///   (publish_atom, publication_ptr | publication_batch)
+///   (route_atom, publication_ptr | publication_batch)
 ///   (feed_atom, up, message)        -> from a feed actor: that feed is up or down for this topic
 ///   (inspect_atom)                  -> actor_stats
 ///   (fault_atom)                    -> fails on purpose (operator's fault injection)

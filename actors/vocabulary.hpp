@@ -35,8 +35,11 @@ TICKGATE_ATOM(attached_atom, "attached")
 TICKGATE_ATOM(detach_atom, "detach")
 // topic or router -> connection: the subscriber is out (request id, topic name).
 TICKGATE_ATOM(detached_atom, "detached")
-// anyone -> router -> topic: publication(s) to route.
+// HTTP, admin, demo feed -> the publishing feed's actor: publish these
+// upstream (publication_batch); they come back through a feed's deliveries.
 TICKGATE_ATOM(publish_atom, "publish")
+// feed actor -> router -> topic: publication(s) to route to subscribers.
+TICKGATE_ATOM(route_atom, "route")
 // topic -> router: no subscribers for a grace period (name, attaches seen).
 TICKGATE_ATOM(idle_atom, "idle")
 // topic -> itself: the grace timer fired (token).

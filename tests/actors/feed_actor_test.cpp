@@ -165,7 +165,7 @@ TEST_F(feed_actor_with_fake, hands_deliveries_to_the_router_in_one_message) {
   start();
   upstream->reports.deliver({make_pub("a", "1"), make_pub("b", "2")});
   publication_batch got;
-  router->receive([&](publish_atom, const publication_batch& pubs) { got = pubs; },
+  router->receive([&](route_atom, const publication_batch& pubs) { got = pubs; },
                   caf::after(3s) >> [] {});
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0]->topic, "a");
@@ -178,7 +178,7 @@ TEST_F(feed_actor_with_fake, publishes_through_the_feed_without_delivering_them_
   caf::anon_send(f, publish_atom_v, publication_batch{make_pub("t", "1"), make_pub("u", "2")});
   EXPECT_EQ(upstream->call(0), "PUBLISH t=1 u=2");
   bool routed = false;
-  router->receive([&](publish_atom, const publication_batch&) { routed = true; },
+  router->receive([&](route_atom, const publication_batch&) { routed = true; },
                   caf::after(100ms) >> [] {});
   EXPECT_FALSE(routed); // it comes back from the upstream, if at all
 }

@@ -59,7 +59,7 @@ struct routing : tickgate::test::routing_core {
     p->topic = topic;
     p->payload = payload;
     p->ts_us = now_us();
-    caf::anon_send(router, publish_atom_v, publication_ptr{p});
+    caf::anon_send(router, route_atom_v, publication_ptr{p});
   }
 };
 
@@ -285,7 +285,7 @@ TEST_F(routing, unsubscribing_during_a_restart_backoff_leaves_no_ghost_subscript
     p->topic = "g";
     p->payload = payload;
     p->ts_us = now_us();
-    caf::anon_send(r, publish_atom_v, publication_ptr{p});
+    caf::anon_send(r, route_atom_v, publication_ptr{p});
   };
   auto a = spawn_client();
   request(a, cmd(client_op::subscribe, 1, {"g"}));
