@@ -9,7 +9,7 @@
 #include "actors/connection_auth.hpp"
 #include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
-#include "proto/json_text.hpp"
+#include "proto/json_writer.hpp"
 #include "proto/dialect_settings.hpp"
 
 namespace tickgate {
@@ -409,15 +409,10 @@ actor_stats describe(self_ptr self) {
   s.msgs_out = io.frames_out;
   auto now = std::chrono::steady_clock::now();
   s.age_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - st.started).count();
-  auto quote = [](const std::string& v) {
-    std::string out;
-    json_text::append_string(out, v);
-    return out;
-  };
-  s.extra.emplace_back("addr", quote(io.addr));
-  s.extra.emplace_back("dialect", quote(io.dialect));
+  s.extra.emplace_back("addr", json_quoted(io.addr));
+  s.extra.emplace_back("dialect", json_quoted(io.dialect));
   auto& auth = st.auth;
-  s.extra.emplace_back("user", auth && auth->claims ? quote(auth->claims->user) : "null");
+  s.extra.emplace_back("user", auth && auth->claims ? json_quoted(auth->claims->user) : "null");
   s.extra.emplace_back("subs", std::to_string(st.subs.size()));
   s.extra.emplace_back("rate_dropped", std::to_string(st.limiter.dropped()));
   s.extra.emplace_back("queue_frames", std::to_string(io.queued_frames));

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/inspector_actor.hpp"
+#include "proto/json_writer.hpp"
 
 namespace tickgate {
 
@@ -97,7 +98,7 @@ actor_stats describe(self_ptr self) {
   s.mailbox = self->mailbox().size();
   s.msgs_in = st.delivered;
   s.msgs_out = st.published;
-  s.extra.emplace_back("link", st.up ? "\"up\"" : "\"down\"");
+  s.extra.emplace_back("link", json_quoted(st.up ? "up" : "down"));
   s.extra.emplace_back("topics", std::to_string(st.topics.size()));
   st.upstream->describe(s);
   return s;

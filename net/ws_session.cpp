@@ -32,12 +32,13 @@ ws_session::ws_session(loop_socket&& socket,
 
 ws_session::~ws_session() = default;
 
+// The index of the dialect's label in the conn_by_dialect gauges.
 static uint8_t dialect_slot(const std::string& d) {
-  static const char* names[] = {"native", "action", "stream", "typed", "socketio", "auto"};
-  for (uint8_t i = 0; i < 6; ++i)
-    if (d == names[i])
+  uint8_t i = 0;
+  for (; !metrics::dialect_name(i).empty(); ++i)
+    if (d == metrics::dialect_name(i))
       return i;
-  return 5;
+  return i - 1; // "auto", the last label
 }
 
 void ws_session::run(http_request req, const boost::asio::ip::tcp::endpoint& peer,
