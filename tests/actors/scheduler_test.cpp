@@ -312,10 +312,20 @@ TEST(node_scheduler, an_io_thread_running_actors_does_not_hold_up_shutdown) {
   std::thread::id io_id;
   std::thread io{[&] {
     io_id = std::this_thread::get_id();
+    // Each message goes to an idle actor (the one before it was handled), so
+    // this thread's send makes it runnable and the pass runs it here; an
+    // actor kept busy by a stream of messages would stay with the worker.
+    auto handled = [&] {
+      std::lock_guard<std::mutex> guard{log->mtx};
+      return log->ran_on.size();
+    };
+    auto deadline = std::chrono::steady_clock::now() + 10s;
     tickgate::hold_worker_wakes(*sys, [] {}, 64);
-    while (!stop) {
+    for (size_t sent = 1; !stop && std::chrono::steady_clock::now() < deadline; ++sent) {
       caf::anon_send(target, 1);
       tickgate::wake_held_workers();
+      while (handled() < sent && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
     }
     tickgate::stop_holding_worker_wakes();
   }};
