@@ -4,6 +4,7 @@
 // hold at most 10 characters.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,6 +92,14 @@ TICKGATE_ATOM(dropped_atom, "dropped")
 // connection -> itself: time to check whether the client's token expired.
 TICKGATE_ATOM(authexp_atom, "authexp")
 
+// connection -> topic: the subscribe's ack went out; start this subscriber's
+// stream (replayed events, then live ones): (release_atom, connection).
+TICKGATE_ATOM(release_atom, "release")
+// HTTP -> router -> topic: what the topic retains (history_query) -> history_reply.
+TICKGATE_ATOM(history_atom, "history")
+// topic -> itself: time to send the conflated events of a throttle interval.
+TICKGATE_ATOM(throttle_atom, "throttle")
+
 #undef TICKGATE_ATOM
 
 /// One actor's self-description for the inspector (tickgatectl). Counters are
@@ -134,6 +143,33 @@ struct subscriber {
 
 using publication_batch = std::vector<publication_ptr>;
 
+/// One event a topic retains, with the seq it was published under.
+struct retained_event {
+  uint64_t seq = 0;
+  publication_ptr pub;
+};
+
+/// A question about what a topic retains (HTTP snapshot and history).
+struct history_query {
+  std::string topic;
+  // latest: the most recent retained event only; since: the events after
+  // `since` (none: the oldest retained on), at most `limit` of them.
+  enum class kind : uint8_t { latest, since } what = kind::latest;
+  std::optional<stream_position> since;
+  uint32_t limit = 100;
+};
+
+/// The answer: where the topic's stream stands and the events asked for,
+/// oldest first. `recovered` (kind::since with a position): the position is
+/// in the current epoch and every event after it up to `limit` is here.
+struct history_reply {
+  std::string topic;
+  std::string epoch;
+  uint64_t seq = 0; // the last seq published
+  bool recovered = false;
+  std::vector<retained_event> events;
+};
+
 /// Reply to `stats_atom` from the router.
 struct router_stats {
   uint64_t topics = 0;
@@ -148,6 +184,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::subscriber)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::publication_batch)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::router_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::history_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::history_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::topic_position)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_command)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::client_error)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(tickgate::actor_stats)

@@ -27,11 +27,12 @@ std::string encode_event_frame(const wire_format& f, const event_fields& ev) {
 
 std::vector<std::string> encode_ack_frames(const reply_to& to, client_op op,
                                            std::span<const std::string> names,
-                                           std::span<const std::string> current) {
+                                           std::span<const std::string> current,
+                                           std::span<const topic_position> positions) {
   switch (to.format.kind) {
     case dialect::native:
       // list is not a native op; a native ack names the request's topics.
-      return {encode_ack(to.format, to.id, op, names)};
+      return {encode_ack(to.format, to.id, op, names, positions)};
     case dialect::socketio: return socketio::ack(to, op, names);
     default: return {seed::ack(to, op, names, current)};
   }

@@ -22,10 +22,13 @@ std::string encode_event_frame(const wire_format& f, const event_fields& ev);
 
 /// The confirmation of a subscribe/unsubscribe/list: `names` as requested,
 /// `current` = every subscription of the connection afterwards (client names).
-/// Socket.IO may need two frames (an ack and a confirmation event).
+/// `positions`: where each topic of a subscribe starts (native and
+/// Socket.IO acks carry them). Socket.IO may need two frames (an ack and a
+/// confirmation event).
 std::vector<std::string> encode_ack_frames(const reply_to& to, client_op op,
                                            std::span<const std::string> names,
-                                           std::span<const std::string> current);
+                                           std::span<const std::string> current,
+                                           std::span<const topic_position> positions = {});
 
 std::string encode_error_frame(const reply_to& to, error_code code,
                                std::string_view message);

@@ -246,7 +246,8 @@ std::string encode_event(wire_format f, const event_fields& ev) {
 }
 
 std::string encode_ack(wire_format f, std::optional<uint64_t> id, client_op op,
-                       std::span<const std::string> topics) {
+                       std::span<const std::string> topics,
+                       std::span<const topic_position> positions) {
   if (f == wire_format::proto) {
     v1::ServerFrame frame;
     auto* a = frame.mutable_ack();

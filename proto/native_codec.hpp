@@ -26,6 +26,48 @@ struct request_ctx {
 
 std::string_view to_string(client_op op);
 
+/// A place in a topic's stream: the topic's epoch (one per incarnation of
+/// the topic) and a seq within it.
+struct stream_position {
+  std::string epoch;
+  uint64_t seq = 0;
+  bool operator==(const stream_position&) const = default;
+};
+
+/// How a subscribe starts each listed topic's stream. Per topic the first
+/// that applies wins: a `since` entry for it, then `snapshot`, then `last`.
+struct subscribe_options {
+  // Resume: every retained event after this position, then live events
+  // (keys are canonical topic names, each one of the request's topics).
+  std::vector<std::pair<std::string, stream_position>> since;
+  uint32_t last = 0;        // rewind: the N most recent retained events (0: none)
+  bool snapshot = false;    // the latest snapshot event and every event after it
+  uint32_t throttle_ms = 0; // conflation: at most one event per topic per interval (0: all)
+
+  bool empty() const { return since.empty() && last == 0 && !snapshot && throttle_ms == 0; }
+  const stream_position* since_for(std::string_view topic) const {
+    for (auto& [t, p] : since)
+      if (t == topic)
+        return &p;
+    return nullptr;
+  }
+};
+
+/// Bounds of the subscribe options (requests outside them are refused).
+constexpr uint32_t max_last_events = 10000;
+constexpr uint32_t min_throttle_ms = 10;
+constexpr uint32_t max_throttle_ms = 60000;
+
+/// Where a subscribed topic's stream stands when the subscription starts:
+/// the topic's epoch and the seq of the last event published before it
+/// (live events continue from seq + 1). `recovered` answers a `since`.
+struct topic_position {
+  std::string name; // as the client named the topic
+  std::string epoch;
+  uint64_t seq = 0;
+  std::optional<bool> recovered;
+};
+
 /// One decoded client request, in the internal model every dialect maps to.
 struct client_command {
   client_op op = client_op::ping;
@@ -35,6 +77,7 @@ struct client_command {
   std::string token;               // auth
   wire_format format = wire_format::json; // answer (and deliver) in this format
   request_ctx ctx;
+  subscribe_options options;       // subscribe only
 };
 
 /// A frame the decoder rejected; `id` is set when it could be read.
@@ -63,12 +106,15 @@ struct event_fields {
   int64_t ts_us = 0;
   std::string_view payload;
   payload_kind kind = payload_kind::json;
+  bool snapshot = false; // the publisher marked it a full state
 };
 
 std::string encode_event(wire_format f, const event_fields& ev);
 
+/// `positions`: a subscribe's topics as they start (may be empty).
 std::string encode_ack(wire_format f, std::optional<uint64_t> id, client_op op,
-                       std::span<const std::string> topics);
+                       std::span<const std::string> topics,
+                       std::span<const topic_position> positions = {});
 
 std::string encode_error(wire_format f, std::optional<uint64_t> id,
                          error_code code, std::string_view message);

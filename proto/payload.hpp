@@ -23,6 +23,7 @@ struct publication {
   std::string payload;
   payload_kind kind = payload_kind::json;
   int64_t ts_us = 0; // when the node accepted it, microseconds since the Unix epoch
+  bool snapshot = false; // the publisher marked it a full state of the topic
 };
 
 using publication_ptr = std::shared_ptr<const publication>;
