@@ -1,6 +1,7 @@
 #include "actors/connection_actor.hpp"
 
 #include <algorithm>
+#include <span>
 #include <utility>
 
 #include <caf/send.hpp>
@@ -57,16 +58,30 @@ std::vector<std::string> current_names(self_ptr self) {
 }
 
 void send_ack(self_ptr self, const reply_to& to, client_op op,
-              const std::vector<std::string>& names) {
+              const std::vector<std::string>& names,
+              std::span<const topic_position> positions = {}) {
   // Only the action protocol's ack and a stream LIST carry the whole set.
   bool needs_current = to.format.kind == dialect::action || op == client_op::list;
   auto current = needs_current ? current_names(self) : std::vector<std::string>{};
-  for (auto& bytes : encode_ack_frames(to, op, names, current))
+  for (auto& bytes : encode_ack_frames(to, op, names, current, positions))
     send_frame(self, to.format, std::move(bytes));
 }
 
-subscriber make_subscriber(self_ptr self, wire_format f) {
-  return subscriber{handle_of(self), self->state.sink, f};
+subscriber make_subscriber(self_ptr self, wire_format f,
+                           std::shared_ptr<const subscribe_options> options = nullptr) {
+  return subscriber{handle_of(self), self->state.sink, f, std::move(options)};
+}
+
+// Acks a completed request; a subscribe's topics then start the client's streams.
+void complete(self_ptr self, connection_state::pending_request& p) {
+  auto& order = p.names;
+  std::stable_sort(p.positions.begin(), p.positions.end(), [&](auto& a, auto& b) {
+    return std::find(order.begin(), order.end(), a.name)
+           < std::find(order.begin(), order.end(), b.name);
+  });
+  send_ack(self, p.to, p.op, p.names, p.positions);
+  for (auto& topic : p.release)
+    caf::unsafe_send_as(self, topic, release_atom_v, caf::actor_cast<caf::actor>(self));
 }
 
 bool watching(self_ptr self, caf::actor_id topic) {
@@ -187,7 +202,7 @@ void confirm(self_ptr self, uint64_t req) {
   while (!pending.empty() && pending.begin()->second.outstanding == 0) {
     auto p = std::move(pending.begin()->second);
     pending.erase(pending.begin());
-    send_ack(self, p.to, p.op, p.names);
+    complete(self, p);
   }
 }
 
@@ -251,9 +266,12 @@ void subscribe(self_ptr self, client_command& cmd) {
                                                      st.next_request});
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, reply_address(cmd), std::move(names), fresh.size()});
+                            cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}});
+  std::shared_ptr<const subscribe_options> options;
+  if (!cmd.options.empty())
+    options = std::make_shared<const subscribe_options>(std::move(cmd.options));
   tell_router(self, attach_atom_v, req, std::move(fresh),
-             make_subscriber(self, cmd.format));
+             make_subscriber(self, cmd.format, std::move(options)));
 }
 
 void unsubscribe(self_ptr self, client_command& cmd) {
@@ -277,7 +295,7 @@ void unsubscribe(self_ptr self, client_command& cmd) {
   for (auto& t : present)
     drop_subscription(self, t, req);
   st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, reply_address(cmd), std::move(names), present.size()});
+                            cmd.op, reply_address(cmd), std::move(names), present.size(), {}, {}});
   // Through the router, so the detach cannot overtake an attach still on its way.
   tell_router(self, detach_atom_v, req, std::move(present), handle_of(self));
 }
@@ -370,12 +388,27 @@ void on_client_error(self_ptr self, const client_error& err) {
 }
 
 void on_attached(self_ptr self, uint64_t req, const std::string& name,
-                 const caf::actor& topic) {
+                 const caf::actor& topic, topic_position pos) {
   bind_leaving(self, name, topic);
   bind_topic(self, name, topic);
-  auto& subs = self->state.subs;
-  if (auto i = subs.find(name); i != subs.end() && i->second.pending_req == req)
+  auto& st = self->state;
+  auto i = st.subs.find(name);
+  if (i != st.subs.end() && i->second.pending_req == req)
     i->second.pending_req = 0;
+  // The ack names the position under the client's name for the topic. A
+  // topic that failed before confirming confirms again from its new
+  // incarnation: the later position replaces the earlier one.
+  if (auto p = st.pending.find(req); p != st.pending.end() && p->second.op == client_op::subscribe) {
+    pos.name = i != st.subs.end() ? i->second.name : name;
+    auto& positions = p->second.positions;
+    auto same = std::find_if(positions.begin(), positions.end(),
+                             [&](auto& x) { return x.name == pos.name; });
+    if (same != positions.end())
+      *same = std::move(pos);
+    else
+      positions.push_back(std::move(pos));
+    p->second.release.push_back(topic);
+  }
   confirm(self, req); // request 0 (re-attach) has no ack; the topic sent the reset
 }
 
@@ -480,7 +513,7 @@ const connection_actor_type::behavior_type& shared_behavior() {
       bind_topic(self::running(), name, topic);
     },
     [](attached_atom, uint64_t req, const std::string& name, const caf::actor& topic,
-       const std::string&) { on_attached(self::running(), req, name, topic); },
+       topic_position& pos) { on_attached(self::running(), req, name, topic, std::move(pos)); },
     [](detached_atom, uint64_t req, const std::string&) { confirm(self::running(), req); },
     [](kick_atom) { on_kick(self::running()); },
     [](broadcast_atom, const std::string& json) { on_broadcast(self::running(), json); },

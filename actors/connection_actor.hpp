@@ -38,7 +38,7 @@ namespace tickgate {
 ///   (dropped_atom, count) -> the session's drop-oldest policy lost events: tell the client
 ///   (closed_atom)        -> the socket is gone: quit (topics drop us on down_msg)
 ///   (binding_atom, name, topic) -> the router chose `topic`: monitor it from now on
-///   (attached_atom, req, name, topic, epoch), (detached_atom, req, name) -> completes requests
+///   (attached_atom, req, name, topic, position), (detached_atom, req, name) -> completes requests
 ///   (kick_atom)          -> an operator closes the client
 ///   (broadcast_atom, json) -> a system message to the client
 ///   (inspect_atom)       -> actor_stats
@@ -54,7 +54,9 @@ namespace tickgate {
 /// a `reset` with the new epoch before any event. A failure of this actor
 /// closes only its own client (1011).
 /// Acks go out once every topic of the request confirmed, so a publish made
-/// after the client saw the ack reaches it.
+/// after the client saw the ack reaches it. A subscribe's ack carries each
+/// topic's position; after sending it the actor releases the topics, which
+/// then send the client's replay and live events: the ack comes first.
 
 /// What the edge learned from the client's WebSocket handshake.
 struct client_info {
@@ -69,6 +71,10 @@ struct connection_state {
     reply_to to;
     std::vector<std::string> names; // as the client named them, for the ack
     size_t outstanding = 0;         // confirmations still to come
+    // subscribe: where each topic's stream starts (for the ack) and the
+    // topics to release once the ack went out.
+    std::vector<topic_position> positions;
+    std::vector<caf::actor> release;
   };
   // Client requests in the order they came; acks go out in that order (a
   // request confirmed early waits for the ones before it).

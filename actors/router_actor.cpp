@@ -121,6 +121,21 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
       for (auto& name : names)
         forward_attach(self, name, req, s);
     },
+    [self](history_atom, const history_query& q) {
+      // A query starts the topic like an attach (so a poller's topic follows
+      // its feed and retains events) and counts as one in the idle
+      // handshake, so the topic cannot stop while the query is on its way.
+      auto rp = self->make_response_promise();
+      if (auto h = self->state.history.find(q.topic);
+          h != self->state.history.end() && h->second.held) {
+        rp.deliver(history_reply{q.topic, {}, 0, false, {}});
+        return rp;
+      }
+      auto& e = find_or_spawn(self, q.topic);
+      ++e.attaches_forwarded;
+      rp.delegate(e.topic, history_atom_v, q);
+      return rp;
+    },
     [self](backoff_atom, const std::string& name) {
       auto& st = self->state;
       st.history[name].held = false;

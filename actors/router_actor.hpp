@@ -23,7 +23,8 @@ namespace tickgate {
 ///   (attach_atom, req, vector<string> names, subscriber) -> spawns missing topics, forwards
 ///   (detach_atom, req, vector<string> names, connection conn)  -> forwards, or answers detached_atom
 ///   (route_atom, publication_ptr | publication_batch)   -> forwards to live topics
-///   (idle_atom, name, attaches_seen) -> stops the topic if no attach is in flight to it
+///   (history_atom, history_query) -> delegated to the topic (spawned if needed): history_reply
+///   (idle_atom, name, attaches_seen) -> stops the topic if no attach or query is in flight to it
 ///   (stats_atom) -> router_stats
 ///   (restart_atom, name) -> bool: injects a fault into the topic (operator)
 ///   (inspect_atom) -> actor_stats

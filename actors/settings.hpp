@@ -7,6 +7,7 @@
 
 #include <caf/actor.hpp>
 
+#include "actors/history.hpp"
 #include "actors/rate_limit.hpp"
 
 namespace tickgate {
@@ -27,6 +28,7 @@ struct routing_settings {
   std::chrono::milliseconds restart_backoff{1000};
   std::chrono::milliseconds restart_backoff_max{30000};
   inbound_settings inbound; // per-connection rate limit and idle timeout
+  history_settings history; // what each topic retains for resume, rewind and snapshots
   // Token verification and private topics; null: no access rules (unit tests).
   std::shared_ptr<const authenticator> auth;
 };

@@ -15,9 +15,14 @@
 namespace tickgate {
 
 topic_state::~topic_state() {
-  if (!subs.empty())
-    node_metrics().topic_subscriptions.fetch_sub(static_cast<int64_t>(subs.size()),
-                                                 std::memory_order_relaxed);
+  auto& m = node_metrics();
+  if (!subs.empty() || !held.empty())
+    m.topic_subscriptions.fetch_sub(static_cast<int64_t>(subs.size() + held.size()),
+                                    std::memory_order_relaxed);
+  if (history) {
+    m.history_events.fetch_sub(static_cast<int64_t>(history->count()), std::memory_order_relaxed);
+    m.history_bytes.fetch_sub(static_cast<int64_t>(history->bytes()), std::memory_order_relaxed);
+  }
 }
 
 namespace {
@@ -80,58 +85,126 @@ private:
   std::vector<cached> entries_;
 };
 
-bool add_subscriber(self_ptr self, subscriber s) {
-  auto& st = self->state;
-  auto id = s.conn.id();
-  if (st.index.count(id) > 0)
-    return false;
+// Monitors a new subscriber's connection and counts it; every subscriber
+// passes here once, whether it is held first or goes live at once.
+void watch(self_ptr self, const subscriber& s) {
   self->monitor(s.conn);
-  st.index.emplace(id, st.subs.size());
-  st.subs.push_back(std::move(s));
   node_metrics().topic_subscriptions.fetch_add(1, std::memory_order_relaxed);
-  return true;
+}
+
+void go_live(self_ptr self, subscriber s) {
+  auto& st = self->state;
+  st.index.emplace(s.conn.id(), st.subs.size());
+  st.subs.push_back(std::move(s));
+}
+
+bool is_subscribed(self_ptr self, caf::actor_id id) {
+  auto& st = self->state;
+  return st.index.count(id) > 0
+         || std::any_of(st.held.begin(), st.held.end(),
+                        [&](auto& h) { return h.s.conn.id() == id; });
+}
+
+// The grace before an idle topic asks to stop: with retained events, the
+// longer of the grace and the history TTL.
+std::chrono::milliseconds idle_wait(self_ptr self) {
+  auto& st = self->state;
+  if (st.history && st.history->count() > 0)
+    return std::max(st.settings.topic_idle_grace,
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                      st.history->limits().ttl));
+  return st.settings.topic_idle_grace;
 }
 
 void arm_grace_timer(self_ptr self) {
   auto& st = self->state;
-  if (!st.subs.empty())
+  if (!st.subs.empty() || !st.held.empty())
     return;
+  st.idle_since = std::chrono::steady_clock::now();
   self->delayed_send(self, st.settings.topic_idle_grace, grace_atom_v,
                      ++st.grace_token);
 }
 
-// Swap-removes the subscriber with actor id `id`; true if it was there.
+// Removes the subscriber with actor id `id`, live or held; true if it was there.
 bool remove_subscriber(self_ptr self, caf::actor_id id) {
   auto& st = self->state;
-  auto i = st.index.find(id);
-  if (i == st.index.end())
-    return false;
-  auto pos = i->second;
-  st.index.erase(i);
-  if (pos + 1 != st.subs.size()) {
-    st.subs[pos] = std::move(st.subs.back());
-    st.index[st.subs[pos].conn.id()] = pos;
+  auto h = std::find_if(st.held.begin(), st.held.end(),
+                        [&](auto& x) { return x.s.conn.id() == id; });
+  if (h != st.held.end()) {
+    st.held.erase(h);
+  } else {
+    auto i = st.index.find(id);
+    if (i == st.index.end())
+      return false;
+    auto pos = i->second;
+    st.index.erase(i);
+    if (pos + 1 != st.subs.size()) {
+      st.subs[pos] = std::move(st.subs.back());
+      st.index[st.subs[pos].conn.id()] = pos;
+    }
+    st.subs.pop_back();
   }
-  st.subs.pop_back();
   node_metrics().topic_subscriptions.fetch_sub(1, std::memory_order_relaxed);
   arm_grace_timer(self);
   return true;
 }
 
-void fan_out(self_ptr self, const publication& pub) {
+// Adds what an append or expiry evicted to the node's counters.
+void count_evictions(const history_evictions& ev) {
+  auto& m = node_metrics();
+  if (ev.size > 0)
+    m.history_evicted_size.fetch_add(ev.size, std::memory_order_relaxed);
+  if (ev.age > 0)
+    m.history_evicted_ttl.fetch_add(ev.age, std::memory_order_relaxed);
+  if (ev.bytes > 0)
+    m.history_evicted_bytes.fetch_add(ev.bytes, std::memory_order_relaxed);
+}
+
+// Runs `change` on the history and moves the node's gauges by what it did.
+template <class Change>
+void change_history(self_ptr self, Change change) {
+  auto& h = *self->state.history;
+  auto count = static_cast<int64_t>(h.count());
+  auto bytes = static_cast<int64_t>(h.bytes());
+  count_evictions(change(h));
+  auto& m = node_metrics();
+  m.history_events.fetch_add(static_cast<int64_t>(h.count()) - count, std::memory_order_relaxed);
+  m.history_bytes.fetch_add(static_cast<int64_t>(h.bytes()) - bytes, std::memory_order_relaxed);
+}
+
+void retain(self_ptr self, const publication_ptr& pub) {
+  auto& st = self->state;
+  change_history(self, [&](topic_history& h) {
+    return h.append(st.seq, pub, std::chrono::steady_clock::now());
+  });
+}
+
+void expire_history(self_ptr self) {
+  change_history(self, [](topic_history& h) {
+    return h.expire(std::chrono::steady_clock::now());
+  });
+}
+
+void fan_out(self_ptr self, const publication_ptr& ptr) {
   auto& st = self->state;
   auto& m = node_metrics();
+  auto& pub = *ptr;
   m.topic_events_in.fetch_add(1, std::memory_order_relaxed);
   st.last_publish_us = pub.ts_us;
   ++st.published;
   ++st.seq;
+  retain(self, ptr);
+  for (auto& h : st.held)
+    if (h.confirmed)
+      h.backlog.push_back(retained_event{st.seq, ptr});
   if (st.subs.empty()) {
-    m.topic_unrouted.fetch_add(1, std::memory_order_relaxed);
+    if (st.held.empty())
+      m.topic_unrouted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // Encode lazily, once per wire format in use.
   frame_cache frames{pub.ts_us};
-  event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind};
+  event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
   uint64_t bytes = 0;
   uint64_t queued = 0;
   // Counted before the sends, corrected after: a client may read its frame
@@ -166,9 +239,78 @@ void send_status(self_ptr self, const std::vector<subscriber>& subs) {
     }));
 }
 
-void confirm_attach(self_ptr self, const connection_actor_type& conn, uint64_t req) {
+// Takes the held subscriber's position and, as its options ask, the
+// retained events it starts with, and tells its connection.
+void confirm_attach(self_ptr self, topic_state::held_subscriber& h) {
   auto& st = self->state;
-  self->send(conn, attached_atom_v, req, st.name, caf::actor{self}, st.epoch);
+  auto& m = node_metrics();
+  topic_position pos{st.name, st.epoch, st.seq, std::nullopt};
+  expire_history(self);
+  auto& hist = *st.history;
+  if (auto* opts = h.s.options.get()) {
+    if (auto* since = opts->since_for(st.name)) {
+      if (since->epoch != st.epoch) {
+        pos.recovered = false;
+        m.recover_epoch.fetch_add(1, std::memory_order_relaxed);
+      } else if (!hist.covers(since->seq, st.seq)) {
+        pos.recovered = false;
+        m.recover_gap.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        pos.recovered = true;
+        m.recover_ok.fetch_add(1, std::memory_order_relaxed);
+        h.backlog = hist.after(since->seq);
+      }
+    } else if (opts->snapshot) {
+      h.backlog = hist.from_snapshot();
+    } else if (opts->last > 0) {
+      h.backlog = hist.last(opts->last);
+    }
+  }
+  h.confirmed = true;
+  h.position = st.seq;
+  self->send(h.s.conn, attached_atom_v, h.req, st.name, caf::actor{self}, std::move(pos));
+}
+
+// Holds a new subscriber until its connection acked the client.
+topic_state::held_subscriber& hold(self_ptr self, uint64_t req, subscriber s) {
+  auto& st = self->state;
+  watch(self, s);
+  st.held.push_back(topic_state::held_subscriber{std::move(s), req, false, 0, {}});
+  return st.held.back();
+}
+
+// The client has its ack: its backlog, then live events.
+void release(self_ptr self, caf::actor_id id) {
+  auto& st = self->state;
+  auto h = std::find_if(st.held.begin(), st.held.end(),
+                        [&](auto& x) { return x.s.conn.id() == id && x.confirmed; });
+  if (h == st.held.end())
+    return; // left meanwhile
+  auto held = std::move(*h);
+  st.held.erase(h);
+  auto& s = held.s;
+  uint64_t replayed = 0;
+  uint64_t queued = 0;
+  for (auto& e : held.backlog) {
+    auto& pub = *e.pub;
+    bool replay = e.seq <= held.position;
+    // A replayed event is not a publication's delivery: no publish time,
+    // so the publish-to-write latency counts live events only.
+    event_fields ev{st.name, e.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
+    auto f = make_frame(encode_event_frame(s.format, ev), is_binary(s.format));
+    f.ts_us = replay ? 0 : pub.ts_us;
+    if (s.sink->send(std::move(f)) == send_result::queued) {
+      replayed += replay ? 1 : 0;
+      ++queued;
+    }
+  }
+  st.replayed += replayed;
+  st.delivered += queued;
+  auto& m = node_metrics();
+  m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
+  if (replayed > 0)
+    m.history_replayed.fetch_add(replayed, std::memory_order_relaxed);
+  go_live(self, std::move(s));
 }
 
 actor_stats describe(self_ptr self) {
@@ -188,6 +330,15 @@ actor_stats describe(self_ptr self) {
   s.extra.emplace_back("seq", std::to_string(st.seq));
   s.extra.emplace_back("epoch", json_quoted(st.epoch));
   s.extra.emplace_back("feed", json_quoted(st.feed_up ? "up" : "down"));
+  s.extra.emplace_back("retained", std::to_string(st.history->count()));
+  s.extra.emplace_back("retained_bytes", std::to_string(st.history->bytes()));
+  auto snap = st.history->snapshot_at();
+  s.extra.emplace_back("snapshot_age_ms",
+                       snap ? std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               std::chrono::steady_clock::now() - *snap)
+                                               .count())
+                            : std::string{"null"});
+  s.extra.emplace_back("replayed", std::to_string(st.replayed));
   s.extra.emplace_back("last_publish_age_ms",
                        st.last_publish_us == 0
                          ? std::string{"null"}
@@ -206,34 +357,67 @@ void announce_epoch(self_ptr self, uint64_t req, const subscriber& s) {
   s.sink->send(make_frame(encode_reset_frame(s.format, st.name, st.epoch), is_binary(s.format)));
 }
 
+// What the topic retains, for HTTP snapshot and history requests.
+history_reply answer_query(self_ptr self, const history_query& q) {
+  auto& st = self->state;
+  expire_history(self);
+  history_reply r{st.name, st.epoch, st.seq, false, {}};
+  auto& hist = *st.history;
+  if (q.what == history_query::kind::latest) {
+    if (auto e = hist.latest())
+      r.events.push_back(std::move(*e));
+    return r;
+  }
+  if (!q.since) {
+    r.events = hist.after(0, q.limit);
+    return r;
+  }
+  r.recovered = q.since->epoch == st.epoch && hist.covers(q.since->seq, st.seq);
+  if (r.recovered)
+    r.events = hist.after(q.since->seq, q.limit);
+  return r;
+}
+
 // Handlers both phases share.
 caf::message_handler common(self_ptr self) {
   return {
     [self](detach_atom, uint64_t req, const connection_actor_type& conn) {
       // Confirm an attach still awaiting the feed first, so the client's
       // subscribe ack precedes its unsubscribe ack.
-      auto& owed = self->state.unconfirmed;
-      for (auto i = owed.begin(); i != owed.end();) {
-        if (i->first == conn) {
-          confirm_attach(self, i->first, i->second);
-          i = owed.erase(i);
-        } else {
-          ++i;
-        }
-      }
+      for (auto& h : self->state.held)
+        if (h.s.conn == conn && !h.confirmed)
+          confirm_attach(self, h);
       if (remove_subscriber(self, conn.id()))
         self->demonitor(conn.address());
       self->send(conn, detached_atom_v, req, self->state.name);
     },
-    [self](route_atom, const publication_ptr& pub) { fan_out(self, *pub); },
+    [self](release_atom, const caf::actor& conn) { release(self, conn.id()); },
+    [self](route_atom, const publication_ptr& pub) { fan_out(self, pub); },
     [self](route_atom, const publication_batch& batch) {
       for (auto& pub : batch)
-        fan_out(self, *pub);
+        fan_out(self, pub);
+    },
+    [self](history_atom, const history_query& q) {
+      // An HTTP poller keeps the topic (and its feed subscription) alive
+      // like a subscriber that just left. The router counted the query as
+      // an attach (its idle handshake).
+      ++self->state.attaches_seen;
+      arm_grace_timer(self);
+      return answer_query(self, q);
     },
     [self](grace_atom, uint64_t token) {
       auto& st = self->state;
-      if (token == st.grace_token && st.subs.empty())
-        self->send(st.router, idle_atom_v, st.name, st.attaches_seen);
+      if (token != st.grace_token || !st.subs.empty() || !st.held.empty())
+        return;
+      auto waited = std::chrono::steady_clock::now() - st.idle_since;
+      auto wait = idle_wait(self);
+      if (waited < wait) {
+        self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(wait - waited)
+                                   + std::chrono::milliseconds{1},
+                           grace_atom_v, st.grace_token);
+        return;
+      }
+      self->send(st.router, idle_atom_v, st.name, st.attaches_seen);
     },
     [self](stop_atom) {
       spdlog::debug("topic.stop name={} seq={}", self->state.name,
@@ -273,20 +457,33 @@ caf::behavior awaiting_feed(self_ptr self) {
     [self](attach_atom, uint64_t req, subscriber& s) {
       auto& st = self->state;
       ++st.attaches_seen;
-      st.unconfirmed.emplace_back(s.conn, req);
+      if (is_subscribed(self, s.conn.id())) {
+        self->send(s.conn, attached_atom_v, req, st.name, caf::actor{self},
+                   topic_position{st.name, st.epoch, st.seq, std::nullopt});
+        return;
+      }
       announce_epoch(self, req, s);
-      add_subscriber(self, std::move(s));
+      hold(self, req, std::move(s));
     },
     [self](feed_atom, bool up, const std::string& message) {
       auto& st = self->state;
       record_feed_status(self, up, message);
       if (st.feeds.size() < st.feeds_expected)
         return; // another feed has yet to report
+      std::vector<subscriber> waiting;
+      for (auto& h : st.held)
+        waiting.push_back(h.s);
       if (!st.feed_up)
-        send_status(self, st.subs);
-      for (auto& [conn, req] : st.unconfirmed)
-        confirm_attach(self, conn, req);
-      st.unconfirmed.clear();
+        send_status(self, waiting);
+      for (auto& h : st.held)
+        if (!h.confirmed)
+          confirm_attach(self, h);
+      // Re-attaches (request 0) have no ack to wait for.
+      for (auto& w : waiting)
+        if (auto h = std::find_if(st.held.begin(), st.held.end(),
+                                  [&](auto& x) { return x.s.conn == w.conn; });
+            h != st.held.end() && h->req == 0)
+          release(self, w.conn.id());
       self->become(serving(self));
     },
   }.or_else(common(self));
@@ -297,12 +494,18 @@ caf::behavior serving(self_ptr self) {
     [self](attach_atom, uint64_t req, subscriber& s) {
       auto& st = self->state;
       ++st.attaches_seen;
-      auto conn = s.conn;
+      if (is_subscribed(self, s.conn.id())) {
+        self->send(s.conn, attached_atom_v, req, st.name, caf::actor{self},
+                   topic_position{st.name, st.epoch, st.seq, std::nullopt});
+        return;
+      }
       announce_epoch(self, req, s);
       if (!st.feed_up)
         send_status(self, {s});
-      add_subscriber(self, std::move(s));
-      confirm_attach(self, conn, req);
+      auto id = s.conn.id();
+      confirm_attach(self, hold(self, req, std::move(s)));
+      if (req == 0)
+        release(self, id); // a re-attach: no ack to wait for
     },
     [self](feed_atom, bool up, const std::string& message) {
       auto& st = self->state;
@@ -327,6 +530,8 @@ caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
   st.epoch = std::move(epoch);
   st.router = std::move(router);
   st.settings = std::move(settings);
+  st.history = std::make_unique<topic_history>(st.settings.history.for_topic(st.name),
+                                               st.settings.history.budget);
   node_metrics().topic_live.fetch_add(1, std::memory_order_relaxed);
   self->attach_functor([] {
     node_metrics().topic_live.fetch_sub(1, std::memory_order_relaxed);

@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -12,6 +13,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/history.hpp"
 #include "actors/settings.hpp"
 #include "actors/vocabulary.hpp"
 
@@ -22,8 +24,11 @@ namespace tickgate {
 /// subscriber's session.
 ///
 /// Messages:
-///   (attach_atom, req, subscriber)  -> adds it, replies attached_atom to its connection
+///   (attach_atom, req, subscriber)  -> holds it, replies attached_atom with its position
+///   (release_atom, connection)      -> the ack went out: sends the held subscriber its
+///                                      replay and what came since, then live events
 ///   (detach_atom, req, connection conn) -> removes it, replies detached_atom
+///   (history_atom, history_query)   -> history_reply (HTTP snapshot and history)
 ///   (route_atom, publication_ptr | publication_batch)
 ///   (feed_atom, up, message)        -> from a feed actor: that feed is up or down for this topic
 ///   (inspect_atom)                  -> actor_stats
@@ -31,6 +36,18 @@ namespace tickgate {
 ///   (stop_atom)                     -> quits (the router confirmed idleness)
 /// When the last subscriber leaves, a grace timer starts; if nobody attached
 /// when it fires, the topic tells the router (idle_atom) and waits for stop_atom.
+/// A topic with retained events waits the longer of the grace and its
+/// history TTL (counted from the last subscriber or HTTP query), so a client
+/// that reconnects within the TTL finds its epoch and the events it missed.
+///
+/// A subscriber's stream: the attach is held and answered with the topic's
+/// position (epoch, last seq) and, for `since`, whether the events after
+/// the client's position are all retained. The connection acks the client
+/// and then releases the subscriber; the topic sends what the options ask
+/// for (events after `since`, the `last` N, or the latest snapshot and what
+/// followed), then what was published after the position while the ack was
+/// on its way, then live events: in seq order, none twice, none missing.
+/// A re-attach after a failure (request 0) goes live at once, after a reset.
 ///
 /// Phases (a topic on a node with feeds starts in awaiting_feed, others in serving):
 ///
@@ -50,8 +67,8 @@ struct topic_state {
   caf::actor router;
   routing_settings settings;
 
-  // Invariant: index_[subs_[i].conn.id()] == i for every i, and nothing else is
-  // in index_. Both change only in add_subscriber/remove_subscriber.
+  // Live subscribers. Invariant: index[subs[i].conn.id()] == i for every i,
+  // and nothing else is in index. Both change only in go_live/remove_subscriber.
   std::vector<subscriber> subs;
   std::unordered_map<caf::actor_id, size_t> index;
 
@@ -65,12 +82,25 @@ struct topic_state {
   size_t feeds_expected = 0;      // the node's feed count; awaiting_feed until all reported
   bool feed_up = true;            // every feed up (derived from `feeds`)
   std::string feed_message;       // why not: the first down feed's reason
-  // awaiting_feed only: confirmations owed, (connection, request id).
-  std::vector<std::pair<connection_actor_type, uint64_t>> unconfirmed;
+  // Subscribers not yet released: in awaiting_feed not yet confirmed
+  // either; once confirmed, `backlog` holds their replay followed by every
+  // event published since their position.
+  struct held_subscriber {
+    subscriber s;
+    uint64_t req = 0;
+    bool confirmed = false;
+    uint64_t position = 0; // seq at confirmation; later events are live ones
+    std::vector<retained_event> backlog;
+  };
+  std::vector<held_subscriber> held;
+
+  std::unique_ptr<topic_history> history;
+  std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();
 
   uint64_t restarts = 0;          // failures of earlier incarnations (from the router)
   uint64_t published = 0;         // publications received
   uint64_t delivered = 0;         // event frames queued to subscribers
+  uint64_t replayed = 0;          // retained events sent on since / last / snapshot
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
   uint64_t attaches_seen = 0;     // attach requests received, for the idle handshake

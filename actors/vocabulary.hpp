@@ -4,6 +4,7 @@
 // hold at most 10 characters.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +31,8 @@ TICKGATE_ATOM(attach_atom, "attach")
 // router -> connection: your attach for (name) went to (topic); watch it, so a
 // failure before it confirms is noticed: (binding_atom, name, topic).
 TICKGATE_ATOM(binding_atom, "binding")
-// topic -> connection: the subscriber is in (request id, topic name, topic, epoch).
+// topic -> connection: the subscriber is in (request id, topic name, topic,
+// position: where its stream starts, and whether a `since` was recovered).
 TICKGATE_ATOM(attached_atom, "attached")
 // connection -> router -> topic: remove a subscriber (request id, connection).
 TICKGATE_ATOM(detach_atom, "detach")
@@ -125,7 +127,7 @@ using connection_actor_type = caf::typed_actor<
   caf::reacts_to<dropped_atom, uint64_t>,                  // session
   caf::reacts_to<closed_atom>,                             // session
   caf::reacts_to<binding_atom, std::string, caf::actor>,   // router
-  caf::reacts_to<attached_atom, uint64_t, std::string, caf::actor, std::string>, // topic
+  caf::reacts_to<attached_atom, uint64_t, std::string, caf::actor, topic_position>, // topic
   caf::reacts_to<detached_atom, uint64_t, std::string>,    // topic or router
   caf::reacts_to<kick_atom>,                               // inspector
   caf::reacts_to<broadcast_atom, std::string>,             // inspector
@@ -139,6 +141,9 @@ struct subscriber {
   connection_actor_type conn;
   session_sink_ptr sink;
   wire_format format = wire_format::json;
+  // How the stream starts (since / last / snapshot) and whether it is
+  // conflated; null: live events only, every one.
+  std::shared_ptr<const subscribe_options> options;
 };
 
 using publication_batch = std::vector<publication_ptr>;

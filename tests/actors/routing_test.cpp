@@ -30,6 +30,9 @@ struct routing : tickgate::test::routing_core {
   void SetUp() override {
     settings.max_subscriptions = 3;
     settings.topic_idle_grace = 100ms;
+    // A topic with retained events outlives its last subscriber for the
+    // history TTL; short here, so idle topics stop within the tests.
+    settings.history.fallback.ttl = 300ms;
     settings.node_id = "t";
     start();
   }
@@ -384,4 +387,149 @@ TEST_F(routing, a_topic_describes_itself_as_valid_json_whatever_its_epoch_holds)
   EXPECT_EQ(std::string{doc["epoch"].get_string().value()}, epoch);
   EXPECT_EQ(std::string{doc["feed"].get_string().value()}, "up");
   self->send_exit(topic, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// Topics keep their history for a minute: what a client that reconnects finds.
+struct resuming : routing {
+  void SetUp() override {
+    settings.max_subscriptions = 10;
+    settings.topic_idle_grace = 100ms;
+    settings.history.fallback = history_limits{5, 60s};
+    settings.node_id = "r";
+    start();
+  }
+
+  static client_command subscribe(uint64_t id, std::string topic, subscribe_options o) {
+    auto c = cmd(client_op::subscribe, id, {std::move(topic)});
+    c.options = std::move(o);
+    return c;
+  }
+
+  // The seqs of the event frames from index `from` on.
+  static std::vector<uint64_t> seqs(const std::vector<std::string>& frames, size_t from = 0) {
+    std::vector<uint64_t> out;
+    for (size_t i = from; i < frames.size(); ++i) {
+      auto at = frames[i].find("\"seq\":");
+      if (frames[i].find("\"type\":\"event\"") != std::string::npos && at != std::string::npos)
+        out.push_back(std::stoull(frames[i].substr(at + 6)));
+    }
+    return out;
+  }
+
+  static std::string epoch_of(const std::string& frame) {
+    auto i = frame.find("\"epoch\":\"") + 9;
+    return frame.substr(i, frame.find('"', i) - i);
+  }
+
+  // Publishes 1..n on `topic` and waits until `watcher` saw them.
+  void publish_n(client& watcher, const std::string& topic, int from, int to) {
+    auto before = watcher.sink->count();
+    for (int i = from; i <= to; ++i)
+      publish(topic, std::to_string(i));
+    ASSERT_TRUE(watcher.sink->wait_for_frames(before + static_cast<size_t>(to - from + 1)));
+  }
+};
+
+} // namespace
+
+TEST_F(resuming, since_replays_what_was_missed_then_goes_live_without_gap_or_duplicate) {
+  auto watcher = connect();
+  request(watcher, cmd(client_op::subscribe, 1, {"trade@X"}));
+  publish_n(watcher, "trade@X", 1, 4);
+  auto epoch = epoch_of(watcher.sink->frames()[1]);
+
+  auto c = connect();
+  auto ack = request(c, subscribe(7, "trade@X", {{{"trade@X", {epoch, 2}}}, 0, false, 0}));
+  EXPECT_EQ(ack.rfind(R"({"type":"ack","id":7)", 0), 0u) << ack;
+  ASSERT_TRUE(c.sink->wait_for_frames(3)); // the ack, then 3 and 4
+  publish_n(watcher, "trade@X", 5, 6);
+  ASSERT_TRUE(c.sink->wait_for_frames(5));
+  auto frames = c.sink->frames();
+  EXPECT_EQ(frames[0], ack); // the ack comes first
+  EXPECT_EQ(seqs(frames), (std::vector<uint64_t>{3, 4, 5, 6}));
+  EXPECT_EQ(node_metrics().recover_ok.load() > 0, true);
+}
+
+TEST_F(resuming, a_position_of_another_epoch_or_past_the_ring_gets_live_events_only) {
+  auto& m = node_metrics();
+  auto watcher = connect();
+  request(watcher, cmd(client_op::subscribe, 1, {"trade@Y"}));
+  publish_n(watcher, "trade@Y", 1, 8); // the ring keeps 4..8
+  auto epoch = epoch_of(watcher.sink->frames()[1]);
+  auto epoch_misses = m.recover_epoch.load();
+  auto gap_misses = m.recover_gap.load();
+
+  auto other_epoch = connect();
+  request(other_epoch, subscribe(2, "trade@Y", {{{"trade@Y", {"elsewhere-1", 7}}}, 0, false, 0}));
+  auto too_old = connect();
+  request(too_old, subscribe(3, "trade@Y", {{{"trade@Y", {epoch, 2}}}, 0, false, 0}));
+  auto future = connect();
+  request(future, subscribe(4, "trade@Y", {{{"trade@Y", {epoch, 99}}}, 0, false, 0}));
+  publish_n(watcher, "trade@Y", 9, 9);
+  for (auto* c : {&other_epoch, &too_old, &future}) {
+    ASSERT_TRUE(c->sink->wait_for_frames(2));
+    EXPECT_EQ(seqs(c->sink->frames()), (std::vector<uint64_t>{9}));
+  }
+  EXPECT_EQ(m.recover_epoch.load(), epoch_misses + 1);
+  EXPECT_EQ(m.recover_gap.load(), gap_misses + 2);
+}
+
+TEST_F(resuming, last_rewinds_and_snapshot_starts_at_the_latest_full_state) {
+  auto watcher = connect();
+  request(watcher, cmd(client_op::subscribe, 1, {"depth@Z"}));
+  auto book = [&](const std::string& payload, bool snapshot) {
+    auto p = std::make_shared<publication>();
+    p->topic = "depth@Z";
+    p->payload = payload;
+    p->snapshot = snapshot;
+    p->ts_us = now_us();
+    caf::anon_send(router, route_atom_v, publication_ptr{p});
+  };
+  book(R"({"bids":[[1,5]]})", true);
+  book(R"({"bids":[[1,4]]})", false);
+  book(R"({"bids":[[2,1]]})", false);
+  ASSERT_TRUE(watcher.sink->wait_for_frames(4));
+
+  auto rewind = connect();
+  request(rewind, subscribe(2, "depth@Z", {{}, 2, false, 0}));
+  ASSERT_TRUE(rewind.sink->wait_for_frames(3));
+  EXPECT_EQ(seqs(rewind.sink->frames()), (std::vector<uint64_t>{2, 3}));
+
+  auto books = connect();
+  request(books, subscribe(3, "depth@Z", {{}, 0, true, 0}));
+  ASSERT_TRUE(books.sink->wait_for_frames(4));
+  auto frames = books.sink->frames();
+  EXPECT_EQ(seqs(frames), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_NE(frames[1].find(R"("data":{"bids":[[1,5]]})"), std::string::npos) << frames[1];
+}
+
+TEST_F(resuming, history_outlives_the_last_subscriber_so_a_reconnect_recovers) {
+  auto& m = node_metrics();
+  auto live = m.topic_live.load();
+  auto subscriptions = m.topic_subscriptions.load();
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"trade@W"}));
+  publish_n(c, "trade@W", 1, 2);
+  auto epoch = epoch_of(c.sink->frames()[1]);
+  caf::anon_send(c.conn, closed_atom_v); // the client is gone
+  EXPECT_TRUE(eventually([&] { return m.topic_subscriptions.load() == subscriptions; }));
+  // Published while nobody listens: retained, not lost.
+  publish("trade@W", "3");
+  auto back = connect();
+  request(back, subscribe(2, "trade@W", {{{"trade@W", {epoch, 2}}}, 0, false, 0}));
+  ASSERT_TRUE(back.sink->wait_for_frames(2));
+  EXPECT_EQ(seqs(back.sink->frames()), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(m.topic_live.load(), live + 1);
+}
+
+TEST_F(resuming, a_topic_without_retained_events_stops_after_the_grace) {
+  auto& m = node_metrics();
+  auto live = m.topic_live.load();
+  auto c = connect();
+  request(c, cmd(client_op::subscribe, 1, {"quiet"}));
+  EXPECT_EQ(m.topic_live.load(), live + 1);
+  request(c, cmd(client_op::unsubscribe, 2, {"quiet"}));
+  EXPECT_TRUE(eventually([&] { return m.topic_live.load() == live; }, 3000ms));
 }

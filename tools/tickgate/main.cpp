@@ -132,10 +132,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  tickgate::history_settings history_cfg;
+  if (auto err = cfg.history(history_cfg)) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
+  }
+
   tickgate::use_node_scheduler(cfg);
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
   ctx.routing = cfg.routing();
+  ctx.routing.history = std::move(history_cfg);
   ctx.routing.auth = std::make_shared<const tickgate::authenticator>(std::move(auth_cfg));
   if (!ctx.routing.auth->enabled())
     spdlog::info("auth.disabled no JWT key configured: tokens are refused, private topics "

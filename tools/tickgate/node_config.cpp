@@ -104,6 +104,11 @@ node_config::node_config() {
     .add(auth_rules.private_topics, "private-topics", "topic patterns only the user {id} (the token's sub) may follow")
     .add(auth_rules.admin_role, "admin-role", "role claim admin namespaces require")
     .add(auth_rules.admin_namespaces, "admin-namespaces", "Socket.IO namespaces only admin-role clients may connect to");
+  opt_group{custom_options_, "history"}
+    .add(history_rules, "rules", "per topic pattern: \"trade@*=size:1000,ttl:5min\" (first match wins)")
+    .add(history_size, "size", "events a topic no rule matches retains (0: none)")
+    .add(history_ttl, "ttl", "how long a topic no rule matches retains an event")
+    .add(history_max_bytes, "max-bytes", "bytes all topics together retain; past it the appending topic evicts its oldest");
   opt_group{custom_options_, "topic"}
     .add(idle_grace, "idle-grace", "stop a topic this long after its last subscriber left")
     .add(restart_burst, "restart-burst", "failures of one topic tolerated within restart-window")
@@ -179,6 +184,20 @@ routing_settings node_config::routing() const {
                                    as<std::chrono::milliseconds>(restart_backoff_max));
   protection.apply(r.inbound); // edge() reported any bad value
   return r;
+}
+
+std::optional<std::string> node_config::history(history_settings& out) const {
+  out.fallback = history_limits{history_size, as<std::chrono::milliseconds>(history_ttl)};
+  out.budget = std::make_shared<history_budget>(history_max_bytes);
+  out.rules.clear();
+  for (auto& text : history_rules) {
+    std::string error;
+    auto rule = parse_history_rule(text, error);
+    if (!rule)
+      return "history.rules: '" + text + "': " + error;
+    out.rules.push_back(std::move(*rule));
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> node_config::auth(auth_settings& out) const {

@@ -79,6 +79,12 @@ struct node_config : caf::actor_system_config {
   std::string auth_public_key_file;      // PEM; read at start into auth_rules.jwt_public_key
   caf::timespan auth_leeway = std::chrono::seconds(5);
 
+  // [history]
+  std::vector<std::string> history_rules;
+  size_t history_size = 100;
+  caf::timespan history_ttl = std::chrono::minutes(2);
+  size_t history_max_bytes = size_t{256} << 20;
+
   // [topic]
   caf::timespan idle_grace = std::chrono::seconds(5);
   size_t restart_burst = 5;
@@ -104,6 +110,9 @@ struct node_config : caf::actor_system_config {
   routing_settings routing() const;
   /// Edge settings; returns an error message for a bad endpoint.
   std::optional<std::string> edge(net::edge_settings& out) const;
+
+  /// What topics retain; returns an error message for a malformed rule.
+  std::optional<std::string> history(history_settings& out) const;
 
   /// Token and private-topic settings; returns an error message for an
   /// unreadable key file or a private-topic pattern without {id}.
