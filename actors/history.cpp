@@ -198,6 +198,12 @@ history_evictions topic_history::expire(clock::time_point now) {
   return out;
 }
 
+void topic_history::clear() {
+  refund(bytes_);
+  ring_.clear();
+  snapshot_.reset();
+}
+
 bool topic_history::covers(uint64_t seq, uint64_t last_seq) const {
   if (seq > last_seq)
     return false; // a position this epoch never reached

@@ -88,6 +88,8 @@ public:
   history_evictions append(uint64_t seq, publication_ptr pub, clock::time_point now);
   /// Drops events older than the TTL.
   history_evictions expire(clock::time_point now);
+  /// Drops everything (a new epoch begins).
+  void clear();
 
   /// True if every event after `seq` (up to `last_seq`, the topic's last)
   /// is retained, so a client that saw `seq` can continue without a gap.

@@ -275,7 +275,7 @@ void confirm_attach(self_ptr self, topic_state::held_subscriber& h) {
 topic_state::held_subscriber& hold(self_ptr self, uint64_t req, subscriber s) {
   auto& st = self->state;
   watch(self, s);
-  st.held.push_back(topic_state::held_subscriber{std::move(s), req, false, 0, {}});
+  st.held.push_back(topic_state::held_subscriber{std::move(s), req, false, 0, {}, false});
   return st.held.back();
 }
 
@@ -289,6 +289,8 @@ void release(self_ptr self, caf::actor_id id) {
   auto held = std::move(*h);
   st.held.erase(h);
   auto& s = held.s;
+  if (held.reset)
+    s.sink->send(make_frame(encode_reset_frame(s.format, st.name, st.epoch), is_binary(s.format)));
   uint64_t replayed = 0;
   uint64_t queued = 0;
   for (auto& e : held.backlog) {
@@ -347,6 +349,31 @@ actor_stats describe(self_ptr self) {
 }
 
 caf::behavior serving(self_ptr self);
+
+// Continuity is broken (the feed was down: events may have been published
+// that the topic never saw): a new epoch starts, seq counts from 1 again and
+// the old epoch's history goes, so nobody resumes across the gap.
+// Subscribers are told with a reset frame; held ones get theirs on release.
+void begin_epoch(self_ptr self) {
+  auto& st = self->state;
+  st.epoch = st.base_epoch + "." + std::to_string(++st.epoch_changes);
+  st.seq = 0;
+  change_history(self, [](topic_history& h) {
+    h.clear();
+    return history_evictions{};
+  });
+  spdlog::info("topic.new_epoch name={} epoch={}", st.name, st.epoch);
+  frame_cache frames;
+  for (auto& s : st.subs)
+    s.sink->send(frames.get(s.format, [&] {
+      return encode_reset_frame(s.format, st.name, st.epoch);
+    }));
+  for (auto& h : st.held)
+    if (h.confirmed) {
+      h.backlog.clear();
+      h.reset = true;
+    }
+}
 
 // A re-attach (request 0) follows a failure of an earlier incarnation: tell the
 // client the new epoch before it sees any event of it.
@@ -514,6 +541,8 @@ caf::behavior serving(self_ptr self) {
       spdlog::info("topic.feed name={} state={}", st.name,
                    st.feed_up ? "up" : "down");
       send_status(self, st.subs);
+      if (st.feed_up)
+        begin_epoch(self); // what was published during the outage is unknown
     },
   }.or_else(common(self));
 }
@@ -528,6 +557,7 @@ caf::behavior topic_actor(self_ptr self, std::string name, std::string epoch,
   st.restarts = restarts;
   st.name = std::move(name);
   st.epoch = std::move(epoch);
+  st.base_epoch = st.epoch;
   st.router = std::move(router);
   st.settings = std::move(settings);
   st.history = std::make_unique<topic_history>(st.settings.history.for_topic(st.name),

@@ -63,6 +63,8 @@ namespace tickgate {
 struct topic_state {
   std::string name;
   std::string epoch;
+  std::string base_epoch;         // the router's; later epochs of this actor extend it
+  uint64_t epoch_changes = 0;
   uint64_t seq = 0;               // seq of the last publication; the next gets seq + 1
   caf::actor router;
   routing_settings settings;
@@ -91,6 +93,7 @@ struct topic_state {
     bool confirmed = false;
     uint64_t position = 0; // seq at confirmation; later events are live ones
     std::vector<retained_event> backlog;
+    bool reset = false; // a new epoch began after its position: reset first
   };
   std::vector<held_subscriber> held;
 

@@ -106,14 +106,15 @@ TEST(redis_bridge, one_redis_subscription_serves_100_clients) {
   }
 }
 
-TEST(redis_bridge, deliveries_resume_on_the_same_connections_after_a_redis_restart) {
+TEST(redis_bridge, deliveries_resume_on_the_same_connections_in_a_new_epoch_after_a_redis_restart) {
   redis_process redis;
   node_process node({"--redis.url=" + redis.url(), "--redis.reconnect-min=50ms",
                      "--redis.reconnect-max=500ms"});
   ws_client c{node.port()};
   subscribe(c, 1, "trade@AAPL");
   publish(redis, "trade@AAPL", "1");
-  ASSERT_TRUE(next_event(c));
+  auto first = next_event(c);
+  ASSERT_TRUE(first);
   redis.kill();
   auto down = c.read_until([](const ws_message& m) { return is_type(m, "status"); });
   ASSERT_TRUE(down);
@@ -125,11 +126,17 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_after_a_redis_resta
   auto up = c.read_until([](const ws_message& m) { return is_type(m, "status"); }, 3000ms);
   ASSERT_TRUE(up);
   EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
+  // Whatever Redis carried during the outage never reached the node: a new
+  // epoch begins, so no client resumes across the gap believing it whole.
+  auto reset = c.read_until([](const ws_message& m) { return is_type(m, "reset"); }, 2000ms);
+  ASSERT_TRUE(reset);
+  EXPECT_NE(json_field(reset->data, "epoch"), json_field(first->data, "epoch"));
   publish(redis, "trade@AAPL", "2");
   auto ev = next_event(c, 2000ms);
   ASSERT_TRUE(ev) << "no delivery after Redis came back";
   EXPECT_EQ(json_field(ev->data, "data"), "2");
-  EXPECT_EQ(json_field(ev->data, "seq"), "2");
+  EXPECT_EQ(json_field(ev->data, "seq"), "1");
+  EXPECT_EQ(json_field(ev->data, "epoch"), json_field(reset->data, "epoch"));
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
   EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
   EXPECT_EQ(node_stat(node.port(), "bridge", "reconnects"), 1);

@@ -4,6 +4,11 @@
 //   wide    --topics topics, --clients x --per-client topics each, --rate spread over topics
 //   idle    --clients subscribed connections, no traffic; --server-pid gives RSS per connection
 //   churn   connect -> subscribe -> first event -> close, --concurrency loops at once
+//   resume  --clients steady subscribers plus --resumers clients that all drop
+//           at once and, after missing about --replay events each, reconnect
+//           at once with `since` (native protocol): time until every resumer
+//           is live again, whether each replay was complete, and the steady
+//           clients' latency before and during the storm
 // Reports delivered messages/s, loss from per-topic counters ("n" in each
 // payload), latency from the publisher's timestamp ("P") to receipt
 // (p50/p90/p99/p99.9/max), connect errors, connects/s, and the CPU of the
@@ -54,6 +59,8 @@ struct options {
   std::string http; // http://host:port; default: the node of --url
   pid_t server_pid = 0;
   size_t pad = 0;
+  size_t resumers = 5000;
+  size_t replay = 100;
 };
 
 // Per-thread counters; merged at the end (no sharing while running).
@@ -63,7 +70,41 @@ struct thread_stats {
   uint64_t reordered = 0;     // a counter not above the last one seen
   uint64_t cycles = 0;        // churn: connect..first event..close
   latency_histogram latency;
+  latency_histogram storm_latency; // resume: steady clients during the storm
 };
+
+// resume: one client that drops and comes back with `since`. Touched only
+// on its connection's thread until the run ends.
+struct resumer_state {
+  size_t topic = 0;
+  std::string epoch;
+  uint64_t last_seq = 0;  // the last event seen
+  uint64_t target = 0;    // the ack's position: live again once this arrived
+  bool acked = false;
+  bool live = false;
+  bool recovered = false;
+  uint64_t replayed = 0;
+  uint64_t gaps = 0;      // seqs skipped after resuming
+  uint64_t repeats = 0;   // seqs seen twice
+  double live_after_s = 0;
+};
+
+// The seq and epoch of a native event or of an ack's first position.
+uint64_t field_u64(std::string_view frame, std::string_view key, size_t from = 0) {
+  auto at = frame.find(key, from);
+  if (at == std::string_view::npos)
+    return 0;
+  return std::strtoull(frame.data() + at + key.size(), nullptr, 10);
+}
+
+std::string field_str(std::string_view frame, std::string_view key, size_t from = 0) {
+  auto at = frame.find(key, from);
+  if (at == std::string_view::npos)
+    return {};
+  at += key.size();
+  auto end = frame.find('"', at);
+  return std::string{frame.substr(at, end - at)};
+}
 
 struct client_state {
   std::vector<uint64_t> last_n; // per topic index
@@ -72,6 +113,8 @@ struct client_state {
 };
 
 std::atomic<bool> measuring{false};
+std::atomic<bool> storm{false};
+std::atomic<uint64_t> resumers_live{0};
 std::atomic<bool> running{true};
 std::atomic<uint64_t> subscribed{0};
 std::atomic<uint64_t> connect_errors{0};
@@ -164,9 +207,9 @@ bool parse_ws_url(const std::string& url, endpoint_info& out) {
 
 int main(int argc, char** argv) {
   options o;
-  CLI::App app{"tickgate-bench: load generator (fanout, wide, idle, churn)"};
-  app.add_option("scenario", o.scenario, "fanout | wide | idle | churn")->required()
-    ->check(CLI::IsMember({"fanout", "wide", "idle", "churn"}));
+  CLI::App app{"tickgate-bench: load generator (fanout, wide, idle, churn, resume)"};
+  app.add_option("scenario", o.scenario, "fanout | wide | idle | churn | resume")->required()
+    ->check(CLI::IsMember({"fanout", "wide", "idle", "churn", "resume"}));
   app.add_option("--url", o.url, "WebSocket URL of the gateway");
   app.add_option("--protocol", o.protocol, "native or action")->check(CLI::IsMember({"native", "action"}));
   app.add_option("--clients", o.clients, "connections");
@@ -181,6 +224,8 @@ int main(int argc, char** argv) {
   app.add_option("--http", o.http, "publish through POST /api/publish at http://host:port (default: the --url node)");
   app.add_option("--server-pid", o.server_pid, "gateway process: CPU and RSS are reported");
   app.add_option("--pad", o.pad, "extra payload bytes");
+  app.add_option("--resumers", o.resumers, "resume: clients that drop and resume at once");
+  app.add_option("--replay", o.replay, "resume: events each resumer misses");
   CLI11_PARSE(app, argc, argv);
 
   endpoint_info ep;
@@ -226,7 +271,8 @@ int main(int argc, char** argv) {
     }
     if (measuring.load(std::memory_order_relaxed)) {
       ++st.received;
-      st.latency.add(static_cast<uint64_t>(std::max<int64_t>(now_us() - p, 0)));
+      auto us = static_cast<uint64_t>(std::max<int64_t>(now_us() - p, 0));
+      (storm.load(std::memory_order_relaxed) ? st.storm_latency : st.latency).add(us);
     }
     return true;
   };
@@ -350,6 +396,87 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Resume: the resumers subscribe like any client first, one topic each.
+  std::vector<std::unique_ptr<resumer_state>> resumer_states;
+  std::vector<std::shared_ptr<ws_conn>> resumer_conns;
+  std::atomic<uint64_t> resumers_acked{0};
+  clock_type::time_point storm_started;
+  auto start_resumer = [&](size_t i, bool resume) {
+    auto t = i % o.threads;
+    auto* rs = resumer_states[i].get();
+    auto topic = topic_name(o, rs->topic);
+    std::string frame = R"({"op":"subscribe","id":1,"topics":[")" + topic + "\"]";
+    if (resume)
+      frame += R"(,"since":{")" + topic + R"(":{"epoch":")" + rs->epoch + R"(","seq":)"
+               + std::to_string(rs->last_seq) + "}}";
+    frame += "}";
+    rs->acked = false;
+    auto mark_live = [rs, &storm_started] {
+      rs->live = true;
+      rs->live_after_s = std::chrono::duration<double>(clock_type::now() - storm_started).count();
+      ++resumers_live;
+    };
+    ws_conn::handlers h;
+    h.on_open = [frame](ws_conn& c) { c.send_text(frame); };
+    h.on_text = [rs, resume, mark_live, &resumers_acked](ws_conn&, std::string_view f) {
+      if (!rs->acked) {
+        if (!is_ack(f))
+          return;
+        rs->acked = true;
+        auto pos = f.find(R"("positions")");
+        if (pos == std::string_view::npos)
+          return; // a node without positions: nothing to resume from
+        rs->epoch = field_str(f, R"("epoch":")", pos);
+        rs->target = field_u64(f, R"("seq":)", pos);
+        if (!resume) {
+          rs->last_seq = rs->target;
+          ++resumers_acked;
+          return;
+        }
+        auto rec = f.find(R"("recovered":{)");
+        rs->recovered = rec != std::string_view::npos
+                        && f.substr(rec, f.find('}', rec) - rec).find("true") != std::string_view::npos;
+        if (!rs->recovered || rs->target <= rs->last_seq)
+          mark_live();
+        return;
+      }
+      auto seq = field_u64(f, R"("seq":)");
+      if (seq == 0)
+        return;
+      if (seq <= rs->last_seq) {
+        ++rs->repeats;
+        return;
+      }
+      if (resume && rs->recovered && seq > rs->last_seq + 1)
+        rs->gaps += seq - rs->last_seq - 1;
+      rs->last_seq = seq;
+      if (resume && seq <= rs->target)
+        ++rs->replayed;
+      if (resume && !rs->live && seq >= rs->target)
+        mark_live();
+    };
+    h.on_close = [](ws_conn&, bool) {};
+    auto c = std::make_shared<ws_conn>(*iocs[t], std::move(h), 16 * 1024);
+    c->user = t;
+    boost::asio::post(*iocs[t], [c, target, ep] { c->start(target, ep.host, ep.path); });
+    resumer_conns[i] = c;
+  };
+  if (o.scenario == "resume") {
+    for (size_t i = 0; i < o.resumers; ++i) {
+      resumer_states.push_back(std::make_unique<resumer_state>());
+      resumer_states.back()->topic = i % o.topics;
+      resumer_conns.emplace_back();
+      start_resumer(i, false);
+      if (i % 500 == 499)
+        while (resumers_acked.load() + 250 < i + 1
+               && clock_type::now() - run_started < std::chrono::seconds(180))
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    while (resumers_acked.load() < o.resumers
+           && clock_type::now() - run_started < std::chrono::seconds(180))
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
   auto rss_after = rss_kib_of(o.server_pid);
   uint64_t sent_before = pub ? pub->sent() : 0;
@@ -358,6 +485,27 @@ int main(int argc, char** argv) {
   auto t0 = clock_type::now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(o.duration));
+  double storm_secs = 0;
+  if (o.scenario == "resume") {
+    // Every resumer drops at once, misses about --replay events of its
+    // topic, and comes back at once with `since`.
+    for (auto& c : resumer_conns)
+      boost::asio::post(*iocs[c->user], [c] { c->close(); });
+    std::this_thread::sleep_for(std::chrono::duration<double>(
+      static_cast<double>(o.replay * o.topics) / std::max(o.rate, 1.0)));
+    storm_started = clock_type::now();
+    storm = true;
+    for (size_t i = 0; i < o.resumers; ++i) {
+      auto t = i % o.threads;
+      boost::asio::post(*iocs[t], [&, i] { start_resumer(i, true); });
+    }
+    while (resumers_live.load() < o.resumers
+           && clock_type::now() - storm_started < std::chrono::seconds(60))
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    storm_secs = std::chrono::duration<double>(clock_type::now() - storm_started).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200)); // deliveries right after
+    storm = false;
+  }
   uint64_t sent_window = pub ? pub->sent() - sent_before : 0;
   if (pub)
     pub->stop();
@@ -374,6 +522,8 @@ int main(int argc, char** argv) {
   // Stop: close connections on their threads, then end the loops.
   for (auto& c : conns)
     boost::asio::post(*iocs[c->user], [c] { c->close(); });
+  for (auto& c : resumer_conns)
+    boost::asio::post(*iocs[c->user], [c] { c->close(); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   for (auto& g : guards)
     g.reset();
@@ -389,7 +539,23 @@ int main(int argc, char** argv) {
     all.reordered += st.reordered;
     all.cycles += st.cycles;
     all.latency.merge(st.latency);
+    all.storm_latency.merge(st.storm_latency);
   }
+  // resume: how the storm went (read after the loops stopped).
+  uint64_t recovered = 0, replayed = 0, resume_gaps = 0, resume_repeats = 0;
+  std::vector<double> live_after;
+  for (auto& rs : resumer_states) {
+    recovered += rs->recovered ? 1 : 0;
+    replayed += rs->replayed;
+    resume_gaps += rs->gaps;
+    resume_repeats += rs->repeats;
+    if (rs->live)
+      live_after.push_back(rs->live_after_s);
+  }
+  std::sort(live_after.begin(), live_after.end());
+  auto live_q = [&](double q) {
+    return live_after.empty() ? 0.0 : live_after[static_cast<size_t>(q * static_cast<double>(live_after.size() - 1))];
+  };
   auto pct = [&](double q) { return all.latency.quantile_ms(q); };
   double delivered = static_cast<double>(all.received) / (pub ? publish_secs : secs);
   double per_delivery_us = all.received ? server_cpu * 1e6 / static_cast<double>(all.received) : 0;
@@ -411,6 +577,18 @@ int main(int argc, char** argv) {
                 pct(0.9), pct(0.99), pct(0.999),
                 all.latency.max_ms());
   }
+  if (o.scenario == "resume") {
+    std::printf("  resume storm     %zu resumers: %zu live again, %" PRIu64 " recovered, %" PRIu64
+                " events replayed (%.0f each), %" PRIu64 " gaps, %" PRIu64 " repeats\n",
+                o.resumers, live_after.size(), recovered, replayed,
+                o.resumers ? static_cast<double>(replayed) / static_cast<double>(o.resumers) : 0.0,
+                resume_gaps, resume_repeats);
+    std::printf("  live again after s  p50 %.3f  p99 %.3f  all %.3f (storm window %.2f s)\n",
+                live_q(0.5), live_q(0.99), live_q(1.0), storm_secs);
+    std::printf("  steady clients   p99 %.2f ms before, %.2f ms during the storm (p50 %.2f / %.2f)\n",
+                pct(0.99), all.storm_latency.quantile_ms(0.99), pct(0.5),
+                all.storm_latency.quantile_ms(0.5));
+  }
   std::printf("  generator cpu    %.2f cores\n", self_cpu / secs);
   if (o.server_pid > 0) {
     std::printf("  server cpu       %.2f cores", server_cpu / secs);
@@ -424,12 +602,17 @@ int main(int argc, char** argv) {
     R"("connected":%)" PRIu64 R"(,"connect_errors":%)" PRIu64 R"(,"published_per_s":%.0f,"delivered_per_s":%.0f,)"
     R"("gaps":%)" PRIu64 R"(,"reordered":%)" PRIu64 R"(,"p50_ms":%.3f,"p90_ms":%.3f,"p99_ms":%.3f,"p999_ms":%.3f,"max_ms":%.3f,)"
     R"("churn_per_s":%.0f,"generator_cores":%.2f,"server_cores":%.2f,"server_cpu_us_per_delivery":%.3f,)"
-    R"("server_rss_kib_before":%)" PRId64 R"(,"server_rss_kib_after":%)" PRId64 R"(,"server_rss_bytes_per_conn":%)" PRId64 "}\n",
+    R"("server_rss_kib_before":%)" PRId64 R"(,"server_rss_kib_after":%)" PRId64 R"(,"server_rss_bytes_per_conn":%)" PRId64
+    R"(,"resumers":%zu,"resumers_live":%zu,"resumers_recovered":%)" PRIu64 R"(,"replayed":%)" PRIu64
+    R"(,"resume_gaps":%)" PRIu64 R"(,"resume_repeats":%)" PRIu64
+    R"(,"live_again_p50_s":%.3f,"live_again_all_s":%.3f,"storm_p99_ms":%.3f})" "\n",
     o.scenario.c_str(), o.protocol.c_str(), o.clients, o.topics, o.per_client, o.rate,
     subscribed.load(), connect_errors.load(), static_cast<double>(sent_window) / o.duration,
     delivered, all.gaps, all.reordered, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
     all.latency.max_ms(),
     static_cast<double>(all.cycles) / secs, self_cpu / secs,
-    o.server_pid > 0 ? server_cpu / secs : 0.0, per_delivery_us, rss_before, rss_after, rss_per_conn);
+    o.server_pid > 0 ? server_cpu / secs : 0.0, per_delivery_us, rss_before, rss_after, rss_per_conn,
+    o.scenario == "resume" ? o.resumers : size_t{0}, live_after.size(), recovered, replayed,
+    resume_gaps, resume_repeats, live_q(0.5), live_q(1.0), all.storm_latency.quantile_ms(0.99));
   return 0;
 }
