@@ -199,7 +199,7 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   ASSERT_TRUE(up);
   EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   // The subscription made during the outage is live in Redis now.
-  EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
   publish(redis, "trade@AAPL", R"({"p":"1"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
