@@ -132,4 +132,15 @@ bool glob_match(std::string_view p, std::string_view s) {
   return pi == p.size();
 }
 
+std::string glob_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\')
+      out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 } // namespace tickgate::net

@@ -35,4 +35,7 @@ private:
 /// `[^a]` and `\` escapes.
 bool glob_match(std::string_view pattern, std::string_view text);
 
+/// `text` as a glob pattern matching exactly itself (`*?[]\` escaped).
+std::string glob_escape(std::string_view text);
+
 } // namespace tickgate::net

@@ -206,6 +206,7 @@ http_response publish(net_context& ctx, const http_request& req) {
     p->payload = std::move(item.payload);
     p->kind = payload_kind::json; // validated by the decoder
     p->ts_us = ts;
+    p->snapshot = item.snapshot;
     batch.push_back(std::move(p));
   }
   auto n = batch.size();

@@ -33,6 +33,26 @@ const std::string* redis_feed::covering_pattern(const std::string& channel) cons
   return nullptr;
 }
 
+std::vector<std::string> redis_feed::with_twin(const std::string& channel) const {
+  if (settings_.snapshot_suffix.empty())
+    return {channel};
+  return {channel, channel + settings_.snapshot_suffix};
+}
+
+std::vector<std::string> redis_feed::patterns_to_subscribe() const {
+  auto out = settings_.patterns;
+  if (settings_.snapshot_suffix.empty())
+    return out;
+  for (auto& p : settings_.patterns) {
+    // A pattern ending in an unescaped '*' already matches its channels' twins.
+    bool ends_in_star
+      = !p.empty() && p.back() == '*' && (p.size() < 2 || p[p.size() - 2] != '\\');
+    if (!ends_in_star)
+      out.push_back(p + glob_escape(settings_.snapshot_suffix));
+  }
+  return out;
+}
+
 bool redis_feed::follow(const std::string& topic) {
   auto channel = settings_.mapping.to_channel(topic);
   std::lock_guard<std::mutex> guard{mtx_};
@@ -47,7 +67,7 @@ bool redis_feed::follow(const std::string& topic) {
     e.confirmed = pattern_confirmed_[*p];
     return e.confirmed;
   }
-  link_->subscribe({channel});
+  link_->subscribe(with_twin(channel));
   return false;
 }
 
@@ -64,7 +84,7 @@ void redis_feed::unfollow(const std::string& topic) {
     return;
   channels_.erase(it);
   if (up_ && !covering_pattern(channel))
-    link_->unsubscribe({channel});
+    link_->unsubscribe(with_twin(channel));
 }
 
 publish_outcome redis_feed::publish(const publication_batch& batch) {
@@ -78,8 +98,12 @@ publish_outcome redis_feed::publish(const publication_batch& batch) {
   }
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(batch.size());
-  for (auto& pub : batch)
-    out.emplace_back(settings_.mapping.to_channel(pub->topic), pub->payload);
+  for (auto& pub : batch) {
+    auto channel = settings_.mapping.to_channel(pub->topic);
+    if (pub->snapshot)
+      channel += settings_.snapshot_suffix; // without a suffix the mark is lost
+    out.emplace_back(std::move(channel), pub->payload);
+  }
   m.bridge_published.fetch_add(out.size(), std::memory_order_relaxed);
   link_->publish(std::move(out));
   return publish_outcome::upstream;
@@ -107,9 +131,10 @@ void redis_feed::on_link(bool up, const std::string& reason) {
       std::vector<std::string> channels;
       for (auto& [channel, e] : channels_)
         if (!covering_pattern(channel))
-          channels.push_back(channel);
+          for (auto& c : with_twin(channel))
+            channels.push_back(std::move(c));
       if (!settings_.patterns.empty())
-        link_->psubscribe(settings_.patterns);
+        link_->psubscribe(patterns_to_subscribe());
       if (!channels.empty())
         link_->subscribe(std::move(channels));
       spdlog::info("bridge.link_up channels={} patterns={}", channels_.size(),
@@ -142,7 +167,11 @@ void redis_feed::on_subscribed(const std::string& name, bool is_pattern) {
       if (auto it = channels_.find(name); it != channels_.end())
         confirm(it->second);
     } else {
-      pattern_confirmed_[name] = true;
+      // A twin pattern is confirmed with its pattern (same PSUBSCRIBE).
+      auto p = pattern_confirmed_.find(name);
+      if (p == pattern_confirmed_.end())
+        return;
+      p->second = true;
       for (auto& [channel, e] : channels_)
         if (glob_match(name, channel))
           confirm(e);
@@ -166,7 +195,13 @@ void redis_feed::on_messages(redis_batch& batch) {
       continue;
     }
     auto p = std::make_shared<publication>();
-    p->topic = settings_.mapping.to_topic(msg.channel);
+    std::string_view channel = msg.channel;
+    auto& suffix = settings_.snapshot_suffix;
+    if (!suffix.empty() && channel.size() > suffix.size() && channel.ends_with(suffix)) {
+      channel.remove_suffix(suffix.size());
+      p->snapshot = true;
+    }
+    p->topic = settings_.mapping.to_topic(channel);
     p->kind = classify_payload(msg.payload);
     p->payload = std::move(msg.payload);
     p->ts_us = ts;

@@ -18,6 +18,10 @@ struct redis_feed_settings {
   std::vector<std::string> patterns;      // PSUBSCRIBEd at link-up; channels they cover get no SUBSCRIBE
   size_t max_payload_bytes = 1024 * 1024; // larger Redis messages are dropped and counted
   std::string endpoint;                   // for logs and the node's info
+  // A message on a channel with this suffix is a snapshot of the topic of the
+  // channel without it (publishers' convention; '#' is outside the topic
+  // alphabet). Empty: no snapshot channels.
+  std::string snapshot_suffix = "#snapshot";
 };
 
 /// Redis pub/sub as the node's feed: one Redis channel per followed topic
@@ -26,6 +30,16 @@ struct redis_feed_settings {
 /// map through `channel_map`; two topic names may share a channel. After a
 /// reconnect it subscribes every channel again and confirms each channel's
 /// topics when Redis does.
+///
+/// Snapshots: each channel has a twin, the channel plus `snapshot_suffix`,
+/// on which publishers send a topic's full state; the feed subscribes and
+/// unsubscribes the twin in the same command as its channel (so Redis'
+/// confirmation of the channel covers both) and PUBLISHes snapshot
+/// publications there. Exact twins rather than one `*#snapshot` pattern:
+/// a pattern costs Redis a match on every PUBLISH of every client and
+/// would bring snapshots of topics nobody here follows. A configured
+/// pattern covers the twins of its channels when it ends in `*`; for any
+/// other pattern the feed also PSUBSCRIBEs the pattern plus the suffix.
 ///
 /// Threads: follow/unfollow/publish come from the feed actor, the link's
 /// reports from the link's loop thread; `mtx_` guards the subscription state
@@ -56,6 +70,10 @@ private:
   };
 
   const std::string* covering_pattern(const std::string& channel) const;
+  // `channel` and, with snapshots on, its snapshot twin.
+  std::vector<std::string> with_twin(const std::string& channel) const;
+  // The configured patterns plus the twins' patterns they need.
+  std::vector<std::string> patterns_to_subscribe() const;
 
   const redis_feed_settings settings_;
   const std::shared_ptr<redis_port> link_;

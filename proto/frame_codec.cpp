@@ -33,7 +33,7 @@ std::vector<std::string> encode_ack_frames(const reply_to& to, client_op op,
     case dialect::native:
       // list is not a native op; a native ack names the request's topics.
       return {encode_ack(to.format, to.id, op, names, positions)};
-    case dialect::socketio: return socketio::ack(to, op, names);
+    case dialect::socketio: return socketio::ack(to, op, names, positions);
     default: return {seed::ack(to, op, names, current)};
   }
 }
@@ -92,7 +92,8 @@ std::string encode_reset_frame(const wire_format& f, std::string_view topic,
       return R"({"type":"reset",)" + body.substr(1);
     }
     case dialect::stream:
-      return R"({"stream":")" + std::string{topic} + R"(","reset":{"epoch":)"
+      return R"({"stream":")" + std::string{topic} + std::string{stream_speed_suffix(f)}
+             + R"(","reset":{"epoch":)"
              + body.substr(body.find("\"epoch\":") + 8) + "}";
     case dialect::socketio:
       return socketio::packet_prefix('2', f.ns) + R"(["reset",)" + body + "]";

@@ -52,6 +52,11 @@ decoded_frame decode_action_frame(std::string_view bytes);
 decoded_frame decode_stream_frame(std::string_view bytes);
 decoded_frame decode_typed_frame(std::string_view bytes);
 
+/// The update speed suffix ("@100ms", "@1000ms") of a stream-protocol
+/// subscription's format, "" for none: events name the stream as the client
+/// subscribed it.
+std::string_view stream_speed_suffix(const wire_format& f);
+
 /// The typed envelope's greeting, sent when a client connects.
 std::string encode_typed_connection(std::string_view client_id);
 

@@ -86,4 +86,19 @@ std::string_view utf8_prefix(std::string_view s, size_t max_bytes) {
   return s.substr(0, n);
 }
 
+std::string quote_for_message(std::string_view s) {
+  constexpr size_t max_len = 64;
+  std::string out;
+  auto cut = utf8_prefix(s, max_len);
+  if (is_valid_utf8(cut)) {
+    for (unsigned char c : cut)
+      out.push_back(c < 0x20 ? '?' : static_cast<char>(c));
+  } else {
+    out = "<not UTF-8>";
+  }
+  if (s.size() > max_len)
+    out += "...";
+  return "'" + out + "'";
+}
+
 } // namespace tickgate::json_text

@@ -30,4 +30,8 @@ bool is_valid_utf8(std::string_view s);
 /// would make the reply invalid UTF-8 (and so no valid JSON text frame).
 std::string_view utf8_prefix(std::string_view s, size_t max_bytes);
 
+/// Client text for an error message: in single quotes, cut to 64 bytes
+/// (whole characters, "..." when cut), control characters as '?'.
+std::string quote_for_message(std::string_view s);
+
 } // namespace tickgate::json_text

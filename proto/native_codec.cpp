@@ -6,6 +6,7 @@
 #include <simdjson.h>
 
 #include "proto/json_text.hpp"
+#include "proto/subscribe_options.hpp"
 #include "proto/topic_name.hpp"
 #include "tickgate.pb.h"
 
@@ -24,21 +25,7 @@ std::string_view to_string(client_op op) {
 
 namespace {
 
-// Quotes a client-supplied name for an error message, cut to a sane length.
-std::string quote_for_message(std::string_view s) {
-  constexpr size_t max_len = 64;
-  std::string out;
-  auto cut = json_text::utf8_prefix(s, max_len);
-  if (json_text::is_valid_utf8(cut)) {
-    for (unsigned char c : cut)
-      out.push_back(c < 0x20 ? '?' : static_cast<char>(c));
-  } else {
-    out = "<not UTF-8>";
-  }
-  if (s.size() > max_len)
-    out += "...";
-  return "'" + out + "'";
-}
+using json_text::quote_for_message;
 
 // Checks and de-duplicates the topic list of a subscribe or unsubscribe.
 // Returns an error message (and sets `code`) or an empty string.
@@ -124,6 +111,13 @@ decoded_frame decode_json(std::string_view bytes) {
     error_code code;
     if (auto msg = check_topics(cmd.topics, code); !msg.empty())
       return fail(code, std::move(msg));
+    if (cmd.op == client_op::subscribe) {
+      auto msg = read_subscribe_options(obj, cmd.options);
+      if (msg.empty())
+        msg = resolve_since(cmd.options, {}, cmd.topics);
+      if (!msg.empty())
+        return fail(error_code::bad_request, std::move(msg));
+    }
   } else if (op_name == "ping") {
     cmd.op = client_op::ping;
   } else if (op_name == "auth") {
@@ -137,6 +131,10 @@ decoded_frame decode_json(std::string_view bytes) {
                 "unknown op " + quote_for_message(op_name)
                   + " (expected subscribe, unsubscribe, ping or auth)");
   }
+  if (cmd.op != client_op::subscribe)
+    if (auto option = find_subscribe_option(obj))
+      return fail(error_code::bad_request, "'" + std::string{*option}
+                                             + "' is only valid with op subscribe");
   return cmd;
 }
 
@@ -183,6 +181,21 @@ decoded_frame decode_proto(std::string_view bytes) {
     err.message = std::move(msg);
     return err;
   }
+  if (cmd.op == client_op::subscribe) {
+    auto& sub = frame.subscribe();
+    for (auto& [topic, pos] : sub.since())
+      cmd.options.since.emplace_back(topic, stream_position{pos.epoch(), pos.seq()});
+    cmd.options.last = sub.last();
+    cmd.options.snapshot = sub.snapshot();
+    cmd.options.throttle_ms = sub.throttle_ms();
+    auto msg = check_subscribe_options(cmd.options);
+    if (msg.empty())
+      msg = resolve_since(cmd.options, {}, cmd.topics);
+    if (!msg.empty()) {
+      err.message = std::move(msg); // bad_request
+      return err;
+    }
+  }
   return cmd;
 }
 
@@ -214,6 +227,7 @@ std::string encode_event(wire_format f, const event_fields& ev) {
     e->set_epoch(std::string{ev.epoch});
     e->set_ts(ev.ts_us);
     e->set_data(std::string{ev.payload});
+    e->set_snapshot(ev.snapshot);
     return serialize(frame);
   }
   std::string out;
@@ -226,6 +240,8 @@ std::string encode_event(wire_format f, const event_fields& ev) {
   out += ev.epoch;
   out += R"(","ts":)";
   json_text::append_int(out, ev.ts_us);
+  if (ev.snapshot)
+    out += R"(,"snapshot":true)";
   switch (ev.kind) {
     case payload_kind::json:
       out += R"(,"data":)";
@@ -256,6 +272,15 @@ std::string encode_ack(wire_format f, std::optional<uint64_t> id, client_op op,
     a->set_op(std::string{to_string(op)});
     for (auto& t : topics)
       a->add_topics(t);
+    if (op == client_op::subscribe) {
+      for (auto& p : positions) {
+        auto& pos = (*a->mutable_positions())[p.name];
+        pos.set_epoch(p.epoch);
+        pos.set_seq(p.seq);
+        if (p.recovered)
+          (*a->mutable_recovered())[p.name] = *p.recovered;
+      }
+    }
     return serialize(frame);
   }
   std::string out = R"({"type":"ack")";
@@ -272,6 +297,8 @@ std::string encode_ack(wire_format f, std::optional<uint64_t> id, client_op op,
     }
     out += ']';
   }
+  if (op == client_op::subscribe)
+    append_positions(out, positions);
   out += '}';
   return out;
 }

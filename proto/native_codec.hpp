@@ -57,6 +57,7 @@ struct subscribe_options {
 constexpr uint32_t max_last_events = 10000;
 constexpr uint32_t min_throttle_ms = 10;
 constexpr uint32_t max_throttle_ms = 60000;
+constexpr size_t max_epoch_length = 64; // bytes of a `since` epoch
 
 /// Where a subscribed topic's stream stands when the subscription starts:
 /// the topic's epoch and the seq of the last event published before it

@@ -39,7 +39,8 @@ simdjson::error_code raw_text(od::value v, std::string_view& out) {
   return simdjson::SUCCESS;
 }
 
-// Reads one `{"topic":..., "data":...}` object; returns an error message or "".
+// Reads one `{"topic":..., "data":..., "snapshot":...}` object; returns an
+// error message or "".
 std::string read_item(od::object obj, size_t index,
                       std::vector<publish_item>& out) {
   auto where = [&] { return "event " + std::to_string(index) + ": "; };
@@ -62,6 +63,9 @@ std::string read_item(od::object obj, size_t index,
         return where() + "bad 'data'";
       item.payload = std::string{raw};
       has_data = true;
+    } else if (key == "snapshot") {
+      if (field.value().get_bool().get(item.snapshot))
+        return where() + "'snapshot' must be true or false";
     }
   }
   if (!has_topic)

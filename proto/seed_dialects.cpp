@@ -146,6 +146,36 @@ decoded_frame decode_action_frame(std::string_view bytes) {
 
 // -- stream protocol ---------------------------------------------------------
 
+namespace {
+
+// Update speeds a stream name may end with (Binance's `depth@X@100ms`): the
+// subscription is conflated to at most one event per interval. Index i + 1
+// is the wire_format style of such a subscription, so its events are named
+// as the client named the stream.
+struct stream_speed {
+  std::string_view suffix;
+  uint32_t throttle_ms;
+};
+constexpr stream_speed stream_speeds[] = {{"@100ms", 100}, {"@1000ms", 1000}};
+
+// Splits a stream name into its topic and update speed style (0: none).
+std::pair<std::string_view, uint8_t> split_stream_name(std::string_view name) {
+  for (size_t i = 0; i < std::size(stream_speeds); ++i) {
+    auto suffix = stream_speeds[i].suffix;
+    if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix)
+      return {name.substr(0, name.size() - suffix.size()), static_cast<uint8_t>(i + 1)};
+  }
+  return {name, 0};
+}
+
+} // namespace
+
+std::string_view stream_speed_suffix(const wire_format& f) {
+  if (f.kind != dialect::stream || f.style == 0 || f.style > std::size(stream_speeds))
+    return {};
+  return stream_speeds[f.style - 1].suffix;
+}
+
 decoded_frame decode_stream_frame(std::string_view bytes) {
   thread_local simdjson::dom::parser parser;
   constexpr wire_format fmt{dialect::stream};
@@ -182,18 +212,32 @@ decoded_frame decode_stream_frame(std::string_view bytes) {
                       echo);
   if (params.size() > max_topics_per_request)
     return make_error(fmt, error_code::bad_request, "Invalid request: too many streams", echo);
+  std::optional<uint8_t> speed; // of the first stream; one per subscribe request
   for (auto item : params) {
     std::string_view name;
     if (item.get_string().get(name))
       return make_error(fmt, error_code::bad_request,
                         "Invalid request: stream names must be strings", echo);
-    if (!is_valid_topic(name))
+    auto [topic, style] = split_stream_name(name);
+    if (!is_valid_topic(topic))
       return make_error(fmt, error_code::invalid_topic,
                         "Invalid request: bad stream name", echo);
-    if (std::find(cmd.topics.begin(), cmd.topics.end(), name) == cmd.topics.end()) {
-      cmd.topics.emplace_back(name);
+    if (cmd.op == client_op::subscribe) {
+      if (speed && *speed != style)
+        return make_error(fmt, error_code::bad_request,
+                          "Invalid request: all streams of one SUBSCRIBE must have the same "
+                          "update speed (no suffix, @100ms or @1000ms)",
+                          echo);
+      speed = style;
+    }
+    if (std::find(cmd.topics.begin(), cmd.topics.end(), topic) == cmd.topics.end()) {
+      cmd.topics.emplace_back(topic);
       cmd.names.emplace_back(name);
     }
+  }
+  if (speed && *speed != 0) {
+    cmd.format.style = *speed;
+    cmd.options.throttle_ms = stream_speeds[*speed - 1].throttle_ms;
   }
   return cmd;
 }
@@ -256,6 +300,7 @@ std::string event(const wire_format& f, const event_fields& ev) {
   if (f.kind == dialect::stream) {
     out += R"({"stream":")";
     out += ev.topic;
+    out += stream_speed_suffix(f);
     out += R"(","data":)";
     append_payload_value(out, ev.payload, ev.kind);
     out += '}';
@@ -375,6 +420,7 @@ std::string status(const wire_format& f, std::string_view topic, std::string_vie
   if (f.kind == dialect::stream) {
     out = R"({"stream":")";
     out += topic;
+    out += stream_speed_suffix(f);
     out += R"(","status":{"state":")";
     out += state;
     out += R"(","message":)";

@@ -6,6 +6,7 @@
 
 #include "proto/dialect_settings.hpp"
 #include "proto/json_text.hpp"
+#include "proto/subscribe_options.hpp"
 #include "proto/topic_name.hpp"
 
 namespace tickgate {
@@ -71,7 +72,8 @@ std::string event(const wire_format& f, const event_fields& ev) {
 }
 
 std::vector<std::string> ack(const reply_to& to, client_op op,
-                             std::span<const std::string> names) {
+                             std::span<const std::string> names,
+                             std::span<const topic_position> positions) {
   std::vector<std::string> out;
   auto& verb = to.ctx.verb;
   if (verb == "disconnect")
@@ -80,10 +82,12 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
   if (is_room_verb(verb)) {
     body = R"({"success":true,"room":)";
     json_text::append_string(body, names.empty() ? std::string{} : names.front());
-    body += '}';
   } else {
-    body = R"({"success":true,"symbols":)" + string_array(names) + "}";
+    body = R"({"success":true,"symbols":)" + string_array(names);
   }
+  if (op == client_op::subscribe)
+    append_positions(body, positions);
+  body += '}';
   if (to.ctx.ack_id)
     out.push_back(ack_packet(to.format.ns, *to.ctx.ack_id, body));
   if (!is_room_verb(verb)) {
@@ -331,6 +335,7 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
   client_command cmd;
   cmd.ctx.ack_id = ack;
   cmd.ctx.verb = std::string{name};
+  std::optional<simdjson::dom::object> options; // the argument object, if it is one
   if (name == "ping") {
     cmd.op = client_op::ping;
     cmd.format = fmt;
@@ -344,6 +349,8 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
     simdjson::dom::element inner;
     if (has_arg && arg.is_object() && !arg["symbols"].get(inner))
       list = inner;
+    if (simdjson::dom::object o; has_arg && !arg.get_object().get(o))
+      options = o;
     std::vector<std::string_view> symbols;
     std::string_view one;
     simdjson::dom::array arr;
@@ -382,8 +389,11 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
     cmd.format = fmt; // style 0: room events
     std::string_view room;
     simdjson::dom::element inner;
-    if (has_arg && arg.is_object() && !arg["room"].get(inner))
-      arg = inner;
+    if (simdjson::dom::object o; has_arg && !arg.get_object().get(o)) {
+      options = o;
+      if (!o["room"].get(inner))
+        arg = inner;
+    }
     if (!has_arg || arg.get_string().get(room)) {
       fail(error_code::bad_request, "expected {room:\"prefix:name\"}", cmd.ctx.verb);
       return;
@@ -402,6 +412,24 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
     fail(error_code::unknown_op, "unknown event " + quote_cut(name),
          cmd.ctx.verb);
     return;
+  }
+  // The argument object may carry the subscribe options; `since` keys are
+  // symbols or rooms as the client named them (or canonical topics).
+  if (options && cmd.op == client_op::subscribe) {
+    auto msg = read_subscribe_options(*options, cmd.options);
+    if (msg.empty())
+      msg = resolve_since(cmd.options, cmd.names, cmd.topics);
+    if (!msg.empty()) {
+      fail(error_code::bad_request, std::move(msg), cmd.ctx.verb);
+      return;
+    }
+  } else if (options) {
+    if (auto option = find_subscribe_option(*options)) {
+      fail(error_code::bad_request,
+           "'" + std::string{*option} + "' is only valid with subscribe or join_room",
+           cmd.ctx.verb);
+      return;
+    }
   }
   auto& tracked = topics_[ns];
   for (auto& t : cmd.topics) {

@@ -16,7 +16,9 @@ namespace tickgate {
 /// A CONNECT becomes an `auth` command (ctx.verb "connect", ctx.echo the
 /// namespace sid, token from the auth payload): the connection actor answers it.
 /// Client events: subscribe/unsubscribe {symbols:[...]}, join_room/leave_room
-/// {room:"price:X"}, ping. Topics come from dialect_settings.
+/// {room:"price:X"}, ping. Topics come from dialect_settings. The object of
+/// subscribe and join_room may add since/last/snapshot/throttle_ms, as native
+/// subscribes do (`since` keyed by symbol or room).
 class socketio_decoder : public frame_decoder {
 public:
   explicit socketio_decoder(decoder_options options);
@@ -41,8 +43,10 @@ namespace socketio {
 std::string packet_prefix(char type, uint8_t ns);
 
 std::string event(const wire_format& f, const event_fields& ev);
+/// `positions` (subscribe / join_room) go into the ack packet's object.
 std::vector<std::string> ack(const reply_to& to, client_op op,
-                             std::span<const std::string> names);
+                             std::span<const std::string> names,
+                             std::span<const topic_position> positions = {});
 std::string error(const reply_to& to, error_code code, std::string_view message);
 std::string pong(const reply_to& to, int64_t ts_us);
 std::string status(const wire_format& f, std::string_view topic, std::string_view state,

@@ -20,7 +20,8 @@ struct wire_format {
   dialect kind = dialect::native;
   bool binary = false; // native only: protobuf frames
   uint8_t ns = 0;      // socketio: namespace index (dialect_settings::namespaces)
-  uint8_t style = 0;   // socketio: 0 = joined as a room, 1 = joined by "subscribe"
+  uint8_t style = 0;   // socketio: 0 = joined as a room, 1 = joined by "subscribe";
+                       // stream: the update speed suffix, 0 = none, 1 = @100ms, 2 = @1000ms
 
   constexpr uint32_t key() const {
     return static_cast<uint32_t>(kind) | (binary ? 1u << 8 : 0u)

@@ -14,6 +14,7 @@
 #include "proto/dialect_settings.hpp"
 #include "proto/frame_codec.hpp"
 #include "proto/json_text.hpp"
+#include "proto/subscribe_options.hpp"
 #include "proto/topic_name.hpp"
 
 namespace tickgate::fuzz {
@@ -82,11 +83,53 @@ inline void check_symbols(const client_command& cmd, const std::string& topic_te
   }
 }
 
+/// Subscribe options of an accepted command: only on subscribes, within
+/// their bounds, and `since` keyed by the request's topics, each once, in
+/// the order of the topics.
+inline void check_options(const client_command& cmd) {
+  auto& o = cmd.options;
+  if (cmd.op != client_op::subscribe) {
+    FUZZ_CHECK(o.empty());
+    return;
+  }
+  FUZZ_CHECK(check_subscribe_options(o).empty());
+  FUZZ_CHECK(o.last <= max_last_events && !(o.last && o.snapshot));
+  FUZZ_CHECK(o.throttle_ms == 0
+             || (o.throttle_ms >= min_throttle_ms && o.throttle_ms <= max_throttle_ms));
+  size_t next = 0; // since entries follow the topics' order
+  for (auto& [topic, pos] : o.since) {
+    FUZZ_CHECK(pos.epoch.size() <= max_epoch_length);
+    while (next < cmd.topics.size() && cmd.topics[next] != topic)
+      ++next;
+    FUZZ_CHECK(next < cmd.topics.size());
+    ++next;
+  }
+}
+
+/// The positions a connection would report for an accepted subscribe: one
+/// per topic under the client's name for it, `recovered` for each `since`.
+inline std::vector<topic_position> positions_for(const client_command& cmd) {
+  std::vector<topic_position> out;
+  if (cmd.op != client_op::subscribe)
+    return out;
+  for (size_t i = 0; i < cmd.topics.size(); ++i) {
+    topic_position p{i < cmd.names.size() ? cmd.names[i] : cmd.topics[i], "tg-1", i,
+                     std::nullopt};
+    if (auto* since = cmd.options.since_for(cmd.topics[i]))
+      p.recovered = since->seq % 2 == 0;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 /// Every reply the connection could send for `frame` is well-formed.
 inline void check_replies(const decoded_frame& frame) {
   if (auto* cmd = std::get_if<client_command>(&frame)) {
     reply_to to{cmd->format, cmd->id, cmd->ctx};
     for (auto& out : encode_ack_frames(to, cmd->op, cmd->names, cmd->names))
+      FUZZ_CHECK(is_reply_for(cmd->format, out));
+    auto positions = positions_for(*cmd);
+    for (auto& out : encode_ack_frames(to, cmd->op, cmd->names, cmd->names, positions))
       FUZZ_CHECK(is_reply_for(cmd->format, out));
     FUZZ_CHECK(is_reply_for(cmd->format, encode_pong_frame(to, 1763800000123456)));
     return;
@@ -118,13 +161,41 @@ inline std::string to_json_frame(const client_command& cmd) {
     }
     out += ']';
   }
+  auto& o = cmd.options;
+  if (!o.since.empty()) {
+    out += R"(,"since":{)";
+    for (size_t i = 0; i < o.since.size(); ++i) {
+      if (i)
+        out += ',';
+      json_text::append_string(out, o.since[i].first);
+      out += R"(:{"epoch":)";
+      json_text::append_string(out, o.since[i].second.epoch);
+      out += R"(,"seq":)";
+      json_text::append_uint(out, o.since[i].second.seq);
+      out += '}';
+    }
+    out += '}';
+  }
+  if (o.last) {
+    out += R"(,"last":)";
+    json_text::append_uint(out, o.last);
+  }
+  if (o.snapshot)
+    out += R"(,"snapshot":true)";
+  if (o.throttle_ms) {
+    out += R"(,"throttle_ms":)";
+    json_text::append_uint(out, o.throttle_ms);
+  }
   out += '}';
   return out;
 }
 
 /// Both decode the same request (the format aside).
 inline bool same_request(const client_command& a, const client_command& b) {
-  return a.op == b.op && a.id == b.id && a.topics == b.topics && a.token == b.token;
+  return a.op == b.op && a.id == b.id && a.topics == b.topics && a.token == b.token
+         && a.options.since == b.options.since && a.options.last == b.options.last
+         && a.options.snapshot == b.options.snapshot
+         && a.options.throttle_ms == b.options.throttle_ms;
 }
 
 } // namespace tickgate::fuzz

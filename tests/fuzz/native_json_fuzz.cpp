@@ -1,6 +1,8 @@
 // Native JSON client frames: decoding never crashes; an accepted command has
-// valid unique topics, re-encodes to a JSON frame that decodes to the same
-// request, and means the same as a protobuf frame; every reply is valid JSON.
+// valid unique topics and options within bounds (since keyed by its topics),
+// re-encodes to a JSON frame that decodes to the same request, and means the
+// same as a protobuf frame; every reply, acks with positions included, is
+// valid JSON.
 #include "fuzz_checks.hpp"
 #include "proto/native_codec.hpp"
 #include "tickgate.pb.h"
@@ -14,10 +16,20 @@ std::string to_proto_frame(const client_command& cmd) {
   if (cmd.id)
     f.set_id(*cmd.id);
   switch (cmd.op) {
-    case client_op::subscribe:
+    case client_op::subscribe: {
+      auto* s = f.mutable_subscribe();
       for (auto& t : cmd.topics)
-        f.mutable_subscribe()->add_topics(t);
+        s->add_topics(t);
+      for (auto& [topic, pos] : cmd.options.since) {
+        auto& p = (*s->mutable_since())[topic];
+        p.set_epoch(pos.epoch);
+        p.set_seq(pos.seq);
+      }
+      s->set_last(cmd.options.last);
+      s->set_snapshot(cmd.options.snapshot);
+      s->set_throttle_ms(cmd.options.throttle_ms);
       break;
+    }
     case client_op::unsubscribe:
       for (auto& t : cmd.topics)
         f.mutable_unsubscribe()->add_topics(t);
@@ -38,6 +50,7 @@ TICKGATE_FUZZ_TARGET(native_json) {
     FUZZ_CHECK(cmd->format == wire_format::json);
     FUZZ_CHECK(cmd->op != client_op::list);
     fuzz::check_topics(*cmd, false);
+    fuzz::check_options(*cmd);
     auto again = decode_client_frame(fuzz::to_json_frame(*cmd), false);
     auto* same = std::get_if<client_command>(&again);
     FUZZ_CHECK(same && fuzz::same_request(*cmd, *same));
@@ -48,7 +61,7 @@ TICKGATE_FUZZ_TARGET(native_json) {
     FUZZ_CHECK(std::get<client_error>(decoded).format == wire_format::json);
   }
   // Any payload, as text or binary, still makes a valid JSON event.
-  event_fields ev{"trade@AAPL", 1, "tg-1", 1, in, classify_payload(in)};
+  event_fields ev{"trade@AAPL", 1, "tg-1", 1, in, classify_payload(in), size % 2 == 0};
   FUZZ_CHECK(fuzz::is_json(encode_event(wire_format::json, ev)));
   return 0;
 }

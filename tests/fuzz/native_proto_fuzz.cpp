@@ -1,6 +1,7 @@
 // Native protobuf client frames: decoding never crashes; an accepted command
-// has valid unique topics and means the same as its JSON frame; errors and
-// acks encode as parseable ServerFrames that carry the request id.
+// has valid unique topics and options within bounds, and means the same as
+// its JSON frame; errors and acks (with positions for subscribes) encode as
+// parseable ServerFrames that carry the request id.
 #include "fuzz_checks.hpp"
 #include "proto/native_codec.hpp"
 #include "tickgate.pb.h"
@@ -22,6 +23,7 @@ TICKGATE_FUZZ_TARGET(native_proto) {
   if (auto* cmd = std::get_if<client_command>(&decoded)) {
     FUZZ_CHECK(cmd->format == wire_format::proto);
     fuzz::check_topics(*cmd, false);
+    fuzz::check_options(*cmd);
     if (cmd->op == client_op::auth) // proto3 strings are UTF-8, as JSON needs
       FUZZ_CHECK(json_text::is_valid_utf8(cmd->token));
     auto as_json = decode_client_frame(fuzz::to_json_frame(*cmd), false);
@@ -30,6 +32,14 @@ TICKGATE_FUZZ_TARGET(native_proto) {
     FUZZ_CHECK(reply.ParseFromString(encode_ack(cmd->format, cmd->id, cmd->op, cmd->topics)));
     FUZZ_CHECK(reply.has_ack() && reply.ack().has_id() == cmd->id.has_value());
     FUZZ_CHECK(static_cast<size_t>(reply.ack().topics_size()) == cmd->topics.size());
+    // With positions: one per topic, `recovered` for each `since` entry.
+    auto positions = fuzz::positions_for(*cmd);
+    FUZZ_CHECK(reply.ParseFromString(
+      encode_ack(cmd->format, cmd->id, cmd->op, cmd->topics, positions)));
+    FUZZ_CHECK(static_cast<size_t>(reply.ack().positions_size()) == positions.size());
+    FUZZ_CHECK(static_cast<size_t>(reply.ack().recovered_size()) == cmd->options.since.size());
+    for (auto& p : positions)
+      FUZZ_CHECK(reply.ack().positions().at(p.name).seq() == p.seq);
   } else {
     auto& err = std::get<client_error>(decoded);
     FUZZ_CHECK(err.format == wire_format::proto);

@@ -24,6 +24,8 @@ TICKGATE_FUZZ_TARGET(publish_body) {
     json_text::append_string(body, item.topic);
     body += R"(,"data":)";
     body += item.payload;
+    if (item.snapshot)
+      body += R"(,"snapshot":true)";
     body += '}';
   }
   body += ']';
@@ -32,6 +34,7 @@ TICKGATE_FUZZ_TARGET(publish_body) {
   FUZZ_CHECK(same && same->size() == items->size());
   for (size_t i = 0; i < items->size(); ++i)
     FUZZ_CHECK((*same)[i].topic == (*items)[i].topic
-               && (*same)[i].payload == (*items)[i].payload);
+               && (*same)[i].payload == (*items)[i].payload
+               && (*same)[i].snapshot == (*items)[i].snapshot);
   return 0;
 }

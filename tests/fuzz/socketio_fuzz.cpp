@@ -30,6 +30,7 @@ TICKGATE_FUZZ_TARGET(socketio) {
       }
       FUZZ_CHECK(cmd->format.kind == dialect::socketio);
       fuzz::check_topics(*cmd, true);
+      fuzz::check_options(*cmd);
       auto& mine = joined[cmd->format.ns];
       if (cmd->ctx.verb == "disconnect") {
         FUZZ_CHECK(cmd->op == client_op::unsubscribe);

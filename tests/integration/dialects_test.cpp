@@ -88,6 +88,19 @@ TEST(stream_protocol, subscribe_list_unsubscribe_and_events_match_the_exchange_s
   EXPECT_EQ(next(c), R"({"error":{"code":2,"msg":"Invalid request: unknown method TRADE"},"id":5})");
 }
 
+TEST(stream_protocol, a_speed_suffix_names_the_stream_as_subscribed) {
+  node_process node;
+  ws_client c{node.port(), "/stream"};
+  c.send_text(R"({"method":"SUBSCRIBE","params":["depth@TATA_INR@100ms"],"id":1})");
+  EXPECT_EQ(next(c), R"({"result":null,"id":1})");
+  ASSERT_EQ(publish(node.port(), "depth@TATA_INR", R"({"e":"depth"})"), 200);
+  EXPECT_EQ(next(c), R"({"stream":"depth@TATA_INR@100ms","data":{"e":"depth"}})");
+  c.send_text(R"({"method":"LIST_SUBSCRIPTIONS","id":2})");
+  EXPECT_EQ(next(c), R"({"result":["depth@TATA_INR@100ms"],"id":2})");
+  c.send_text(R"({"method":"SUBSCRIBE","params":["trade@TATA_INR","trade@TATA_INR@1000ms"],"id":3})");
+  EXPECT_EQ(next(c), R"x({"error":{"code":2,"msg":"Invalid request: all streams of one SUBSCRIBE must have the same update speed (no suffix, @100ms or @1000ms)"},"id":3})x");
+}
+
 TEST(typed_envelope, greets_answers_pings_and_delivers_market_data) {
   node_process node;
   ws_client c{node.port(), "/ws"};
@@ -139,7 +152,8 @@ TEST(dialects, all_four_side_by_side_on_one_node_and_one_redis) {
   EXPECT_NE(next(native).find("ack"), std::string::npos);
   auto channels = redis_command(redis.port(), {"PUBSUB", "CHANNELS"});
   std::sort(channels.begin(), channels.end());
-  EXPECT_EQ(channels, (std::vector<std::string>{"channel:trade:AAPL", "trade@AAPL"}));
+  EXPECT_EQ(channels, (std::vector<std::string>{"channel:trade:AAPL", "channel:trade:AAPL#snapshot",
+                                                "trade@AAPL", "trade@AAPL#snapshot"}));
   redis_command(redis.port(), {"PUBLISH", "channel:trade:AAPL", R"({"price":1})"});
   redis_command(redis.port(), {"PUBLISH", "trade@AAPL", R"({"p":"2"})"});
   EXPECT_EQ(next(action), R"({"type":"trade","data":{"price":1},"timestamp":T})");

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <simdjson.h>
 
 #include "support/json_fields.hpp"
@@ -49,6 +50,41 @@ std::string health(const node_process& n) {
   return http_request(n.port(), "GET", "/health").body;
 }
 
+// A plain Redis client SUBSCRIBEd to one channel: what publishers' peers see.
+class redis_watcher {
+public:
+  redis_watcher(uint16_t port, const std::string& channel) {
+    timeval timeout{5, 0};
+    ctx_ = redisConnectWithTimeout("127.0.0.1", port, timeout);
+    if (!ctx_ || ctx_->err)
+      throw std::runtime_error("redis_watcher: cannot connect");
+    redisSetTimeout(ctx_, timeout);
+    auto* confirm = static_cast<redisReply*>(redisCommand(ctx_, "SUBSCRIBE %b", channel.data(),
+                                                          channel.size()));
+    if (confirm)
+      freeReplyObject(confirm);
+  }
+  ~redis_watcher() { redisFree(ctx_); }
+  redis_watcher(const redis_watcher&) = delete;
+  redis_watcher& operator=(const redis_watcher&) = delete;
+
+  // The payload of the next message ("" after 5 s without one).
+  std::string next() {
+    void* reply = nullptr;
+    if (redisGetReply(ctx_, &reply) != REDIS_OK || !reply)
+      return {};
+    auto* r = static_cast<redisReply*>(reply);
+    std::string out;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements == 3)
+      out.assign(r->element[2]->str, r->element[2]->len);
+    freeReplyObject(r);
+    return out;
+  }
+
+private:
+  redisContext* ctx_ = nullptr;
+};
+
 } // namespace
 
 TEST(redis_bridge, redis_publish_reaches_subscribed_clients_untouched) {
@@ -73,11 +109,13 @@ TEST(redis_bridge, channels_appear_with_the_first_subscriber_and_vanish_after_th
   ws_client a{node.port()};
   ws_client b{node.port()};
   subscribe(a, 1, "trade@AAPL");
-  // The ack waits for Redis to confirm the SUBSCRIBE.
-  EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
+  // The ack waits for Redis to confirm the SUBSCRIBE (of the channel and
+  // its snapshot twin, in one command).
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
   subscribe(b, 1, "trade@AAPL");
   subscribe(b, 2, "depth@AAPL");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "trade@AAPL"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "depth@AAPL#snapshot",
+                                                       "trade@AAPL", "trade@AAPL#snapshot"}));
   EXPECT_EQ(redis_command(redis.port(), {"PUBSUB", "NUMSUB", "trade@AAPL"}),
             (std::vector<std::string>{"trade@AAPL", "1"}));
   a.send_text(R"({"op":"unsubscribe","id":3,"topics":["trade@AAPL"]})");
@@ -138,7 +176,7 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_in_a_new_epoch_afte
   EXPECT_EQ(json_field(ev->data, "seq"), "1");
   EXPECT_EQ(json_field(ev->data, "epoch"), json_field(reset->data, "epoch"));
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
-  EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
   EXPECT_EQ(node_stat(node.port(), "bridge", "reconnects"), 1);
 }
 
@@ -168,7 +206,7 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   ASSERT_TRUE(up);
   EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   // The subscription made during the outage is live in Redis now.
-  EXPECT_EQ(channels(redis), std::vector<std::string>{"trade@AAPL"});
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
   publish(redis, "trade@AAPL", R"({"p":"1"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
@@ -239,7 +277,7 @@ TEST(redis_bridge, pattern_mode_routes_symbols_never_subscribed_in_redis) {
   EXPECT_FALSE(c.read(200ms));
   // Channels outside the pattern still get their own SUBSCRIBE.
   subscribe(c, 2, "ticker@NEWSYM");
-  EXPECT_EQ(channels(redis), std::vector<std::string>{"ticker@NEWSYM"});
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"ticker@NEWSYM", "ticker@NEWSYM#snapshot"}));
 }
 
 TEST(redis_bridge, http_publish_goes_through_redis_to_every_node_in_order) {
@@ -305,4 +343,58 @@ TEST(redis_bridge, tickgate_pub_feeds_subscribers_through_redis_at_its_rate) {
     EXPECT_NE(json_field(ev->data, "data").find(R"("P":)"), std::string::npos);
   }
   EXPECT_EQ(got, 100);
+}
+
+TEST(redis_bridge, snapshots_travel_on_the_snapshot_twin_of_a_topics_channel) {
+  redis_process redis;
+  node_process node({"--redis.url=" + redis.url()});
+  ws_client c{node.port()};
+  subscribe(c, 1, "depth@X");
+  // A publisher's snapshot on the twin and a delta on the channel reach the
+  // topic's subscribers as one stream, in publish order.
+  publish(redis, "depth@X#snapshot", R"({"b":[["1","2"]]})");
+  publish(redis, "depth@X", R"({"d":1})");
+  auto snap = next_event(c);
+  ASSERT_TRUE(snap);
+  EXPECT_EQ(json_field(snap->data, "topic"), "\"depth@X\"");
+  EXPECT_EQ(json_field(snap->data, "data"), R"({"b":[["1","2"]]})");
+  EXPECT_EQ(json_field(snap->data, "seq"), "1");
+  auto delta = next_event(c);
+  ASSERT_TRUE(delta);
+  EXPECT_EQ(json_field(delta->data, "data"), R"({"d":1})");
+  EXPECT_EQ(json_field(delta->data, "seq"), "2");
+  // An HTTP publish marked as a snapshot goes out on the twin, so every node
+  // behind this Redis sees the mark; it comes back to the subscriber too.
+  redis_watcher twin{redis.port(), "depth@X#snapshot"};
+  auto res = http_request(node.port(), "POST", "/api/publish",
+                          R"({"topic":"depth@X","data":{"b":[]},"snapshot":true})");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(twin.next(), R"({"b":[]})");
+  auto back = next_event(c);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(json_field(back->data, "data"), R"({"b":[]})");
+  EXPECT_EQ(json_field(back->data, "seq"), "3");
+  // A snapshot mark that is not a boolean is refused, naming the field.
+  auto bad = http_request(node.port(), "POST", "/api/publish",
+                          R"({"topic":"depth@X","data":1,"snapshot":"yes"})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("'snapshot' must be true or false"), std::string::npos) << bad.body;
+}
+
+TEST(redis_bridge, the_snapshot_suffix_is_configurable_and_can_be_turned_off) {
+  redis_process redis;
+  node_process custom({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="!full")"});
+  ws_client c{custom.port()};
+  subscribe(c, 1, "depth@Y");
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full"}));
+  node_process off({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="")"});
+  ws_client d{off.port()};
+  subscribe(d, 1, "depth@Z");
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Z"}));
+  // A suffix a topic's own channel could end with is refused at start.
+  auto r = run_command("timeout 20 " + tickgate_binary() + " --redis.url=" + redis.url()
+                       + " --redis.snapshot-suffix=_snap --ws.host=127.0.0.1 --ws.port=0"
+                       + " --admin.port=0");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("redis.snapshot-suffix"), std::string::npos) << r.out;
 }

@@ -91,7 +91,7 @@ TEST_F(redis_feed_with_fake_link, subscribes_a_followed_topics_channel_and_confi
   feed->on_link(true, "");
   EXPECT_EQ(next_report(), "up");
   EXPECT_FALSE(feed->follow("trade@AAPL"));
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE trade@AAPL");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE trade@AAPL trade@AAPL#snapshot");
   feed->on_subscribed("trade@AAPL", false);
   EXPECT_EQ(next_report(), "confirmed trade@AAPL");
 }
@@ -107,9 +107,9 @@ TEST_F(redis_feed_with_fake_link, two_topics_sharing_a_channel_share_its_subscri
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed x@a x@b");
   feed->unfollow("x@a");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ch:x");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ch:x ch:x#snapshot");
   feed->unfollow("x@b");
-  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE ch:x");
+  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE ch:x ch:x#snapshot");
 }
 
 TEST_F(redis_feed_with_fake_link, resubscribes_every_followed_channel_after_a_reconnect) {
@@ -119,12 +119,12 @@ TEST_F(redis_feed_with_fake_link, resubscribes_every_followed_channel_after_a_re
   feed->on_link(false, "connection refused");
   EXPECT_EQ(next_report(), "down: redis unavailable: connection refused");
   feed->on_link(true, "");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot");
   feed->on_subscribed("x", false);
   feed->on_link(false, "connection lost");
   feed->on_subscribed("x", false); // from before the loss: ignored
   feed->on_link(true, "");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot");
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed x");
   EXPECT_EQ(next_report(), "down: redis unavailable: connection lost");
@@ -142,7 +142,7 @@ TEST_F(redis_feed_with_fake_link, channels_covered_by_a_pattern_get_no_subscribe
   feed->on_subscribed("channel:trade:*", true);
   EXPECT_TRUE(feed->follow("trade@Y")); // the pattern already delivers it
   EXPECT_FALSE(feed->follow("ticker@Z"));
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ticker@Z");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ticker@Z ticker@Z#snapshot");
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed trade@Z");
 }
@@ -179,4 +179,66 @@ TEST_F(redis_feed_with_fake_link, publishes_with_channel_names_and_drops_while_d
   feed->publish({pub("trade@A", "2"), pub("x", "3")});
   EXPECT_EQ(port->calls.back(), "PUBLISH channel:trade:A=2 x=3");
   EXPECT_EQ(node_metrics().bridge_publish_dropped.load(), dropped_before + 1);
+}
+
+TEST_F(redis_feed_with_fake_link, without_a_snapshot_suffix_a_channel_has_no_twin) {
+  redis_feed_settings s;
+  s.snapshot_suffix.clear();
+  start(std::move(s));
+  feed->on_link(true, "");
+  feed->follow("x");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x");
+  feed->unfollow("x");
+  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE x");
+  redis_batch batch{{"x#snapshot", "1"}};
+  feed->on_messages(batch);
+  EXPECT_EQ(next_report(), "up");
+  EXPECT_EQ(next_report(), "deliver x#snapshot"); // an ordinary channel name then
+}
+
+TEST_F(redis_feed_with_fake_link, a_message_on_the_snapshot_twin_is_a_snapshot_of_the_topic) {
+  redis_feed_settings s;
+  ASSERT_FALSE(channel_map::parse({"depth@{s} -> book:{s}"}, s.mapping));
+  start(std::move(s));
+  redis_batch batch{{"book:A#snapshot", R"({"b":[]})"},
+                    {"book:A", R"({"d":1})"},
+                    {"#snapshot", "2"}}; // nothing before the suffix: no twin
+  feed->on_messages(batch);
+  publication_batch got;
+  owner->receive([&](deliver_atom, const publication_batch& pubs) { got = pubs; },
+                 caf::after(std::chrono::seconds(3)) >> [] {});
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0]->topic, "depth@A");
+  EXPECT_TRUE(got[0]->snapshot);
+  EXPECT_EQ(got[0]->payload, R"({"b":[]})");
+  EXPECT_EQ(got[1]->topic, "depth@A");
+  EXPECT_FALSE(got[1]->snapshot);
+  EXPECT_EQ(got[2]->topic, "#snapshot");
+  EXPECT_FALSE(got[2]->snapshot);
+}
+
+TEST_F(redis_feed_with_fake_link, publishes_snapshots_on_the_twin_channel) {
+  redis_feed_settings s;
+  s.snapshot_suffix = "!full";
+  ASSERT_FALSE(channel_map::parse({"depth@{s} -> book:{s}"}, s.mapping));
+  start(std::move(s));
+  feed->on_link(true, "");
+  auto snap = std::make_shared<publication>(*pub("depth@A", "1"));
+  snap->snapshot = true;
+  feed->publish({snap, pub("depth@A", "2")});
+  EXPECT_EQ(port->calls.back(), "PUBLISH book:A!full=1 book:A=2");
+}
+
+TEST_F(redis_feed_with_fake_link, patterns_not_ending_in_a_star_get_a_twin_pattern) {
+  redis_feed_settings s;
+  s.patterns = {"book:*", "trade:?", "x[*]"};
+  start(std::move(s));
+  feed->on_link(true, "");
+  EXPECT_EQ(port->calls.back(), "PSUBSCRIBE book:* trade:? x[*] trade:?#snapshot x[*]#snapshot");
+  // Confirming a twin pattern confirms nothing of its own.
+  feed->on_subscribed("trade:?#snapshot", true);
+  EXPECT_EQ(next_report(), "up");
+  EXPECT_EQ(next_report(), "<none>");
+  EXPECT_TRUE(glob_match("trade:?" + glob_escape("#sn*p"), "trade:A#sn*p"));
+  EXPECT_FALSE(glob_match("trade:?" + glob_escape("#sn*p"), "trade:A#snap"));
 }

@@ -55,3 +55,22 @@ TEST(publish_codec, names_the_failing_event) {
   EXPECT_EQ(error("[]"), "the batch is empty");
   EXPECT_EQ(error("3"), "body must be an event object or an array of them");
 }
+
+TEST(publish_codec, reads_the_snapshot_mark) {
+  auto got = items(R"([{"topic":"depth@A","data":{"b":[]},"snapshot":true},)"
+                   R"({"snapshot":false,"topic":"depth@A","data":1},{"topic":"depth@A","data":2}])");
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_TRUE(got[0].snapshot);
+  EXPECT_EQ(got[0].payload, R"({"b":[]})");
+  EXPECT_FALSE(got[1].snapshot);
+  EXPECT_FALSE(got[2].snapshot);
+}
+
+TEST(publish_codec, refuses_a_snapshot_mark_that_is_not_a_boolean) {
+  EXPECT_EQ(error(R"({"topic":"a","data":1,"snapshot":"true"})"),
+            "event 0: 'snapshot' must be true or false");
+  EXPECT_EQ(error(R"([{"topic":"a","data":1},{"topic":"a","data":1,"snapshot":1}])"),
+            "event 1: 'snapshot' must be true or false");
+  EXPECT_EQ(error(R"({"topic":"a","data":1,"snapshot":null})"),
+            "event 0: 'snapshot' must be true or false");
+}

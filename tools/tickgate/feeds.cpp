@@ -5,6 +5,7 @@
 #include "actors/bus_feed.hpp"
 #include "net/redis_feed.hpp"
 #include "net/redis_link.hpp"
+#include "proto/topic_name.hpp"
 
 namespace tickgate {
 
@@ -27,6 +28,10 @@ std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
     return "redis.mappings: " + *err;
   feed_cfg.patterns = cfg.redis_patterns;
   feed_cfg.max_payload_bytes = cfg.redis_max_payload_bytes;
+  // A suffix made only of topic characters could end a topic's own channel.
+  if (!cfg.redis_snapshot_suffix.empty() && is_valid_topic(cfg.redis_snapshot_suffix))
+    return "redis.snapshot-suffix: needs a character outside the topic alphabet, e.g. '#'";
+  feed_cfg.snapshot_suffix = cfg.redis_snapshot_suffix;
   feed_cfg.endpoint = ep->describe();
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;

@@ -81,7 +81,8 @@ node_config::node_config() {
     .add(redis_max_payload_bytes, "max-payload-bytes", "larger Redis messages are dropped and counted")
     .add(redis_reconnect_min, "reconnect-min", "first reconnect delay (doubles, with jitter)")
     .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
-    .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted");
+    .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted")
+    .add(redis_snapshot_suffix, "snapshot-suffix", "a message on a topic's channel plus this suffix is a snapshot of the topic; empty: none");
   opt_group{custom_options_, "dialects"}
     .add(dialect.action_topic, "action-topic", "topic of an action-protocol symbol ({symbol})")
     .add(dialect.action_event_type, "action-event-type", "\"type\" of action-protocol event frames")

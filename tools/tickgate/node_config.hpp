@@ -63,6 +63,7 @@ struct node_config : caf::actor_system_config {
   caf::timespan redis_reconnect_min = std::chrono::milliseconds(100);
   caf::timespan redis_reconnect_max = std::chrono::seconds(1);
   size_t redis_max_pending_publishes = 100000;
+  std::string redis_snapshot_suffix = "#snapshot";
 
   // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
   dialect_settings dialect;
