@@ -77,6 +77,11 @@ struct frame {
   shared_bytes bytes;
   bool binary = false;
   int64_t ts_us = 0; // events: publish acceptance time, for the publish-to-write latency
+  // Events: the stream (topic) they belong to, an id unique on the node for
+  // the topic actor's life; a slow client's queue under the conflate policy
+  // keeps only the newest event of each stream. 0: not conflated (replies,
+  // status frames).
+  uint64_t stream = 0;
 };
 
 inline frame make_frame(std::string bytes, bool binary) {

@@ -213,6 +213,7 @@ void fan_out(self_ptr self, const publication_ptr& ptr) {
   size_t left = st.subs.size();
   for (auto& s : st.subs) {
     auto f = frames.share(s.format, [&] { return encode_event_frame(s.format, ev); }, left--);
+    f.stream = self->id(); // this topic's events, for the conflate slow-consumer policy
     auto size = f.bytes.size();
     // An overflowing session closes itself; its connection actor then quits
     // and the down handler removes it here.

@@ -44,13 +44,13 @@ struct edge_settings {
   size_t outbound_max_messages = 8192;         // per-client queue bound (frames)
   size_t outbound_max_bytes = 16 * 1024 * 1024; // per-client queue bound (bytes)
   // What passing an outbound bound does: close the client with 1008 "slow
-  // consumer", or drop its oldest queued events (replies are kept) and tell it
-  // how many were lost.
-  enum class slow_policy : uint8_t { disconnect, drop_oldest };
+  // consumer", drop its oldest queued events (replies are kept) and tell it
+  // how many were lost, or conflate: keep only the newest queued event of
+  // each topic (net/outbound_queue.hpp).
+  using slow_policy = net::slow_policy;
   slow_policy slow_consumer_policy = slow_policy::disconnect;
   outbound_limits outbound() const {
-    return {outbound_max_messages, outbound_max_bytes,
-            slow_consumer_policy == slow_policy::drop_oldest};
+    return {outbound_max_messages, outbound_max_bytes, slow_consumer_policy};
   }
   // Inbound backpressure: a session stops reading its client while its
   // connection actor has this many decoded messages not yet processed, and

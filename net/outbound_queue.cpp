@@ -1,6 +1,7 @@
 #include "net/outbound_queue.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <iterator>
 #include <mutex>
 
@@ -14,8 +15,15 @@ outbound_queue::push_result outbound_queue::push(frame f, const outbound_limits&
     r.result = send_result::closed;
     return r;
   }
-  if (!fits(size, limits) && limits.drop_oldest)
-    r.dropped = drop_oldest_events(size, limits);
+  if (!fits(size, limits)) {
+    if (limits.policy == slow_policy::conflate) {
+      r.conflated = conflate_events(f.stream);
+      if (!fits(size, limits) || crowded(size, limits))
+        r.dropped = drop_oldest_events(size, limits);
+    } else if (limits.policy == slow_policy::drop_oldest) {
+      r.dropped = drop_oldest_events(size, limits);
+    }
+  }
   if (fits(size, limits)) {
     frames_.push_back(std::move(f));
     queued_bytes_ += size;
@@ -53,6 +61,62 @@ size_t outbound_queue::drop_oldest_events(size_t incoming, const outbound_limits
     kept.push_back(std::move(q));
   }
   frames_.swap(kept);
+  return dropped;
+}
+
+namespace {
+
+// The streams seen in one conflation pass: open addressing over a table that
+// each thread keeps (so a pass allocates nothing once the table has grown to
+// the queue's size). 0 marks a free slot: stream 0 is never conflated.
+class stream_set {
+public:
+  explicit stream_set(size_t n) {
+    size_t size = 16;
+    while (size < 2 * n)
+      size *= 2;
+    shift_ = 64 - static_cast<unsigned>(std::countr_zero(size));
+    table_.assign(size, 0);
+  }
+  /// True if `s` (not 0) was not in the set; it is now.
+  bool insert(uint64_t s) {
+    auto mask = table_.size() - 1;
+    for (auto i = (s * 0x9E3779B97F4A7C15ull) >> shift_;; i = (i + 1) & mask) {
+      if (table_[i] == s)
+        return false;
+      if (table_[i] == 0) {
+        table_[i] = s;
+        return true;
+      }
+    }
+  }
+
+private:
+  static inline thread_local std::vector<uint64_t> storage;
+  std::vector<uint64_t>& table_ = storage;
+  unsigned shift_ = 0;
+};
+
+} // namespace
+
+// Keeps only the newest queued event of each stream; for `incoming_stream`
+// that is the frame being pushed. One pass from the newest back; what stays
+// keeps its order.
+size_t outbound_queue::conflate_events(uint64_t incoming_stream) {
+  stream_set seen{frames_.size() + 1};
+  if (incoming_stream != 0)
+    seen.insert(incoming_stream);
+  size_t dropped = 0;
+  for (auto i = frames_.size(); i-- > 0;) {
+    auto& q = frames_[i];
+    if (q.stream == 0 || seen.insert(q.stream))
+      continue;
+    queued_bytes_ -= q.bytes.size();
+    q = frame{}; // no bytes: removed below
+    ++dropped;
+  }
+  if (dropped > 0)
+    std::erase_if(frames_, [](const frame& q) { return !q.bytes; });
   return dropped;
 }
 

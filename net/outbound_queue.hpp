@@ -10,12 +10,19 @@
 
 namespace tickgate::net {
 
+/// What a push past an outbound bound does (ws.slow-consumer-policy).
+enum class slow_policy : uint8_t {
+  disconnect,  // overflow: the client is closed as a slow consumer
+  drop_oldest, // the oldest queued events go, the client is told how many
+  conflate,    // only the newest queued event of each stream stays
+};
+
 /// The bounds and slow-consumer policy of one client's outbound queue
 /// (edge_settings holds the node's; configs/tickgate.ini documents them).
 struct outbound_limits {
   size_t max_messages = 8192;
   size_t max_bytes = 16 * 1024 * 1024;
-  bool drop_oldest = false; // past a bound: drop the oldest events (else: overflow)
+  slow_policy policy = slow_policy::disconnect;
 };
 
 /// The frames queued for one client between its session's writes: filled by
@@ -25,20 +32,32 @@ struct outbound_limits {
 ///   - drop-oldest: the oldest half of the queued events (frames with a
 ///     publish time; replies are kept) is dropped, and the caller tells the
 ///     client how many (the gap notice);
+///   - conflate: every queued event (frame with a stream) that a newer event
+///     of its stream follows, queued or incoming, is dropped (counted as
+///     conflated; the client sees the newest value and the seq shows the
+///     skip). What stays keeps its place and the incoming frame goes last,
+///     so no event overtakes a reply queued after an older value of its
+///     stream. If that leaves the queue over a bound, or more than three
+///     quarters full (then a client with as many streams as the bound would
+///     pay a pass over the queue for every push), drop-oldest follows;
 ///   - otherwise the queue closes and push reports overflow (the caller
 ///     closes the client with 1008 "slow consumer").
+/// Replies (frames without a publish time or stream) are never dropped.
 /// Holds no allocation while empty, and never allocates under its lock
-/// beyond the queue's own growth.
+/// beyond the queue's own growth (and, once per thread, the conflate
+/// policy's scratch table).
 ///
 /// Invariants (all under lock_): queued_bytes_ is the sum of the sizes of
-/// frames_; once closed_, nothing is queued again; flush_requested_ is set
-/// from the push that found the queue idle until a take() that empties it
-/// (the session's loop has been asked for a flush, or a write is in flight).
+/// frames_; every queued frame holds bytes; once closed_, nothing is queued
+/// again; flush_requested_ is set from the push that found the queue idle
+/// until a take() that empties it (the session's loop has been asked for a
+/// flush, or a write is in flight).
 class outbound_queue {
 public:
   struct push_result {
     send_result result = send_result::queued;
     size_t dropped = 0;      // events dropped by drop-oldest to make room
+    size_t conflated = 0;    // events dropped by conflate: a newer one of their stream is queued
     bool ask_flush = false;  // queued into an idle queue: ask the loop for a flush
     size_t frames = 0;       // overflow: what was queued when the bound was hit
     size_t bytes = 0;
@@ -80,6 +99,12 @@ public:
 
 private:
   size_t drop_oldest_events(size_t incoming, const outbound_limits& limits); // lock_ held
+  size_t conflate_events(uint64_t incoming_stream);                          // lock_ held
+  // Over three quarters of a bound once a frame of `size` is queued.
+  bool crowded(size_t size, const outbound_limits& limits) const {           // lock_ held
+    return frames_.size() + 1 > limits.max_messages - limits.max_messages / 4
+           || queued_bytes_ + size > limits.max_bytes - limits.max_bytes / 4;
+  }
   bool fits(size_t size, const outbound_limits& limits) const {             // lock_ held
     return frames_.size() < limits.max_messages && queued_bytes_ + size <= limits.max_bytes;
   }

@@ -45,7 +45,9 @@ namespace tickgate::net {
 /// Outbound: frames queue up to outbound_max_messages / outbound_max_bytes
 /// behind the write in progress; passing either bound closes the session with
 /// 1008 "slow consumer" (counted in conn.slow_closed), or with the
-/// drop-oldest policy drops the oldest events and tells the client. Control
+/// drop-oldest policy drops the oldest events and tells the client, or with
+/// the conflate policy keeps the newest queued event per topic (counted in
+/// conn.slow_conflated). Control
 /// frames (pong, ping, close) bypass the queue and go out before queued
 /// frames (close last).
 ///

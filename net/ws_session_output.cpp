@@ -25,6 +25,8 @@ void ws_session::send_text(std::string bytes) {
 
 send_result ws_session::send(frame f) {
   auto r = queue_.push(std::move(f), ctx_.edge.outbound());
+  if (r.conflated > 0)
+    node_metrics().conn_slow_conflated.fetch_add(r.conflated, std::memory_order_relaxed);
   if (r.dropped > 0) {
     node_metrics().conn_slow_dropped.fetch_add(r.dropped, std::memory_order_relaxed);
     if (conn_)

@@ -3,6 +3,7 @@
 // the per-thread pool of batch storage.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,13 @@ namespace {
 frame event(std::string bytes, int64_t ts = 1) {
   auto f = make_frame(std::move(bytes), false);
   f.ts_us = ts;
+  return f;
+}
+
+// An event of stream (topic) `stream`, as a topic sends it.
+frame event_of(uint64_t stream, std::string bytes) {
+  auto f = event(std::move(bytes));
+  f.stream = stream;
   return f;
 }
 
@@ -50,7 +58,7 @@ TEST(outbound_queue, asks_for_one_flush_until_a_write_empties_it) {
 
 TEST(outbound_queue, past_a_bound_it_overflows_and_then_refuses_everything) {
   outbound_queue q;
-  outbound_limits limits{2, 1000, false};
+  outbound_limits limits{2, 1000, slow_policy::disconnect};
   q.push(event("a"), limits);
   q.push(event("b"), limits);
   auto r = q.push(event("c"), limits);
@@ -63,7 +71,7 @@ TEST(outbound_queue, past_a_bound_it_overflows_and_then_refuses_everything) {
 
 TEST(outbound_queue, the_byte_bound_counts_the_incoming_frame) {
   outbound_queue q;
-  outbound_limits limits{100, 10, false};
+  outbound_limits limits{100, 10, slow_policy::disconnect};
   EXPECT_EQ(q.push(event("12345"), limits).result, send_result::queued);
   EXPECT_EQ(q.push(event("12345"), limits).result, send_result::queued);
   EXPECT_EQ(q.push(event("1"), limits).result, send_result::overflow);
@@ -71,7 +79,7 @@ TEST(outbound_queue, the_byte_bound_counts_the_incoming_frame) {
 
 TEST(outbound_queue, drop_oldest_drops_the_older_half_of_the_events_and_keeps_replies) {
   outbound_queue q;
-  outbound_limits limits{5, 1000, true};
+  outbound_limits limits{5, 1000, slow_policy::drop_oldest};
   q.push(event("e1"), limits);
   q.push(reply("r1"), limits);
   q.push(event("e2"), limits);
@@ -86,7 +94,7 @@ TEST(outbound_queue, drop_oldest_drops_the_older_half_of_the_events_and_keeps_re
 
 TEST(outbound_queue, drop_oldest_drops_as_many_events_as_the_bytes_need) {
   outbound_queue q;
-  outbound_limits limits{100, 40, true};
+  outbound_limits limits{100, 40, slow_policy::drop_oldest};
   for (int i = 0; i < 4; ++i)
     q.push(event(std::string(10, char('a' + i))), limits);
   auto r = q.push(event(std::string(35, 'z')), limits);
@@ -97,12 +105,112 @@ TEST(outbound_queue, drop_oldest_drops_as_many_events_as_the_bytes_need) {
 
 TEST(outbound_queue, drop_oldest_overflows_when_only_replies_fill_it) {
   outbound_queue q;
-  outbound_limits limits{2, 1000, true};
+  outbound_limits limits{2, 1000, slow_policy::drop_oldest};
   q.push(reply("r1"), limits);
   q.push(reply("r2"), limits);
   auto r = q.push(event("e"), limits);
   EXPECT_EQ(r.result, send_result::overflow);
   EXPECT_EQ(r.frames, 2u);
+}
+
+TEST(outbound_queue, conflate_queues_every_event_while_within_the_bounds) {
+  outbound_queue q;
+  outbound_limits limits{4, 1000, slow_policy::conflate};
+  for (auto* bytes : {"a1", "a2", "a3", "a4"}) {
+    auto r = q.push(event_of(1, bytes), limits);
+    EXPECT_EQ(r.result, send_result::queued);
+    EXPECT_EQ(r.conflated, 0u);
+  }
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"a1", "a2", "a3", "a4"}));
+}
+
+TEST(outbound_queue, conflate_keeps_only_the_newest_event_of_each_stream_past_a_bound) {
+  outbound_queue q;
+  outbound_limits limits{4, 1000, slow_policy::conflate};
+  q.push(event_of(1, "a1"), limits);
+  q.push(event_of(2, "b1"), limits);
+  q.push(event_of(1, "a2"), limits);
+  q.push(event_of(2, "b2"), limits);
+  auto r = q.push(event_of(1, "a3"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.conflated, 3u); // a1 and a2 (a3 is newer), b1 (b2 is)
+  EXPECT_EQ(r.dropped, 0u);
+  EXPECT_EQ(q.stats().queued_bytes, 4u);
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"b2", "a3"}));
+}
+
+TEST(outbound_queue, conflate_never_lets_an_event_overtake_a_reply_queued_after_its_stream) {
+  outbound_queue q;
+  outbound_limits limits{4, 1000, slow_policy::conflate};
+  q.push(event_of(1, "a1"), limits);
+  q.push(reply("r1"), limits); // e.g. the ack of a request sent after a1
+  q.push(event_of(2, "b1"), limits);
+  q.push(event_of(2, "b2"), limits);
+  auto r = q.push(event_of(1, "a2"), limits);
+  EXPECT_EQ(r.conflated, 2u);
+  // b2 keeps its place, a2 goes last: behind r1, which was queued after a1.
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"r1", "b2", "a2"}));
+}
+
+TEST(outbound_queue, conflate_keeps_replies_and_frames_without_a_stream) {
+  outbound_queue q;
+  outbound_limits limits{4, 1000, slow_policy::conflate};
+  q.push(reply("r1"), limits);
+  q.push(event("s1"), limits); // an event with no stream (a status frame, say)
+  q.push(reply("r2"), limits);
+  q.push(event_of(1, "a1"), limits);
+  auto r = q.push(reply("r3"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.conflated, 0u);
+  EXPECT_EQ(r.dropped, 1u) << "no stream repeats: drop-oldest makes the room";
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"r1", "r2", "a1", "r3"}));
+}
+
+TEST(outbound_queue, conflate_counts_the_byte_bound_too) {
+  outbound_queue q;
+  outbound_limits limits{100, 10, slow_policy::conflate};
+  q.push(event_of(1, "12345"), limits);
+  q.push(event_of(1, "67890"), limits);
+  auto r = q.push(event_of(1, "abcde"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.conflated, 2u);
+  EXPECT_EQ(q.stats().queued_bytes, 5u);
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"abcde"}));
+}
+
+TEST(outbound_queue, conflate_falls_back_to_drop_oldest_when_no_stream_repeats) {
+  outbound_queue q;
+  outbound_limits limits{4, 1000, slow_policy::conflate};
+  for (uint64_t s = 1; s <= 4; ++s)
+    q.push(event_of(s, "e" + std::to_string(s)), limits);
+  auto r = q.push(event_of(5, "e5"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.conflated, 0u);
+  EXPECT_EQ(r.dropped, 2u);
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"e3", "e4", "e5"}));
+}
+
+TEST(outbound_queue, conflate_also_drops_the_oldest_when_it_leaves_the_queue_nearly_full) {
+  // Seven streams in an eight-frame queue: conflating frees one frame, and
+  // every later push would pass the bound and make the same pass again.
+  outbound_queue q;
+  outbound_limits limits{8, 1000, slow_policy::conflate};
+  for (uint64_t s = 1; s <= 7; ++s)
+    q.push(event_of(s, "e" + std::to_string(s)), limits);
+  q.push(event_of(1, "n1"), limits);
+  auto r = q.push(event_of(8, "e8"), limits);
+  EXPECT_EQ(r.result, send_result::queued);
+  EXPECT_EQ(r.conflated, 1u); // e1
+  EXPECT_EQ(r.dropped, 3u);   // the older half of the seven left: e2, e3, e4
+  EXPECT_EQ(contents(take_all(q)), (std::vector<std::string>{"e5", "e6", "e7", "n1", "e8"}));
+}
+
+TEST(outbound_queue, conflate_overflows_when_only_replies_fill_it) {
+  outbound_queue q;
+  outbound_limits limits{2, 1000, slow_policy::conflate};
+  q.push(reply("r1"), limits);
+  q.push(reply("r2"), limits);
+  EXPECT_EQ(q.push(event_of(1, "e"), limits).result, send_result::overflow);
 }
 
 TEST(outbound_queue, without_budget_frames_wait_for_the_pacing_and_no_new_flush_is_asked) {

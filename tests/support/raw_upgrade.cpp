@@ -1,5 +1,7 @@
 #include "support/raw_upgrade.hpp"
 
+#include <poll.h>
+
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -56,5 +58,47 @@ std::string client_frame(const std::string& text) {
   return f + text;
 }
 
+std::optional<frame_reader::server_frame> frame_reader::read(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto f = parse())
+      return f;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return std::nullopt;
+    pollfd p{socket_.native_handle(), POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+      return std::nullopt;
+    char buf[64 * 1024];
+    boost::system::error_code ec;
+    auto n = socket_.read_some(boost::asio::buffer(buf), ec);
+    if (ec)
+      return std::nullopt;
+    in_.append(buf, n);
+  }
+}
+
+// One complete unmasked, unfragmented server frame from the front of in_.
+std::optional<frame_reader::server_frame> frame_reader::parse() {
+  if (in_.size() < 2)
+    return std::nullopt;
+  size_t len = static_cast<uint8_t>(in_[1]) & 0x7F;
+  size_t h = 2;
+  if (len >= 126) {
+    size_t ext = len == 126 ? 2 : 8;
+    if (in_.size() < 2 + ext)
+      return std::nullopt;
+    len = 0;
+    for (size_t i = 0; i < ext; ++i)
+      len = (len << 8) | static_cast<uint8_t>(in_[2 + i]);
+    h += ext;
+  }
+  if (in_.size() < h + len)
+    return std::nullopt;
+  server_frame f{static_cast<uint8_t>(in_[0] & 0x0F), in_.substr(h, len)};
+  in_.erase(0, h + len);
+  return f;
+}
 
 } // namespace tickgate::test

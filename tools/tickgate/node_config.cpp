@@ -66,7 +66,7 @@ node_config::node_config() {
     .add(handshake_timeout, "handshake-timeout", "HTTP, WebSocket handshake and close-handshake timeout")
     .add(outbound_max_messages, "outbound-max-messages", "per-client queue bound in frames (then: close 1008 slow consumer)")
     .add(outbound_max_bytes, "outbound-max-bytes", "per-client queue bound in bytes (then: close 1008 slow consumer)")
-    .add(slow_consumer_policy, "slow-consumer-policy", "past an outbound bound: disconnect (close 1008) or drop-oldest (drop queued events, tell the client)")
+    .add(slow_consumer_policy, "slow-consumer-policy", "past an outbound bound: disconnect (close 1008), drop-oldest (drop queued events, tell the client) or conflate (keep the newest queued event per topic)")
     .add(max_subscriptions, "max-subscriptions", "topics one connection may follow")
     .add(io_threads, "io-threads", "threads running sockets")
     .add(io_actor_jobs, "io-actor-jobs", "actor jobs an I/O thread runs itself per pass instead of waking a CAF worker (0: workers run all)")
@@ -245,9 +245,11 @@ std::optional<std::string> node_config::edge(net::edge_settings& e) const {
     e.slow_consumer_policy = net::edge_settings::slow_policy::disconnect;
   else if (slow_consumer_policy == "drop-oldest")
     e.slow_consumer_policy = net::edge_settings::slow_policy::drop_oldest;
+  else if (slow_consumer_policy == "conflate")
+    e.slow_consumer_policy = net::edge_settings::slow_policy::conflate;
   else
     return "ws.slow-consumer-policy: '" + slow_consumer_policy
-           + "' (expected disconnect or drop-oldest)";
+           + "' (expected disconnect, drop-oldest or conflate)";
   e.io_threads = static_cast<int>(std::clamp<int64_t>(io_threads, 1, 64));
   e.io_actor_jobs = std::min<size_t>(io_actor_jobs, 4096);
   e.pace_above = static_cast<double>(pace_above);
