@@ -263,7 +263,7 @@ void subscribe(self_ptr self, client_command& cmd) {
     if (st.subs.count(cmd.topics[i]) == 0)
       st.subs.emplace(cmd.topics[i],
                       connection_state::subscription{caf::actor{}, cmd.format, names[i],
-                                                     st.next_request});
+                                                     st.next_request, cmd.options.throttle_ms});
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}});
@@ -494,8 +494,14 @@ void on_topic_down(self_ptr self, const caf::down_msg& dm) {
   st.topic_names.erase(i);
   auto& sub = st.subs[name];
   sub.topic = caf::actor{};
+  std::shared_ptr<const subscribe_options> throttle;
+  if (sub.throttle_ms > 0) {
+    subscribe_options o;
+    o.throttle_ms = sub.throttle_ms;
+    throttle = std::make_shared<const subscribe_options>(std::move(o));
+  }
   tell_router(self, attach_atom_v, sub.pending_req, std::vector<std::string>{name},
-             make_subscriber(self, sub.format));
+             make_subscriber(self, sub.format, std::move(throttle)));
 }
 
 // The message table, one handler per message of connection_actor_type. Built

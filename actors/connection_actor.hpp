@@ -91,6 +91,7 @@ struct connection_state {
     wire_format format = wire_format::json;
     std::string name; // as the client named it (symbol, room, topic)
     uint64_t pending_req = 0; // the client request still waiting for this topic's confirmation
+    uint32_t throttle_ms = 0; // conflation asked for; kept when the topic is attached again
   };
 
   // Subscriptions, including those still being attached.

@@ -16,9 +16,8 @@ namespace tickgate {
 
 topic_state::~topic_state() {
   auto& m = node_metrics();
-  if (!subs.empty() || !held.empty())
-    m.topic_subscriptions.fetch_sub(static_cast<int64_t>(subs.size() + held.size()),
-                                    std::memory_order_relaxed);
+  if (auto n = subs.size() + held.size() + throttled.size(); n > 0)
+    m.topic_subscriptions.fetch_sub(static_cast<int64_t>(n), std::memory_order_relaxed);
   if (history) {
     m.history_events.fetch_sub(static_cast<int64_t>(history->count()), std::memory_order_relaxed);
     m.history_bytes.fetch_sub(static_cast<int64_t>(history->bytes()), std::memory_order_relaxed);
@@ -33,7 +32,9 @@ using self_ptr = caf::stateful_actor<topic_state>*;
 // one or two entries, so a vector beats a map.
 class frame_cache {
 public:
-  explicit frame_cache(int64_t ts_us = 0) : ts_us_(ts_us) {
+  /// `ts_us`, `stream`: the publish time and stream id event frames carry
+  /// (frame in session_sink.hpp); 0 for other frames.
+  explicit frame_cache(int64_t ts_us = 0, uint64_t stream = 0) : ts_us_(ts_us), stream_(stream) {
   }
   frame_cache(const frame_cache&) = delete;
   frame_cache& operator=(const frame_cache&) = delete;
@@ -60,7 +61,7 @@ public:
       e.spare = n;
     }
     --e.spare;
-    return frame{e.f.bytes.adopt(), e.f.binary, e.f.ts_us};
+    return frame{e.f.bytes.adopt(), e.f.binary, e.f.ts_us, e.f.stream};
   }
 
 private:
@@ -78,10 +79,12 @@ private:
         return e;
     entries_.push_back(cached{key, make_frame(encode(), is_binary(f))});
     entries_.back().f.ts_us = ts_us_;
+    entries_.back().f.stream = stream_;
     return entries_.back();
   }
 
   int64_t ts_us_;
+  uint64_t stream_;
   std::vector<cached> entries_;
 };
 
@@ -100,7 +103,7 @@ void go_live(self_ptr self, subscriber s) {
 
 bool is_subscribed(self_ptr self, caf::actor_id id) {
   auto& st = self->state;
-  return st.index.count(id) > 0
+  return st.index.count(id) > 0 || st.throttled.count(id) > 0
          || std::any_of(st.held.begin(), st.held.end(),
                         [&](auto& h) { return h.s.conn.id() == id; });
 }
@@ -116,9 +119,14 @@ std::chrono::milliseconds idle_wait(self_ptr self) {
   return st.settings.topic_idle_grace;
 }
 
+bool has_subscribers(self_ptr self) {
+  auto& st = self->state;
+  return !st.subs.empty() || !st.held.empty() || !st.throttled.empty();
+}
+
 void arm_grace_timer(self_ptr self) {
   auto& st = self->state;
-  if (!st.subs.empty() || !st.held.empty())
+  if (has_subscribers(self))
     return;
   st.idle_since = std::chrono::steady_clock::now();
   self->delayed_send(self, st.settings.topic_idle_grace, grace_atom_v,
@@ -132,6 +140,8 @@ bool remove_subscriber(self_ptr self, caf::actor_id id) {
                         [&](auto& x) { return x.s.conn.id() == id; });
   if (h != st.held.end()) {
     st.held.erase(h);
+  } else if (st.throttled.erase(id) > 0) {
+    st.throttle.remove(id);
   } else {
     auto i = st.index.find(id);
     if (i == st.index.end())
@@ -185,6 +195,54 @@ void expire_history(self_ptr self) {
   });
 }
 
+// Sends a conflated event to the members of one throttle group, encoded
+// once per wire format among them.
+void send_to_group(self_ptr self, const conflator<caf::actor_id, topic_state::conflated_event>::group& g,
+                   const topic_state::conflated_event& ce) {
+  auto& st = self->state;
+  if (ce.epoch_changes != st.epoch_changes)
+    return; // held from before a new epoch began
+  auto& pub = *ce.ev.pub;
+  frame_cache frames{pub.ts_us, self->id()};
+  event_fields ev{st.name, ce.ev.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
+  uint64_t queued = 0;
+  for (auto id : g.members()) {
+    auto s = st.throttled.find(id);
+    if (s == st.throttled.end())
+      continue;
+    auto& sub = s->second;
+    if (sub.sink->send(frames.get(sub.format, [&] { return encode_event_frame(sub.format, ev); }))
+        == send_result::queued)
+      ++queued;
+  }
+  st.delivered += queued;
+  node_metrics().topic_events_out.fetch_add(queued, std::memory_order_relaxed);
+}
+
+// Applies a throttle step's outcome: counts what it conflated away and
+// arms the timer it asks for.
+template <class Step>
+void after_throttle_step(self_ptr self, const Step& step) {
+  if (step.conflated > 0)
+    node_metrics().topic_conflated.fetch_add(step.conflated, std::memory_order_relaxed);
+  if (step.arm) {
+    auto wait = *step.arm - std::chrono::steady_clock::now();
+    self->delayed_send(self,
+                       std::max(std::chrono::duration_cast<std::chrono::microseconds>(wait),
+                                std::chrono::microseconds{0}),
+                       throttle_atom_v);
+  }
+}
+
+void conflate(self_ptr self, uint64_t seq, const publication_ptr& ptr) {
+  auto& st = self->state;
+  auto step = st.throttle.on_event(
+    topic_state::conflated_event{retained_event{seq, ptr}, st.epoch_changes},
+    std::chrono::steady_clock::now(),
+    [&](auto& group, auto& ce) { send_to_group(self, group, ce); });
+  after_throttle_step(self, step);
+}
+
 void fan_out(self_ptr self, const publication_ptr& ptr) {
   auto& st = self->state;
   auto& m = node_metrics();
@@ -197,13 +255,16 @@ void fan_out(self_ptr self, const publication_ptr& ptr) {
   for (auto& h : st.held)
     if (h.confirmed)
       h.backlog.push_back(retained_event{st.seq, ptr});
+  if (!st.throttle.empty())
+    conflate(self, st.seq, ptr);
   if (st.subs.empty()) {
-    if (st.held.empty())
+    if (st.held.empty() && st.throttled.empty())
       m.topic_unrouted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   // Encode lazily, once per wire format in use.
-  frame_cache frames{pub.ts_us};
+  // The topic's actor id names its stream (the conflate slow-consumer policy).
+  frame_cache frames{pub.ts_us, self->id()};
   event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
   uint64_t bytes = 0;
   uint64_t queued = 0;
@@ -213,7 +274,6 @@ void fan_out(self_ptr self, const publication_ptr& ptr) {
   size_t left = st.subs.size();
   for (auto& s : st.subs) {
     auto f = frames.share(s.format, [&] { return encode_event_frame(s.format, ev); }, left--);
-    f.stream = self->id(); // this topic's events, for the conflate slow-consumer policy
     auto size = f.bytes.size();
     // An overflowing session closes itself; its connection actor then quits
     // and the down handler removes it here.
@@ -302,6 +362,7 @@ void release(self_ptr self, caf::actor_id id) {
     event_fields ev{st.name, e.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
     auto f = make_frame(encode_event_frame(s.format, ev), is_binary(s.format));
     f.ts_us = replay ? 0 : pub.ts_us;
+    f.stream = self->id();
     if (s.sink->send(std::move(f)) == send_result::queued) {
       replayed += replay ? 1 : 0;
       ++queued;
@@ -313,7 +374,13 @@ void release(self_ptr self, caf::actor_id id) {
   m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
   if (replayed > 0)
     m.history_replayed.fetch_add(replayed, std::memory_order_relaxed);
-  go_live(self, std::move(s));
+  if (s.options && s.options->throttle_ms > 0) {
+    auto id = s.conn.id();
+    st.throttle.add(id, std::chrono::milliseconds{s.options->throttle_ms});
+    st.throttled.emplace(id, std::move(s));
+  } else {
+    go_live(self, std::move(s));
+  }
 }
 
 actor_stats describe(self_ptr self) {
@@ -329,7 +396,9 @@ actor_stats describe(self_ptr self) {
                std::chrono::steady_clock::now() - st.started)
                .count();
   s.restarts = st.restarts;
-  s.extra.emplace_back("subscribers", std::to_string(st.subs.size()));
+  s.extra.emplace_back("subscribers",
+                       std::to_string(st.subs.size() + st.held.size() + st.throttled.size()));
+  s.extra.emplace_back("throttled", std::to_string(st.throttled.size()));
   s.extra.emplace_back("seq", std::to_string(st.seq));
   s.extra.emplace_back("epoch", json_quoted(st.epoch));
   s.extra.emplace_back("feed", json_quoted(st.feed_up ? "up" : "down"));
@@ -365,10 +434,15 @@ void begin_epoch(self_ptr self) {
   });
   spdlog::info("topic.new_epoch name={} epoch={}", st.name, st.epoch);
   frame_cache frames;
-  for (auto& s : st.subs)
+  auto reset = [&](const subscriber& s) {
     s.sink->send(frames.get(s.format, [&] {
       return encode_reset_frame(s.format, st.name, st.epoch);
     }));
+  };
+  for (auto& s : st.subs)
+    reset(s);
+  for (auto& [id, s] : st.throttled)
+    reset(s);
   for (auto& h : st.held)
     if (h.confirmed) {
       h.backlog.clear();
@@ -420,6 +494,12 @@ caf::message_handler common(self_ptr self) {
       self->send(conn, detached_atom_v, req, self->state.name);
     },
     [self](release_atom, const caf::actor& conn) { release(self, conn.id()); },
+    [self](throttle_atom) {
+      auto step = self->state.throttle.on_timer(
+        std::chrono::steady_clock::now(),
+        [&](auto& group, auto& ce) { send_to_group(self, group, ce); });
+      after_throttle_step(self, step);
+    },
     [self](route_atom, const publication_ptr& pub) { fan_out(self, pub); },
     [self](route_atom, const publication_batch& batch) {
       for (auto& pub : batch)
@@ -435,7 +515,7 @@ caf::message_handler common(self_ptr self) {
     },
     [self](grace_atom, uint64_t token) {
       auto& st = self->state;
-      if (token != st.grace_token || !st.subs.empty() || !st.held.empty())
+      if (token != st.grace_token || has_subscribers(self))
         return;
       auto waited = std::chrono::steady_clock::now() - st.idle_since;
       auto wait = idle_wait(self);
@@ -542,6 +622,10 @@ caf::behavior serving(self_ptr self) {
       spdlog::info("topic.feed name={} state={}", st.name,
                    st.feed_up ? "up" : "down");
       send_status(self, st.subs);
+      std::vector<subscriber> throttled;
+      for (auto& [id, sub] : st.throttled)
+        throttled.push_back(sub);
+      send_status(self, throttled);
       if (st.feed_up)
         begin_epoch(self); // what was published during the outage is unknown
     },

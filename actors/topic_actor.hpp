@@ -13,6 +13,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/conflator.hpp"
 #include "actors/history.hpp"
 #include "actors/settings.hpp"
 #include "actors/vocabulary.hpp"
@@ -96,6 +97,15 @@ struct topic_state {
     bool reset = false; // a new epoch began after its position: reset first
   };
   std::vector<held_subscriber> held;
+
+  // Subscribers that asked for throttle_ms: each gets at most one event per
+  // interval, conflated once per interval for all that share it.
+  struct conflated_event {
+    retained_event ev;
+    uint64_t epoch_changes = 0; // of the epoch it belongs to
+  };
+  conflator<caf::actor_id, conflated_event> throttle;
+  std::unordered_map<caf::actor_id, subscriber> throttled;
 
   std::unique_ptr<topic_history> history;
   std::chrono::steady_clock::time_point idle_since = std::chrono::steady_clock::now();

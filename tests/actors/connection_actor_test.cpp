@@ -150,7 +150,8 @@ TEST_F(connection_actor_test, a_subscribe_is_acked_once_the_topic_attached_it) {
   // attached_atom completes it. All of that happens inside one run().
   auto frames = exchange(c, cmd(client_op::subscribe, 1, {"trade@A", "trade@B"}));
   ASSERT_EQ(frames.size(), 1u);
-  EXPECT_EQ(frames[0], R"({"type":"ack","id":1,"op":"subscribe","topics":["trade@A","trade@B"]})");
+  EXPECT_EQ(frames[0], R"({"type":"ack","id":1,"op":"subscribe","topics":["trade@A","trade@B"],)"
+                       R"("positions":{"trade@A":{"epoch":"t-1","seq":0},"trade@B":{"epoch":"t-2","seq":0}}})");
   EXPECT_EQ(described(c, "subs"), "2");
 }
 

@@ -71,7 +71,7 @@ struct routing : tickgate::test::routing_core {
 TEST_F(routing, subscriber_receives_events_in_order_with_consecutive_seq) {
   auto c = connect();
   EXPECT_EQ(request(c, cmd(client_op::subscribe, 1, {"trade@AAPL"})),
-            R"({"type":"ack","id":1,"op":"subscribe","topics":["trade@AAPL"]})");
+            R"({"type":"ack","id":1,"op":"subscribe","topics":["trade@AAPL"],"positions":{"trade@AAPL":{"epoch":"t-1","seq":0}}})");
   for (int i = 1; i <= 50; ++i)
     publish("trade@AAPL", std::to_string(i));
   ASSERT_TRUE(c.sink->wait_for_frames(51));
@@ -532,4 +532,25 @@ TEST_F(resuming, a_topic_without_retained_events_stops_after_the_grace) {
   EXPECT_EQ(m.topic_live.load(), live + 1);
   request(c, cmd(client_op::unsubscribe, 2, {"quiet"}));
   EXPECT_TRUE(eventually([&] { return m.topic_live.load() == live; }, 3000ms));
+}
+
+TEST_F(resuming, a_throttled_subscriber_gets_the_newest_value_and_never_misses_the_last) {
+  auto& m = node_metrics();
+  auto conflated = m.topic_conflated.load();
+  auto every = connect();
+  request(every, cmd(client_op::subscribe, 1, {"depth@T"}));
+  auto slow = connect();
+  request(slow, subscribe(2, "depth@T", {{}, 0, false, 200}));
+  publish_n(every, "depth@T", 1, 100); // a burst well inside one interval
+  // The first goes out at once, the newest of the rest when the interval
+  // ends; nothing in between.
+  ASSERT_TRUE(eventually([&] {
+    auto s = seqs(slow.sink->frames());
+    return !s.empty() && s.back() == 100;
+  }, 3000ms));
+  auto got = seqs(slow.sink->frames());
+  EXPECT_LT(got.size(), 50u); // two or three unless the burst took seconds
+  EXPECT_TRUE(std::is_sorted(got.begin(), got.end()));
+  EXPECT_EQ(got.front(), 1u);
+  EXPECT_GE(m.topic_conflated.load() - conflated, 100u - got.size() - 1);
 }

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/json_fields.hpp"
 #include "support/jwt_tokens.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
@@ -54,7 +55,7 @@ std::string forged_token(const std::string& user) {
 
 std::string next(ws_client& c, std::chrono::milliseconds t = 5000ms) {
   auto m = c.read(t);
-  return m ? m->data : "<nothing>";
+  return m ? epochs_masked(m->data) : "<nothing>";
 }
 
 int publish(uint16_t port, const std::string& topic, const std::string& data) {
@@ -71,7 +72,7 @@ std::string subscribe(ws_client& c, const std::string& topic, int id = 1) {
 
 std::string ack(int id, const std::string& topic) {
   return R"({"type":"ack","id":)" + std::to_string(id) + R"(,"op":"subscribe","topics":[")"
-         + topic + R"("]})";
+         + topic + R"("],"positions":{")" + topic + R"(":{"epoch":"E","seq":0}}})";
 }
 
 // The node closes; true when it did so with `code` and a reason containing `text`.
@@ -278,7 +279,7 @@ TEST(auth_socketio, the_connect_auth_token_identifies_the_client_and_guards_admi
   EXPECT_EQ(sid_free(next(c)), R"(40{"sid":"S"})");
   EXPECT_EQ(sid_free(next(c)), R"(42["connected",{"sid":"S","namespace":"/"}])");
   c.send_text(R"(421["join_room",{"room":"user:alice"}])");
-  EXPECT_EQ(next(c), R"(431[{"success":true,"room":"user:alice"}])");
+  EXPECT_EQ(next(c), R"(431[{"success":true,"room":"user:alice","positions":{"user:alice":{"epoch":"E","seq":0}}}])");
   c.send_text(R"(422["join_room",{"room":"user:bob"}])");
   EXPECT_EQ(next(c),
             R"(432[{"success":false,"error":"user:bob is a private topic of another user","code":"forbidden"}])");
@@ -326,7 +327,7 @@ TEST(auth_expiry, an_admin_whose_token_expires_leaves_the_admin_namespace) {
   EXPECT_EQ(sid_free(next(c)), R"(40/admin,{"sid":"S"})");
   next(c); // connected
   c.send_text(R"(42/admin,1["join_room",{"room":"trade:BTC"}])");
-  EXPECT_EQ(next(c), R"(43/admin,1[{"success":true,"room":"trade:BTC"}])");
+  EXPECT_EQ(next(c), R"(43/admin,1[{"success":true,"room":"trade:BTC","positions":{"trade:BTC":{"epoch":"E","seq":0}}}])");
   EXPECT_EQ(next(c, 5000ms),
             R"(42/admin,["error",{"message":"token expired; subscriptions closed: trade:BTC","code":"unauthorized"}])");
   EXPECT_EQ(next(c), "41/admin,");

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/redis_process.hpp"
 #include "support/ws_client.hpp"
@@ -21,7 +22,7 @@ namespace {
 std::string norm(const std::string& s) {
   // Only the envelope's own timestamp (last field, or before "id").
   static const std::regex ts{R"("timestamp":\d{13}(?=\}$|,"id":))"};
-  return std::regex_replace(s, ts, R"("timestamp":T)");
+  return epochs_masked(std::regex_replace(s, ts, R"("timestamp":T)"));
 }
 
 std::string next(ws_client& c, std::chrono::milliseconds t = 5000ms) {
@@ -131,7 +132,7 @@ TEST(dialects, the_root_path_detects_each_dialect_from_the_first_frame) {
   stream.send_text(R"({"method":"LIST_SUBSCRIPTIONS","id":1})");
   EXPECT_EQ(next(stream), R"({"result":[],"id":1})");
   native.send_text(R"({"op":"subscribe","id":1,"topics":["x"]})");
-  EXPECT_EQ(next(native), R"({"type":"ack","id":1,"op":"subscribe","topics":["x"]})");
+  EXPECT_EQ(next(native), R"({"type":"ack","id":1,"op":"subscribe","topics":["x"],"positions":{"x":{"epoch":"E","seq":0}}})");
 }
 
 TEST(dialects, all_four_side_by_side_on_one_node_and_one_redis) {
@@ -190,7 +191,7 @@ TEST(socketio, engine_io_frames_on_the_wire) {
   EXPECT_EQ(ok.rfind("40/market,{\"sid\":", 0), 0u) << ok;
   EXPECT_EQ(next(c).rfind(R"(42/market,["connected",)", 0), 0u);
   c.send_text(R"(42/market,7["subscribe",{"symbols":["SOL-USDC"]}])");
-  EXPECT_EQ(next(c), R"(43/market,7[{"success":true,"symbols":["SOL-USDC"]}])");
+  EXPECT_EQ(next(c), R"(43/market,7[{"success":true,"symbols":["SOL-USDC"],"positions":{"SOL-USDC":{"epoch":"E","seq":0}}}])");
   EXPECT_EQ(next(c), R"(42/market,["subscription.confirmed",{"action":"subscribe","symbols":["SOL-USDC"]}])");
   ASSERT_EQ(publish(node.port(), "price:SOL-USDC", R"({"p":"150"})"), 200);
   EXPECT_EQ(next(c), R"(42/market,["price.update",{"p":"150"}])");
@@ -227,7 +228,7 @@ TEST(socketio, a_topic_is_followed_in_one_namespace_per_connection) {
   next(c);
   next(c);
   c.send_text(R"(421["join_room",{"room":"price:X"}])");
-  EXPECT_EQ(next(c), R"(431[{"success":true,"room":"price:X"}])");
+  EXPECT_EQ(next(c), R"(431[{"success":true,"room":"price:X","positions":{"price:X":{"epoch":"E","seq":0}}}])");
   c.send_text(R"(42/prices,2["join_room",{"room":"price:X"}])");
   auto refused = next(c);
   EXPECT_EQ(refused.rfind(R"(43/prices,2[{"success":false,"error":"already subscribed to price:X in namespace /)", 0), 0u) << refused;

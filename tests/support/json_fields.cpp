@@ -1,5 +1,7 @@
 #include "support/json_fields.hpp"
 
+#include <regex>
+
 #include <simdjson.h>
 
 namespace tickgate::test {
@@ -31,6 +33,11 @@ std::string json_string(const std::string& frame, const char* key) {
       return std::string{s};
     return simdjson::minify(v);
   });
+}
+
+std::string epochs_masked(const std::string& frame) {
+  static const std::regex epoch{R"("epoch":"[^"]*")"};
+  return std::regex_replace(frame, epoch, R"("epoch":"E")");
 }
 
 } // namespace tickgate::test
