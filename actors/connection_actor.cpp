@@ -267,6 +267,11 @@ void subscribe(self_ptr self, client_command& cmd) {
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
                             cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}});
+  // Seed dialects may start with the latest values, as the gateways they
+  // replace did (dialects.*-last).
+  auto& o = cmd.options;
+  if (o.since.empty() && o.last == 0 && !o.snapshot)
+    o.last = dialects().initial_last(cmd.format.kind);
   std::shared_ptr<const subscribe_options> options;
   if (!cmd.options.empty())
     options = std::make_shared<const subscribe_options>(std::move(cmd.options));

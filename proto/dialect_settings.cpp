@@ -4,6 +4,16 @@
 
 namespace tickgate {
 
+uint32_t dialect_settings::initial_last(dialect d) const {
+  switch (d) {
+    case dialect::action: return action_last;
+    case dialect::stream: return stream_last;
+    case dialect::typed: return typed_last;
+    case dialect::socketio: return socketio_last;
+    default: return 0;
+  }
+}
+
 dialect_settings& dialects() {
   static dialect_settings instance;
   return instance;

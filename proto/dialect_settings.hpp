@@ -34,6 +34,18 @@ struct dialect_settings {
                                             "trade:=trade.executed"};
   std::string default_event = "update";
 
+  // Retained events a subscribe of a seed dialect starts with (the `last`
+  // option native clients send), for deployments whose gateway sent the
+  // current value on subscribe; 0: live events only. A Socket.IO request
+  // that carries its own since / last / snapshot is not changed.
+  uint32_t action_last = 0;
+  uint32_t stream_last = 0;
+  uint32_t typed_last = 0;
+  uint32_t socketio_last = 0;
+
+  /// The configured start for `d` (0 for native: its clients ask themselves).
+  uint32_t initial_last(dialect d) const;
+
   /// `template` with {symbol} replaced, or nullopt if the result is no valid topic.
   static std::optional<std::string> expand(std::string_view templ,
                                            std::string_view symbol);

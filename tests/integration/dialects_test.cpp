@@ -237,3 +237,21 @@ TEST(socketio, a_topic_is_followed_in_one_namespace_per_connection) {
   ASSERT_EQ(publish(node.port(), "price:X", R"({"p":"1"})"), 200);
   EXPECT_EQ(next(c), R"(42["price_update",{"p":"1"}])");
 }
+
+TEST(dialects, a_configured_initial_value_reaches_a_seed_dialect_client_on_subscribe) {
+  node_process node({"--dialects.action-last=1"});
+  ws_client native{node.port(), "/v1"};
+  native.send_text(R"({"op":"subscribe","id":1,"topics":["channel:trade:AAPL"]})");
+  next(native);
+  ASSERT_EQ(publish(node.port(), "channel:trade:AAPL", R"({"price":1})"), 200);
+  ASSERT_EQ(publish(node.port(), "channel:trade:AAPL", R"({"price":2})"), 200);
+  next(native);
+  next(native); // both are retained once the follower saw them
+  ws_client action{node.port(), "/"};
+  action.send_text(R"({"action":"subscribe","symbols":["AAPL"]})");
+  auto ack = next(action);
+  EXPECT_NE(ack.find("subscribed"), std::string::npos) << ack;
+  auto first = next(action, 2000ms);
+  EXPECT_NE(first.find(R"("price":2)"), std::string::npos) << first;
+  EXPECT_EQ(next(action, 200ms), "<nothing>"); // one value, not the history
+}

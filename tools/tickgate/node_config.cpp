@@ -93,7 +93,11 @@ node_config::node_config() {
     .add(dialect.subscribe_topics, "socketio-subscribe-topics", "topics a Socket.IO subscribe {symbols} joins per symbol")
     .add(dialect.room_prefixes, "socketio-rooms", "room prefixes join_room accepts (a room is its topic)")
     .add(dialect.room_events, "socketio-room-events", "prefix=event name for deliveries to rooms")
-    .add(dialect.subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics");
+    .add(dialect.subscribe_events, "socketio-subscribe-events", "prefix=event name for deliveries to subscribe-joined topics")
+    .add(dialect.action_last, "action-last", "retained events an action-protocol subscribe starts with (0: live only)")
+    .add(dialect.stream_last, "stream-last", "retained events a stream-protocol SUBSCRIBE starts with (0: live only)")
+    .add(dialect.typed_last, "typed-last", "retained events a typed-envelope subscribe starts with (0: live only)")
+    .add(dialect.socketio_last, "socketio-last", "retained events a Socket.IO subscribe/join_room without its own options starts with (0: live only)");
   opt_group{custom_options_, "admin"}
     .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
     .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
