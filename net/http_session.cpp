@@ -146,7 +146,7 @@ void http_session::on_deadline(beast::error_code ec) {
     return; // re-armed or cancelled; a newer wait is in charge
   timer_armed_ = false;
   if (!waiting_ || !sock_.is_open())
-    return; // busy with the request (an admin query): the next wait re-arms
+    return; // busy with the request (an admin or history query): the next wait re-arms
   if (std::chrono::steady_clock::now() < deadline_) {
     arm_deadline();
     return;
