@@ -14,6 +14,8 @@ using http_response = boost::beast::http::response<boost::beast::http::string_bo
 
 /// Answers a plain (non-upgrade) HTTP request:
 ///   GET /health, GET /api/stats, POST /api/publish.
+/// (/admin/ and the polling endpoints of http_history.hpp are answered by
+/// http_session, asynchronously.)
 http_response handle_http(net_context& ctx, const http_request& req);
 
 /// A JSON response with the request's version and keep-alive.

@@ -10,6 +10,7 @@
 
 #include <boost/asio/post.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
@@ -19,6 +20,14 @@ namespace tickgate::net {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+
+namespace {
+
+// How long /api/snapshot and /api/history wait for a topic's reply (a
+// topic's mailbox is short; this is far beyond any healthy wait).
+constexpr std::chrono::seconds history_timeout{5};
+
+} // namespace
 
 http_session::http_session(loop_socket&& socket, const boost::asio::ip::tcp::endpoint& peer,
                            net_context& ctx, io_loop& loop)
@@ -137,7 +146,7 @@ void http_session::on_deadline(beast::error_code ec) {
     return; // re-armed or cancelled; a newer wait is in charge
   timer_armed_ = false;
   if (!waiting_ || !sock_.is_open())
-    return; // busy with the request (an admin query): the next wait re-arms
+    return; // busy with the request (an admin or history query): the next wait re-arms
   if (std::chrono::steady_clock::now() < deadline_) {
     arm_deadline();
     return;
@@ -226,6 +235,10 @@ void http_session::on_request(beast::error_code ec) {
     admin(req);
     return;
   }
+  if (auto endpoint = history_endpoint_at(target_path(req.target()))) {
+    retained(req, *endpoint);
+    return;
+  }
   send(handle_http(ctx_, req));
 }
 
@@ -309,12 +322,76 @@ void http_session::answer_admin(unsigned version, bool keep_alive, const std::st
                 : json.find(R"("code":"bad_request")") != std::string::npos
                   ? http::status::bad_request
                   : http::status::internal_server_error;
-  boost::asio::post(sock_.get_executor(), [self = shared_from_this(), version,
-                                             keep_alive, status, json] {
+  answer(version, keep_alive, status, json);
+}
+
+// Each topic's query goes to the router on its own, so they are answered
+// concurrently (the router spawns a topic nobody follows: a poller's topic
+// then follows its feed and retains events). The answer is written once
+// every reply is in, or at the first query that fails or times out.
+void http_session::retained(const http_request& req, history_endpoint endpoint) {
+  if (req.method() != http::verb::get) {
+    count_history_request(endpoint, true);
+    send(error_response(req, http::status::method_not_allowed, "use GET"));
+    return;
+  }
+  auto checked = read_history_request(endpoint, req, ctx_.routing.auth.get(), peer_address());
+  if (auto* refused = std::get_if<history_refusal>(&checked)) {
+    count_history_request(endpoint, true);
+    send(json_response(req, refused->status, std::move(refused->body)));
+    return;
+  }
+  auto request = std::make_shared<const history_request>(
+    std::get<history_request>(std::move(checked)));
+  auto self = shared_from_this();
+  auto version = req.version();
+  auto keep_alive = req.keep_alive();
+  // As in admin(): the request travels as a spawn argument.
+  ctx_.system.spawn([self, version, keep_alive, router = ctx_.router](
+                      caf::event_based_actor* a,
+                      const std::shared_ptr<const history_request>& r) {
+    struct gathering {
+      std::vector<history_reply> replies;
+      size_t left = 0;
+      bool done = false;
+    };
+    auto g = std::make_shared<gathering>();
+    g->replies.resize(r->queries.size());
+    g->left = r->queries.size();
+    auto finish = [=](http::status status, std::string json) {
+      g->done = true;
+      count_history_request(r->endpoint, status != http::status::ok);
+      self->answer(version, keep_alive, status, std::move(json));
+      a->quit();
+    };
+    for (size_t i = 0; i < r->queries.size(); ++i)
+      a->request(router, history_timeout, history_atom_v, r->queries[i])
+        .then(
+          [=](history_reply& reply) {
+            if (g->done)
+              return;
+            g->replies[i] = std::move(reply);
+            if (--g->left == 0)
+              finish(http::status::ok, history_answer(*r, g->replies));
+          },
+          [=](caf::error& err) {
+            if (g->done)
+              return;
+            auto no = history_unanswered(r->queries[i].topic, err == caf::sec::request_timeout,
+                                         caf::to_string(err));
+            finish(no.status, std::move(no.body));
+          });
+  }, std::move(request));
+}
+
+void http_session::answer(unsigned version, bool keep_alive, http::status status,
+                          std::string json) {
+  boost::asio::post(sock_.get_executor(), [self = shared_from_this(), version, keep_alive,
+                                           status, json = std::move(json)]() mutable {
     http_request head;
     head.version(version);
     head.keep_alive(keep_alive);
-    self->send(json_response(head, status, json));
+    self->send(json_response(head, status, std::move(json)));
   });
 }
 

@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "net/http_history.hpp"
 #include "net/http_routes.hpp"
 #include "net/io_loop.hpp"
 #include "net/net_context.hpp"
@@ -47,6 +48,11 @@ private:
   void send(http_response res);
   void admin(const http_request& req);        // /admin/...: asks the inspector
   void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
+  // /api/snapshot, /api/history, /api/market/snapshot: asks the router
+  void retained(const http_request& req, history_endpoint endpoint);
+  // Writes a JSON answer made on another thread (an actor's reply).
+  void answer(unsigned version, bool keep_alive, boost::beast::http::status status,
+              std::string json); // any thread
   void on_write(bool keep_alive, boost::beast::error_code ec, size_t bytes);
   std::string peer_address();
   void refuse_upgrade(const http_request& req, const admission::decision& d);

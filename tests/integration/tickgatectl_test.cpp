@@ -2,13 +2,16 @@
 // error exits, and the same data under /admin/ over HTTP.
 
 #include <cstdio>
+#include <iterator>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <sys/wait.h>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "actors/history.hpp"
 #include "support/json_fields.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
@@ -263,4 +266,49 @@ TEST_F(ctl_fixture, stats_shows_every_metric_group_as_in_api_stats) {
                                             "s3cret");
   EXPECT_EQ(over_http.status, 200);
   EXPECT_NE(over_http.body.find(R"("subscriptions":1)"), std::string::npos) << over_http.body;
+}
+
+TEST_F(ctl_fixture, topics_show_what_each_topic_retains) {
+  ws_client c{node.port()};
+  c.send_text(R"({"op":"subscribe","id":1,"topics":["kept"]})");
+  ASSERT_TRUE(c.read());
+  // Longer than a string's inline buffer, so each event is charged its bytes.
+  const std::string payload = R"({"price":"189.20","qty":"5","side":"buy"})";
+  for (int i = 0; i < 3; ++i) {
+    http_request(node.port(), "POST", "/api/publish", R"({"topic":"kept","data":)" + payload + "}");
+    ASSERT_TRUE(c.read()); // delivered, so retained
+  }
+  // What a retained event costs: the payload's heap block (with its
+  // terminator) and the bookkeeping; the topic name fits inline.
+  auto expected_bytes = 3 * (payload.size() + 1 + tickgate::topic_history::overhead());
+
+  auto json = ctl(admin(), "--json topics");
+  ASSERT_EQ(json.code, 0) << json.out;
+  simdjson::dom::parser parser;
+  bool found = false;
+  for (auto t : parser.parse(json.out)["topics"].get_array()) {
+    if (t["name"].get_string().value() != "kept")
+      continue;
+    found = true;
+    EXPECT_EQ(t["retained"].get_uint64().value(), 3u);
+    EXPECT_EQ(t["retained_bytes"].get_uint64().value(), expected_bytes);
+    EXPECT_TRUE(t["snapshot_age_ms"].is_null()); // nothing was marked a snapshot
+  }
+  EXPECT_TRUE(found) << json.out;
+
+  auto table = ctl(admin(), "topics");
+  ASSERT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("RETAINED"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("RET-BYTES"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("SNAP-AGE"), std::string::npos) << table.out;
+  auto at = table.out.find("\nkept ");
+  ASSERT_NE(at, std::string::npos) << table.out;
+  std::istringstream row{table.out.substr(at + 1, table.out.find('\n', at + 1) - at - 1)};
+  std::vector<std::string> cells{std::istream_iterator<std::string>{row}, {}};
+  // TOPIC SUBS SEQ EPOCH MSGS/s LAST-PUB RESTARTS RETAINED RET-BYTES SNAP-AGE
+  ASSERT_EQ(cells.size(), 10u) << table.out;
+  EXPECT_EQ(cells[2], "3");
+  EXPECT_EQ(cells[7], "3");
+  EXPECT_EQ(cells[8], std::to_string(expected_bytes));
+  EXPECT_EQ(cells[9], "-");
 }

@@ -121,7 +121,9 @@ int main(int argc, char** argv) {
   actors->add_option("--kind", kind, "topic, connection, bridge, router, inspector, demo_feed");
   actors->add_option("--sort", sort_by, "mailbox, msgs or age (descending)");
   actors->add_option("--limit", limit, "at most this many lines");
-  app.add_subcommand("topics", "topic, subscribers, seq, epoch, msgs/s, last publish age");
+  app.add_subcommand(
+    "topics", "topic, subscribers, seq, epoch, msgs/s, last publish age, retained events "
+              "and bytes, snapshot age");
   app.add_subcommand("connections", "one key=value line per client");
   auto* show = app.add_subcommand("show", "everything about one actor, connection or topic");
   std::string what;

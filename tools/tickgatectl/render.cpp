@@ -86,8 +86,8 @@ void actor_table(element list, size_t max_rows = 0) {
 }
 
 void topic_table(element list, size_t max_rows = 0) {
-  std::printf("%-32s %6s %10s %-18s %9s %12s %8s\n", "TOPIC", "SUBS", "SEQ", "EPOCH", "MSGS/s",
-              "LAST-PUB", "RESTARTS");
+  std::printf("%-32s %6s %10s %-18s %9s %12s %8s %9s %12s %9s\n", "TOPIC", "SUBS", "SEQ",
+              "EPOCH", "MSGS/s", "LAST-PUB", "RESTARTS", "RETAINED", "RET-BYTES", "SNAP-AGE");
   std::vector<element> rows;
   for (element t : list.get_array())
     rows.push_back(t);
@@ -100,11 +100,15 @@ void topic_table(element list, size_t max_rows = 0) {
     if (max_rows && n++ >= max_rows)
       break;
     auto last = field(t, "last_publish_age_ms");
-    std::printf("%-32s %6s %10s %-18s %9.1f %12s %8lld\n", field(t, "name").c_str(),
+    // No snapshot retained: "-" (the field is null).
+    auto snap = field(t, "snapshot_age_ms");
+    std::printf("%-32s %6s %10s %-18s %9.1f %12s %8lld %9s %12s %9s\n", field(t, "name").c_str(),
                 field(t, "subscribers").c_str(), field(t, "seq").c_str(),
                 field(t, "epoch").c_str(), rate(t, "msgs_in"),
                 last == "null" ? "never" : age(number(t, "last_publish_age_ms")).c_str(),
-                static_cast<long long>(number(t, "restarts")));
+                static_cast<long long>(number(t, "restarts")), field(t, "retained").c_str(),
+                field(t, "retained_bytes").c_str(),
+                snap == "null" || snap == "-" ? "-" : age(number(t, "snapshot_age_ms")).c_str());
   }
 }
 
