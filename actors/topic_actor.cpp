@@ -352,9 +352,23 @@ void release(self_ptr self, caf::actor_id id) {
   auto& s = held.s;
   if (held.reset)
     s.sink->send(make_frame(encode_reset_frame(s.format, st.name, st.epoch), is_binary(s.format)));
+  // A throttled subscriber gets what it asked to replay, then of the events
+  // published while its ack was on the way only the newest (its first
+  // conflated value); the group's cadence takes over from there.
+  bool throttled = s.options && s.options->throttle_ms > 0;
+  auto& backlog = held.backlog;
+  if (throttled) {
+    auto live = std::find_if(backlog.begin(), backlog.end(),
+                             [&](auto& e) { return e.seq > held.position; });
+    if (live != backlog.end() && live + 1 != backlog.end()) {
+      auto skipped = static_cast<uint64_t>(backlog.end() - live - 1);
+      node_metrics().topic_conflated.fetch_add(skipped, std::memory_order_relaxed);
+      backlog.erase(live, backlog.end() - 1);
+    }
+  }
   uint64_t replayed = 0;
   uint64_t queued = 0;
-  for (auto& e : held.backlog) {
+  for (auto& e : backlog) {
     auto& pub = *e.pub;
     bool replay = e.seq <= held.position;
     // A replayed event is not a publication's delivery: no publish time,
@@ -374,7 +388,7 @@ void release(self_ptr self, caf::actor_id id) {
   m.topic_events_out.fetch_add(queued, std::memory_order_relaxed);
   if (replayed > 0)
     m.history_replayed.fetch_add(replayed, std::memory_order_relaxed);
-  if (s.options && s.options->throttle_ms > 0) {
+  if (throttled) {
     auto id = s.conn.id();
     st.throttle.add(id, std::chrono::milliseconds{s.options->throttle_ms});
     st.throttled.emplace(id, std::move(s));

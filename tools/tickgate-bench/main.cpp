@@ -570,7 +570,7 @@ int main(int argc, char** argv) {
     std::printf("  churn            %.0f connect+subscribe+first-event+close per second\n",
                 static_cast<double>(all.cycles) / secs);
   if (o.scenario != "idle" && o.scenario != "churn") {
-    std::printf("  published        %.0f msg/s\n", static_cast<double>(sent_window) / o.duration);
+    std::printf("  published        %.0f msg/s\n", static_cast<double>(sent_window) / publish_secs);
     std::printf("  delivered        %.0f msg/s  (%" PRIu64 " in %.2f s)\n", delivered, all.received, pub ? publish_secs : secs);
     std::printf("  loss             %" PRIu64 " (seq gaps), %" PRIu64 " out of order\n", all.gaps, all.reordered);
     std::printf("  latency ms       p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(0.5),
@@ -607,7 +607,7 @@ int main(int argc, char** argv) {
     R"(,"resume_gaps":%)" PRIu64 R"(,"resume_repeats":%)" PRIu64
     R"(,"live_again_p50_s":%.3f,"live_again_all_s":%.3f,"storm_p99_ms":%.3f})" "\n",
     o.scenario.c_str(), o.protocol.c_str(), o.clients, o.topics, o.per_client, o.rate,
-    subscribed.load(), connect_errors.load(), static_cast<double>(sent_window) / o.duration,
+    subscribed.load(), connect_errors.load(), static_cast<double>(sent_window) / publish_secs,
     delivered, all.gaps, all.reordered, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
     all.latency.max_ms(),
     static_cast<double>(all.cycles) / secs, self_cpu / secs,
