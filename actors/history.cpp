@@ -1,32 +1,11 @@
 #include "actors/history.hpp"
 
+#include "proto/topic_name.hpp"
+
 #include <algorithm>
 #include <charconv>
 
 namespace tickgate {
-
-bool glob_match(std::string_view pattern, std::string_view topic) {
-  // Iterative wildcard match: on a mismatch after a `*`, let that `*` take
-  // one more character.
-  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < topic.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == topic[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*')
-    ++p;
-  return p == pattern.size();
-}
 
 history_limits history_settings::for_topic(std::string_view topic) const {
   for (auto& r : rules)

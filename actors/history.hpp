@@ -22,8 +22,8 @@ struct history_limits {
   std::chrono::milliseconds ttl{120'000};
 };
 
-/// One `history.rules` entry: topics matching `pattern` (`*` matches any
-/// run of characters) keep `limits`.
+/// One `history.rules` entry: topics matching `pattern` (glob_match in
+/// proto/topic_name.hpp: `*` matches any run of characters) keep `limits`.
 struct history_rule {
   std::string pattern;
   history_limits limits;
@@ -55,9 +55,6 @@ struct history_settings {
 
   history_limits for_topic(std::string_view topic) const;
 };
-
-/// True if `topic` matches `pattern`, where `*` matches any run of characters.
-bool glob_match(std::string_view pattern, std::string_view topic);
 
 /// Parses one rule, `<pattern>=size:<n>,ttl:<duration>` (either part may be
 /// left out; durations like 500ms, 30s, 5min, 2h). nullopt and `error` set

@@ -5,7 +5,11 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/topic_name.hpp"
+
 namespace tickgate::net {
+
+using tickgate::glob_match; // channels and topics share the glob rules
 
 /// Maps topic names to Redis channels and back with templates holding one
 /// {name} slot, e.g. `trade@{symbol} -> channel:trade:{symbol}`. Rules are tried
@@ -30,10 +34,6 @@ public:
 private:
   std::vector<rule> rules_;
 };
-
-/// Redis glob matching as used by PSUBSCRIBE: `*`, `?`, `[abc]`, `[a-z]`,
-/// `[^a]` and `\` escapes.
-bool glob_match(std::string_view pattern, std::string_view text);
 
 /// `text` as a glob pattern matching exactly itself (`*?[]\` escaped).
 std::string glob_escape(std::string_view text);

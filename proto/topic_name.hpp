@@ -13,4 +13,8 @@ constexpr size_t max_topic_length = 128;
 /// JSON, so encoders copy topic names verbatim.
 bool is_valid_topic(std::string_view name);
 
+/// Redis glob matching as used by PSUBSCRIBE, and for topic patterns
+/// (history rules): `*`, `?`, `[abc]`, `[a-z]`, `[^a]` and `\` escapes.
+bool glob_match(std::string_view pattern, std::string_view text);
+
 } // namespace tickgate

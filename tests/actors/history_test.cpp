@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "actors/history.hpp"
+#include "proto/topic_name.hpp"
 
 using namespace tickgate;
 using namespace std::chrono_literals;
