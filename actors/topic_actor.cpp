@@ -177,9 +177,13 @@ void change_history(self_ptr self, Change change) {
   auto count = static_cast<int64_t>(h.count());
   auto bytes = static_cast<int64_t>(h.bytes());
   count_evictions(change(h));
+  // Per publication: once a ring is full its count stays, so most appends
+  // touch the shared gauges once (bytes), not twice.
   auto& m = node_metrics();
-  m.history_events.fetch_add(static_cast<int64_t>(h.count()) - count, std::memory_order_relaxed);
-  m.history_bytes.fetch_add(static_cast<int64_t>(h.bytes()) - bytes, std::memory_order_relaxed);
+  if (auto d = static_cast<int64_t>(h.count()) - count; d != 0)
+    m.history_events.fetch_add(d, std::memory_order_relaxed);
+  if (auto d = static_cast<int64_t>(h.bytes()) - bytes; d != 0)
+    m.history_bytes.fetch_add(d, std::memory_order_relaxed);
 }
 
 void retain(self_ptr self, const publication_ptr& pub) {
