@@ -113,7 +113,7 @@ size_t topic_history::cost(const entry& e) {
     // Short strings live inside the publication.
     return s.capacity() > std::string{}.capacity() ? s.capacity() + 1 : 0;
   };
-  return overhead() + heap(e.pub->payload) + heap(e.pub->topic);
+  return overhead() + heap(e.pub->payload) + heap(e.pub->topic) + heap(e.pub->event);
 }
 
 void topic_history::charge(size_t n) {

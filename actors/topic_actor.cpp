@@ -208,7 +208,7 @@ void send_to_group(self_ptr self, const conflator<caf::actor_id, topic_state::co
     return; // held from before a new epoch began
   auto& pub = *ce.ev.pub;
   frame_cache frames{pub.ts_us, self->id()};
-  event_fields ev{st.name, ce.ev.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
+  auto ev = event_fields_of(st.name, ce.ev.seq, st.epoch, pub);
   uint64_t queued = 0;
   for (auto id : g.members()) {
     auto s = st.throttled.find(id);
@@ -269,7 +269,7 @@ void fan_out(self_ptr self, const publication_ptr& ptr) {
   // Encode lazily, once per wire format in use.
   // The topic's actor id names its stream (the conflate slow-consumer policy).
   frame_cache frames{pub.ts_us, self->id()};
-  event_fields ev{st.name, st.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
+  auto ev = event_fields_of(st.name, st.seq, st.epoch, pub);
   uint64_t bytes = 0;
   uint64_t queued = 0;
   // Counted before the sends, corrected after: a client may read its frame
@@ -377,7 +377,7 @@ void release(self_ptr self, caf::actor_id id) {
     bool replay = e.seq <= held.position;
     // A replayed event is not a publication's delivery: no publish time,
     // so the publish-to-write latency counts live events only.
-    event_fields ev{st.name, e.seq, st.epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot};
+    auto ev = event_fields_of(st.name, e.seq, st.epoch, pub);
     auto f = make_frame(encode_event_frame(s.format, ev), is_binary(s.format));
     f.ts_us = replay ? 0 : pub.ts_us;
     f.stream = self->id();

@@ -210,12 +210,14 @@ void write_payload(json_writer& w, const publication& p) {
   w.key(p.kind == payload_kind::binary ? "data_b64" : "data").raw(value);
 }
 
-// {"seq":..,"ts":..,"snapshot":..,"data":..}, with the epoch first when given.
+// {"seq":..,"ts":..,"snapshot":..,"event"?:..,"data":..}, with the epoch first when given.
 void write_event(json_writer& w, const retained_event& e, std::string_view epoch = {}) {
   w.begin_object();
   if (!epoch.empty())
     w.field("epoch", epoch);
   w.field("seq", e.seq).field("ts", e.pub->ts_us).field("snapshot", e.pub->snapshot);
+  if (!e.pub->event.empty())
+    w.field("event", e.pub->event);
   write_payload(w, *e.pub);
   w.end_object();
 }

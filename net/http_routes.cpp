@@ -207,6 +207,7 @@ http_response publish(net_context& ctx, const http_request& req) {
     p->kind = payload_kind::json; // validated by the decoder
     p->ts_us = ts;
     p->snapshot = item.snapshot;
+    p->event = std::move(item.event);
     batch.push_back(std::move(p));
   }
   auto n = batch.size();

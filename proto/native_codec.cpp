@@ -218,6 +218,11 @@ decoded_frame decode_client_frame(std::string_view bytes, bool binary) {
   return binary ? decode_proto(bytes) : decode_json(bytes);
 }
 
+event_fields event_fields_of(std::string_view topic, uint64_t seq,
+                             std::string_view epoch, const publication& pub) {
+  return {topic, seq, epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot, pub.event};
+}
+
 std::string encode_event(wire_format f, const event_fields& ev) {
   if (f == wire_format::proto) {
     v1::ServerFrame frame;
@@ -228,6 +233,7 @@ std::string encode_event(wire_format f, const event_fields& ev) {
     e->set_ts(ev.ts_us);
     e->set_data(std::string{ev.payload});
     e->set_snapshot(ev.snapshot);
+    e->set_event(std::string{ev.event});
     return serialize(frame);
   }
   std::string out;
@@ -242,6 +248,10 @@ std::string encode_event(wire_format f, const event_fields& ev) {
   json_text::append_int(out, ev.ts_us);
   if (ev.snapshot)
     out += R"(,"snapshot":true)";
+  if (!ev.event.empty()) {
+    out += R"(,"event":)";
+    json_text::append_string(out, ev.event);
+  }
   switch (ev.kind) {
     case payload_kind::json:
       out += R"(,"data":)";

@@ -108,7 +108,12 @@ struct event_fields {
   std::string_view payload;
   payload_kind kind = payload_kind::json;
   bool snapshot = false; // the publisher marked it a full state
+  std::string_view event; // the publication's event name, or empty
 };
+
+/// The fields of `pub`'s event frame as `seq` of `topic` in `epoch`.
+event_fields event_fields_of(std::string_view topic, uint64_t seq,
+                             std::string_view epoch, const publication& pub);
 
 std::string encode_event(wire_format f, const event_fields& ev);
 

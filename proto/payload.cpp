@@ -25,6 +25,15 @@ payload_kind classify_payload(std::string_view bytes) {
                                          : payload_kind::binary;
 }
 
+bool is_valid_event_name(std::string_view name) {
+  if (name.empty() || name.size() > max_event_name_length)
+    return false;
+  if (std::any_of(name.begin(), name.end(),
+                  [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+    return false;
+  return json_text::is_valid_utf8(name);
+}
+
 int64_t now_us() {
   using namespace std::chrono;
   return duration_cast<microseconds>(system_clock::now().time_since_epoch())

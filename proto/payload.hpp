@@ -24,9 +24,20 @@ struct publication {
   payload_kind kind = payload_kind::json;
   int64_t ts_us = 0; // when the node accepted it, microseconds since the Unix epoch
   bool snapshot = false; // the publisher marked it a full state of the topic
+  // The publisher's name for the event ("order.filled"), or empty. Socket.IO
+  // deliveries are emitted under it instead of the namespace's name for the
+  // topic, and native frames carry it, so one topic can carry several kinds
+  // of event. Valid per is_valid_event_name.
+  std::string event;
 };
 
 using publication_ptr = std::shared_ptr<const publication>;
+
+constexpr size_t max_event_name_length = 100;
+
+/// An event name is 1..max_event_name_length bytes of valid UTF-8 without
+/// control characters.
+bool is_valid_event_name(std::string_view name);
 
 /// Microseconds since the Unix epoch, from the system clock.
 int64_t now_us();

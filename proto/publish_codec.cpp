@@ -39,7 +39,7 @@ simdjson::error_code raw_text(od::value v, std::string_view& out) {
   return simdjson::SUCCESS;
 }
 
-// Reads one `{"topic":..., "data":..., "snapshot":...}` object; returns an
+// Reads one `{"topic":..., "data":..., "snapshot":..., "event":...}` object; returns an
 // error message or "".
 std::string read_item(od::object obj, size_t index,
                       std::vector<publish_item>& out) {
@@ -66,6 +66,12 @@ std::string read_item(od::object obj, size_t index,
     } else if (key == "snapshot") {
       if (field.value().get_bool().get(item.snapshot))
         return where() + "'snapshot' must be true or false";
+    } else if (key == "event") {
+      std::string_view event;
+      if (field.value().get_string().get(event) || !is_valid_event_name(event))
+        return where() + "'event' must be a string of 1-"
+               + std::to_string(max_event_name_length) + " bytes without control characters";
+      item.event = std::string{event};
     }
   }
   if (!has_topic)

@@ -14,6 +14,7 @@ struct publish_item {
   std::string topic;
   std::string payload; // the JSON text of "data", byte for byte as sent
   bool snapshot = false; // "snapshot": true — a full state of the topic
+  std::string event;     // "event": "order.filled" — the event's name, or empty
 };
 
 struct publish_error {
@@ -26,7 +27,7 @@ using publish_body = std::variant<std::vector<publish_item>, publish_error>;
 constexpr size_t max_publish_batch = 10000;
 
 /// Decodes a publish body: one object `{"topic":"trade@AAPL","data":<any JSON>}`
-/// (optionally `"snapshot":true`) or an array of such objects. The body is fully validated as JSON first;
+/// (optionally `"snapshot":true` and `"event":"<name>"`) or an array of such objects. The body is fully validated as JSON first;
 /// "data" is then cut out of the body untouched. Never throws.
 publish_body decode_publish_body(std::string_view body);
 

@@ -64,7 +64,11 @@ std::string event(const wire_format& f, const event_fields& ev) {
   auto out = packet_prefix('2', f.ns);
   out.reserve(out.size() + ev.payload.size() + 32);
   out += "[";
-  json_text::append_string(out, dialects().socketio_event(ev.topic, f.style));
+  // A publication's own event name wins over the namespace's name for the topic.
+  if (ev.event.empty())
+    json_text::append_string(out, dialects().socketio_event(ev.topic, f.style));
+  else
+    json_text::append_string(out, ev.event);
   out += ',';
   append_payload_value(out, ev.payload, ev.kind);
   out += ']';

@@ -3,6 +3,8 @@
 // re-encodes to a JSON frame that decodes to the same request, and means the
 // same as a protobuf frame; every reply, acks with positions included, is
 // valid JSON.
+#include <algorithm>
+
 #include "fuzz_checks.hpp"
 #include "proto/native_codec.hpp"
 #include "tickgate.pb.h"
@@ -60,8 +62,11 @@ TICKGATE_FUZZ_TARGET(native_json) {
   } else {
     FUZZ_CHECK(std::get<client_error>(decoded).format == wire_format::json);
   }
-  // Any payload, as text or binary, still makes a valid JSON event.
-  event_fields ev{"trade@AAPL", 1, "tg-1", 1, in, classify_payload(in), size % 2 == 0};
+  // Any payload, as text or binary, still makes a valid JSON event, and so
+  // does any event name the node accepts.
+  auto name = in.substr(0, std::min<size_t>(in.size(), 24));
+  event_fields ev{"trade@AAPL", 1, "tg-1", 1, in, classify_payload(in), size % 2 == 0,
+                  is_valid_event_name(name) ? name : std::string_view{}};
   FUZZ_CHECK(fuzz::is_json(encode_event(wire_format::json, ev)));
   return 0;
 }

@@ -207,6 +207,35 @@ TEST(socketio, engine_io_frames_on_the_wire) {
   EXPECT_FALSE(c.read(300ms));
 }
 
+TEST(socketio, a_publication_named_by_its_publisher_keeps_its_name_on_every_protocol) {
+  node_process node;
+  ws_client sio{node.port(), "/socket.io/?EIO=4&transport=websocket"};
+  next(sio); // open
+  sio.send_text("40");
+  next(sio);
+  next(sio); // connected
+  sio.send_text(R"(421["join_room",{"room":"trade:X7"}])");
+  ASSERT_EQ(next(sio).rfind("431[", 0), 0u);
+  ws_client native{node.port(), "/v1"};
+  native.send_text(R"({"op":"subscribe","id":1,"topics":["trade:X7"]})");
+  auto ack = next(native);
+  ASSERT_NE(ack.find(R"("type":"ack")"), std::string::npos) << ack;
+  // One topic carries several kinds of event, each under its own name; an
+  // unnamed one keeps the namespace's name for the room.
+  auto body = R"([{"topic":"trade:X7","event":"order.new","data":{"id":1}},)"
+              R"({"topic":"trade:X7","event":"order.filled","data":{"id":1}},)"
+              R"({"topic":"trade:X7","data":{"bal":3}}])";
+  ASSERT_EQ(http_request(node.port(), "POST", "/api/publish", body).status, 200);
+  EXPECT_EQ(next(sio), R"(42["order.new",{"id":1}])");
+  EXPECT_EQ(next(sio), R"(42["order.filled",{"id":1}])");
+  EXPECT_EQ(next(sio), R"(42["trade_notification",{"bal":3}])");
+  EXPECT_EQ(json_field(next(native), "event"), R"("order.new")");
+  EXPECT_EQ(json_field(next(native), "event"), R"("order.filled")");
+  EXPECT_EQ(json_field(next(native), "event"), "<missing>");
+  EXPECT_EQ(http_request(node.port(), "POST", "/api/publish",
+                         R"({"topic":"trade:X7","event":"","data":1})").status, 400);
+}
+
 TEST(socketio, long_polling_and_old_protocol_versions_get_a_clear_400) {
   node_process node;
   auto polling = http_request(node.port(), "GET", "/socket.io/?EIO=4&transport=polling");

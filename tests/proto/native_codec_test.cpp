@@ -164,6 +164,29 @@ TEST(native_codec_encode, event_json_quotes_text_and_base64s_binary) {
             R"({"type":"event","topic":"t","seq":2,"epoch":"e","ts":5,"data_b64":"/wA="})");
 }
 
+TEST(native_codec_encode, event_json_names_the_event_when_the_publisher_did) {
+  event_fields ev{"orders:7", 3, "e", 5, R"({"id":7})", payload_kind::json, false, "order.filled"};
+  EXPECT_EQ(encode_event(wire_format::json, ev),
+            R"({"type":"event","topic":"orders:7","seq":3,"epoch":"e","ts":5,)"
+            R"("event":"order.filled","data":{"id":7}})");
+  ev.event = "say \"hi\"";
+  EXPECT_NE(encode_event(wire_format::json, ev).find(R"("event":"say \"hi\"")"), std::string::npos);
+  v1::ServerFrame f;
+  ev.event = "order.update";
+  ASSERT_TRUE(f.ParseFromString(encode_event(wire_format::proto, ev)));
+  EXPECT_EQ(f.event().event(), "order.update");
+}
+
+TEST(payload, event_names_are_short_printable_utf8) {
+  EXPECT_TRUE(is_valid_event_name("order.filled"));
+  EXPECT_TRUE(is_valid_event_name("prix \u00e9t\u00e9"));
+  EXPECT_TRUE(is_valid_event_name(std::string(max_event_name_length, 'e')));
+  EXPECT_FALSE(is_valid_event_name(""));
+  EXPECT_FALSE(is_valid_event_name(std::string(max_event_name_length + 1, 'e')));
+  EXPECT_FALSE(is_valid_event_name("a\nb"));
+  EXPECT_FALSE(is_valid_event_name(std::string_view("\xff\xfe", 2)));
+}
+
 TEST(native_codec_encode, event_proto_carries_the_same_fields) {
   std::string payload("\x01\x02\xff", 3);
   event_fields ev{"trade@AAPL", 42, "n1-3", 1763800000123456, payload,

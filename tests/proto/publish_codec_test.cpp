@@ -66,6 +66,19 @@ TEST(publish_codec, reads_the_snapshot_mark) {
   EXPECT_FALSE(got[2].snapshot);
 }
 
+TEST(publish_codec, reads_the_event_name) {
+  auto got = items(R"([{"topic":"orders:7","event":"order.filled","data":{}},{"topic":"orders:7","data":1}])");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].event, "order.filled");
+  EXPECT_EQ(got[1].event, "");
+  EXPECT_EQ(error(R"({"topic":"a","data":1,"event":""})"),
+            "event 0: 'event' must be a string of 1-100 bytes without control characters");
+  EXPECT_EQ(error(R"({"topic":"a","data":1,"event":7})"),
+            "event 0: 'event' must be a string of 1-100 bytes without control characters");
+  EXPECT_EQ(error(R"({"topic":"a","data":1,"event":"a\nb"})"),
+            "event 0: 'event' must be a string of 1-100 bytes without control characters");
+}
+
 TEST(publish_codec, refuses_a_snapshot_mark_that_is_not_a_boolean) {
   EXPECT_EQ(error(R"({"topic":"a","data":1,"snapshot":"true"})"),
             "event 0: 'snapshot' must be true or false");

@@ -113,6 +113,15 @@ TEST(socketio_codec, subscribe_acks_carry_positions_and_recovered) {
             std::vector<std::string>{R"(431[{"success":true,"room":"price:BTC"}])"});
 }
 
+TEST(socketio_codec, a_named_publication_is_emitted_under_its_own_name) {
+  event_fields ev{"price:BTC", 3, "E", 5, R"({"p":1})", payload_kind::json, false, "price.trade"};
+  EXPECT_EQ(encode_event_frame(wire_format{dialect::socketio}, ev),
+            R"(42["price.trade",{"p":1}])");
+  ev.event = R"(q"uote)";
+  EXPECT_EQ(encode_event_frame(wire_format{dialect::socketio}, ev),
+            R"(42["q\"uote",{"p":1}])");
+}
+
 TEST(socketio_codec, snapshot_events_keep_the_payload_as_the_argument) {
   event_fields ev{"price:BTC", 3, "E", 5, R"({"p":1})", payload_kind::json, true};
   EXPECT_EQ(encode_event_frame(wire_format{dialect::socketio}, ev),
