@@ -425,9 +425,9 @@ void on_dropped(self_ptr self, uint64_t count) {
   send_frame(self, f, encode_system_frame(f, json));
 }
 
-void on_broadcast(self_ptr self, const std::string& json) {
+void on_broadcast(self_ptr self, const std::string& json, const std::string& event = {}) {
   auto& f = self->state.last_format;
-  send_frame(self, f, encode_system_frame(f, json));
+  send_frame(self, f, encode_system_frame(f, json, event));
 }
 
 void on_kick(self_ptr self) {
@@ -528,6 +528,9 @@ const connection_actor_type::behavior_type& shared_behavior() {
     [](detached_atom, uint64_t req, const std::string&) { confirm(self::running(), req); },
     [](kick_atom) { on_kick(self::running()); },
     [](broadcast_atom, const std::string& json) { on_broadcast(self::running(), json); },
+    [](broadcast_atom, const std::string& json, const std::string& event) {
+      on_broadcast(self::running(), json, event);
+    },
     [](inspect_atom) { return describe(self::running()); },
     [](deadline_atom) { on_deadline(self::running()); },
     [](authexp_atom) { on_auth_expiry(self::running()); },

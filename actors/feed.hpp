@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,25 @@ public:
   /// Publications that arrived from the upstream, in arrival order.
   void deliver(publication_batch batch) const {
     caf::anon_send(owner_, deliver_atom_v, std::move(batch));
+  }
+
+  /// Like deliver(batch), for a feed that must know when its publications
+  /// are safe (Kafka commits a record's offset only then): once the router
+  /// has handed every publication of `batch` to its topic actor (or found
+  /// no live topic for it), the feed actor calls feed::handed(token).
+  /// Tokens are the feed's own; confirmations of different tokens may
+  /// arrive in any order relative to each other's deliveries' arrival.
+  void deliver(publication_batch batch, uint64_t token) const {
+    caf::anon_send(owner_, deliver_atom_v, std::move(batch), token);
+  }
+
+  /// A node-wide system message to every connected client (the inspector's
+  /// broadcast path, as an operator's `broadcast`): `json` is a valid JSON
+  /// value, `event` the Socket.IO event name it is emitted under (empty:
+  /// "system"). feed::handed(token) follows once it was handed to the
+  /// inspector, which fans it out.
+  void broadcast(std::string json, std::string event, uint64_t token) const {
+    caf::anon_send(owner_, broadcast_atom_v, std::move(json), std::move(event), token);
   }
 
 private:
@@ -100,10 +120,19 @@ public:
   /// The node no longer has a live topic `topic` (follow()ed before).
   virtual void unfollow(const std::string& topic) = 0;
 
+  /// False for a feed that only delivers (Kafka): the node then sends its
+  /// HTTP publishes to another feed (the bus when there is no other).
+  virtual bool accepts_publishes() const { return true; }
+
   /// Publishes `batch` (the node's HTTP API, the admin broadcast, the demo
   /// feed). A feed that cannot send now (down, backlog full) drops the batch
   /// and counts it; publishes are never queued across an outage.
   virtual publish_outcome publish(const publication_batch& batch) = 0;
+
+  /// The deliveries and broadcasts reported with `token` were handed on
+  /// (feed_reports::deliver(batch, token), broadcast(...)). Called from the
+  /// feed actor; must not block.
+  virtual void handed(uint64_t /*token*/) {}
 
   /// Adds the feed's own fields to its inspector entry (counters, upstream
   /// subscriptions).

@@ -127,6 +127,21 @@ caf::behavior feed_actor(self_ptr self, std::shared_ptr<feed> upstream,
       on_confirmed(self, names);
     },
     [self](deliver_atom, publication_batch& batch) { deliver(self, std::move(batch)); },
+    [self](deliver_atom, publication_batch& batch, uint64_t token) {
+      auto& st = self->state;
+      st.delivered += batch.size();
+      // The router answers with handed_atom: messages between two actors
+      // keep their order, so by then each publication is in its topic's
+      // mailbox, ahead of anything routed later.
+      self->send(st.router, route_atom_v, std::move(batch), token);
+    },
+    [self](handed_atom, uint64_t token) { self->state.upstream->handed(token); },
+    [self](broadcast_atom, std::string& json, std::string& event, uint64_t token) {
+      auto& st = self->state;
+      if (st.inspector)
+        self->send(st.inspector, broadcast_atom_v, std::move(json), std::move(event));
+      st.upstream->handed(token);
+    },
     [self](publish_atom, const publication_batch& batch) {
       auto& st = self->state;
       st.published += batch.size();
@@ -135,6 +150,7 @@ caf::behavior feed_actor(self_ptr self, std::shared_ptr<feed> upstream,
     },
     [self](use_atom, const caf::actor& router) { self->state.router = router; },
     [self](register_atom, const caf::actor& inspector) {
+      self->state.inspector = inspector;
       register_with(self, inspector, "bridge");
     },
     [self](inspect_atom) { return describe(self); },

@@ -27,6 +27,11 @@ namespace tickgate {
 ///   (link_atom, up, reason)                   <- feed: upstream reachable / lost
 ///   (subscribed_atom, vector<string> names)   <- feed: these topics are delivered now
 ///   (deliver_atom, publication_batch)         <- feed: publications, in order -> router (route_atom)
+///   (deliver_atom, publication_batch, token)  <- feed: the same, confirmed: the router answers
+///                                                (handed_atom, token) once it handed them to
+///                                                their topics, and the feed hears handed(token)
+///   (broadcast_atom, json, event, token)      <- feed: a system message to every client, through
+///                                                the inspector; handed(token) once sent there
 ///   (publish_atom, publication_batch)         <- HTTP, admin, demo: publish these
 ///   (use_atom, router)                        <- node: the router (spawned after the feeds)
 ///   (register_atom, inspector), (inspect_atom) -> actor_stats (kind "bridge"), (stop_atom)
@@ -40,6 +45,7 @@ struct feed_state {
 
   std::shared_ptr<feed> upstream;
   caf::actor router;
+  caf::actor inspector; // from register_atom; fans the feed's broadcasts out
   bool up = false;
   std::string down_reason;
 

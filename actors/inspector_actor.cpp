@@ -338,6 +338,11 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       }
       return failure("bad_request", "unknown command '" + command + "'");
     },
+    [self](broadcast_atom, const std::string& json, const std::string& event) {
+      // A feed's node-wide system message (Kafka's system alerts).
+      for (auto& c : actors_of(self, "connection"))
+        self->send(c, broadcast_atom_v, json, event);
+    },
     [self](inspect_atom) {
       actor_stats s;
       s.kind = "inspector";

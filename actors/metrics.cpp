@@ -28,9 +28,16 @@ std::string_view metrics::auth_failure_name(size_t i) {
   return to_string(static_cast<auth_failure>(i));
 }
 
+std::string_view metrics::kafka_skip_name(size_t i) {
+  // In the order of net/kafka_routes.hpp's skip_reason.
+  static constexpr std::string_view names[] = {"not_json", "no_route", "missing_field",
+                                               "bad_topic", "oversize"};
+  return i < std::size(names) ? names[i] : std::string_view{};
+}
+
 namespace {
 
-enum class metric_type { counter, gauge, histogram };
+enum class metric_type { counter, gauge, histogram, labelled };
 
 using metric_value = std::variant<uint64_t, int64_t>;
 
@@ -53,6 +60,7 @@ struct metric_def {
   std::string_view (*label_of)(size_t) = nullptr; // arrays only
   metric_value (*read)(const metrics&, size_t) = nullptr;
   histogram_view (*histogram)(const metrics&) = nullptr;
+  const labelled_gauges& (*labelled)(const metrics&) = nullptr;
 };
 
 template <class T>
@@ -79,6 +87,9 @@ const std::vector<metric_def>& metric_table() {
                return histogram_view{metrics::field##_bounds_us, m.field##_buckets,          \
                                      m.field##_sum_us, m.field##_count};                     \
              }},
+#define TICKGATE_LABELLED(field, stats, prometheus, help)                                   \
+  metric_def{metric_type::labelled, "", stats, prometheus, "", help, 1, nullptr, nullptr,    \
+             nullptr, [](const metrics& m) -> const labelled_gauges& { return m.field; }},
 #include "actors/metrics.def"
   };
   return table;
@@ -101,7 +112,8 @@ void append_value(std::string& out, const metric_value& v) {
 std::string_view type_name(metric_type t) {
   switch (t) {
     case metric_type::counter: return "counter";
-    case metric_type::gauge: return "gauge";
+    case metric_type::gauge:
+    case metric_type::labelled: return "gauge";
     case metric_type::histogram: return "histogram";
   }
   return "untyped";
@@ -125,6 +137,11 @@ void append_sample(std::string& out, std::string_view name, std::string_view lab
 }
 
 void append_samples(std::string& out, const metrics& m, const metric_def& d) {
+  if (d.type == metric_type::labelled) {
+    for (auto& [labels, value] : d.labelled(m).snapshot())
+      out += fmt::format("{}{{{}}} {}\n", d.prometheus, labels, value);
+    return;
+  }
   if (d.type == metric_type::histogram) {
     auto h = d.histogram(m);
     std::string bucket = std::string{d.prometheus} + "_bucket";
@@ -194,6 +211,15 @@ void write_stats(const metrics& m, json_writer& w) {
       if (d.stats.empty() || stats_path(d.stats).first != group)
         continue;
       w.key(stats_path(d.stats).second);
+      if (d.type == metric_type::labelled) {
+        w.begin_object();
+        for (auto& [labels, value] : d.labelled(m).snapshot()) {
+          w.key(labels);
+          w.value(value);
+        }
+        w.end_object();
+        continue;
+      }
       if (!d.label_of) {
         write_value(w, d.read(m, 0));
         continue;

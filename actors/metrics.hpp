@@ -3,6 +3,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,6 +16,31 @@
 namespace tickgate {
 
 class json_writer;
+
+/// Gauges whose label values are known only at run time (Kafka's
+/// topic/partition pairs): one sample per label set, each set and removed
+/// by its writer. A mutex, not atomics: written about once a second.
+class labelled_gauges {
+public:
+  /// `labels` is the rendered label set, `topic="price.updates",partition="3"`
+  /// (values escaped by the writer).
+  void set(const std::string& labels, int64_t value) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    values_[labels] = value;
+  }
+  void erase(const std::string& labels) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    values_.erase(labels);
+  }
+  std::map<std::string, int64_t> snapshot() const {
+    std::lock_guard<std::mutex> guard{mtx_};
+    return values_;
+  }
+
+private:
+  mutable std::mutex mtx_;
+  std::map<std::string, int64_t> values_;
+};
 
 /// Process-wide counters and gauges, written by actors and sessions and read by
 /// the HTTP routes, the inspector and the periodic stats line. Each is declared
@@ -28,6 +55,7 @@ struct metrics {
   static std::string_view dialect_name(size_t i); // native, action, stream, typed, socketio, auto
   static std::string_view error_name(size_t i);   // error_code; 0 (none) skipped
   static std::string_view auth_failure_name(size_t i);
+  static std::string_view kafka_skip_name(size_t i); // net/kafka_routes.hpp: skip_reason
 
   // Publish-to-write latency bucket upper bounds, in microseconds.
   static constexpr std::array<int64_t, 13> latency_bounds_us{
@@ -40,6 +68,7 @@ struct metrics {
   std::array<counter, field##_bounds_us.size() + 1> field##_buckets{}; /* last: +Inf */  \
   counter field##_sum_us{0};                                                              \
   counter field##_count{0};
+#define TICKGATE_LABELLED(field, stats, prometheus, help) labelled_gauges field;
 #include "actors/metrics.def"
 
   static size_t latency_bucket_of(int64_t us) {

@@ -46,6 +46,25 @@ void route(self_ptr self, const publication_ptr& pub) {
     node_metrics().topic_unrouted.fetch_add(1, std::memory_order_relaxed);
 }
 
+void route_batch(self_ptr self, const publication_batch& batch) {
+  if (batch.size() == 1) {
+    route(self, batch.front());
+    return;
+  }
+  // One message per topic, publications in their original order.
+  std::unordered_map<std::string_view, publication_batch> per_topic;
+  for (auto& pub : batch)
+    per_topic[pub->topic].push_back(pub);
+  auto& topics = self->state.topics;
+  for (auto& [name, pubs] : per_topic) {
+    auto i = topics.find(std::string{name});
+    if (i == topics.end())
+      node_metrics().topic_unrouted.fetch_add(pubs.size(), std::memory_order_relaxed);
+    else
+      self->send(i->second.topic, route_atom_v, std::move(pubs));
+  }
+}
+
 void tell_feeds_gone(self_ptr self, const std::string& name,
                      const caf::actor& topic) {
   for (auto& f : self->state.feeds)
@@ -197,23 +216,12 @@ caf::behavior router_actor(self_ptr self, routing_settings settings,
     },
     [self](route_atom, const publication_batch& batch) {
       ++self->state.msgs_in;
-      if (batch.size() == 1) {
-        route(self, batch.front());
-        return;
-      }
-      // One message per topic, publications in their original order.
-      std::unordered_map<std::string_view, publication_batch> per_topic;
-      for (auto& pub : batch)
-        per_topic[pub->topic].push_back(pub);
-      auto& topics = self->state.topics;
-      for (auto& [name, pubs] : per_topic) {
-        auto i = topics.find(std::string{name});
-        if (i == topics.end())
-          node_metrics().topic_unrouted.fetch_add(pubs.size(),
-                                                  std::memory_order_relaxed);
-        else
-          self->send(i->second.topic, route_atom_v, std::move(pubs));
-      }
+      route_batch(self, batch);
+    },
+    [self](route_atom, const publication_batch& batch, uint64_t token) {
+      ++self->state.msgs_in;
+      route_batch(self, batch);
+      self->send(caf::actor_cast<caf::actor>(self->current_sender()), handed_atom_v, token);
     },
     [self](idle_atom, const std::string& name, uint64_t attaches_seen) {
       auto& topics = self->state.topics;

@@ -23,6 +23,7 @@ namespace tickgate {
 ///   (attach_atom, req, vector<string> names, subscriber) -> spawns missing topics, forwards
 ///   (detach_atom, req, vector<string> names, connection conn)  -> forwards, or answers detached_atom
 ///   (route_atom, publication_ptr | publication_batch)   -> forwards to live topics
+///   (route_atom, publication_batch, token)  -> forwards, then (handed_atom, token) to the sender
 ///   (history_atom, history_query) -> delegated to the topic (spawned if needed): history_reply
 ///   (idle_atom, name, attaches_seen) -> stops the topic if no attach or query is in flight to it
 ///   (stats_atom) -> router_stats

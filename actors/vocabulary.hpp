@@ -82,7 +82,9 @@ TICKGATE_ATOM(kick_atom, "kick")
 // inspector -> router: (restart_atom, topic) fault injection; router -> topic: (fault_atom).
 TICKGATE_ATOM(restart_atom, "restart")
 TICKGATE_ATOM(fault_atom, "fault")
-// inspector -> connections: (broadcast_atom, JSON payload) system message to every client.
+// inspector -> connections: (broadcast_atom, JSON payload) system message to every client;
+// (broadcast_atom, JSON payload, event name) emits it under that Socket.IO event.
+// feed -> feed actor -> inspector: (broadcast_atom, JSON, event name[, token]).
 TICKGATE_ATOM(broadcast_atom, "broadcast")
 // feed -> feed actor: the upstream delivers these topics now: (vector<string> names).
 TICKGATE_ATOM(subscribed_atom, "subscribed")
@@ -101,6 +103,9 @@ TICKGATE_ATOM(release_atom, "release")
 TICKGATE_ATOM(history_atom, "history")
 // topic -> itself: time to send the conflated events of a throttle interval.
 TICKGATE_ATOM(throttle_atom, "throttle")
+// router -> feed actor: the (route_atom, batch, token) it was sent has been
+// handed to the topics: (handed_atom, token).
+TICKGATE_ATOM(handed_atom, "handed")
 
 #undef TICKGATE_ATOM
 
@@ -131,6 +136,7 @@ using connection_actor_type = caf::typed_actor<
   caf::reacts_to<detached_atom, uint64_t, std::string>,    // topic or router
   caf::reacts_to<kick_atom>,                               // inspector
   caf::reacts_to<broadcast_atom, std::string>,             // inspector
+  caf::reacts_to<broadcast_atom, std::string, std::string>, // inspector, for a feed
   caf::replies_to<inspect_atom>::with<actor_stats>,        // inspector
   caf::reacts_to<deadline_atom>,                           // itself
   caf::reacts_to<authexp_atom>>;                           // itself

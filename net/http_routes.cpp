@@ -4,6 +4,7 @@
 
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
+#include "net/kafka_feed.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/publish_codec.hpp"
 
@@ -110,12 +111,30 @@ int64_t uptime_s(const net_context& ctx) {
   return duration_cast<seconds>(steady_clock::now() - ctx.node.started).count();
 }
 
+// True when the node runs feed `name` (its mode lists its feeds: "redis+kafka").
+bool has_feed(const net_context& ctx, std::string_view name) {
+  std::string_view mode = ctx.node.mode;
+  for (size_t start = 0; start <= mode.size();) {
+    auto plus = mode.find('+', start);
+    if (mode.substr(start, plus - start) == name)
+      return true;
+    if (plus == std::string_view::npos)
+      break;
+    start = plus + 1;
+  }
+  return false;
+}
+
 bool redis_mode(const net_context& ctx) {
-  return ctx.node.mode == "redis";
+  return has_feed(ctx, "redis");
 }
 
 bool redis_down(const net_context& ctx) {
   return redis_mode(ctx) && node_metrics().bridge_link_up.load() == 0;
+}
+
+bool kafka_down(const net_context& ctx) {
+  return has_feed(ctx, "kafka") && node_metrics().kafka_up.load() == 0;
 }
 
 // Liveness: 200 while the process serves; "degraded" while Redis is configured
@@ -124,12 +143,17 @@ http_response health(net_context& ctx, const http_request& req) {
   std::string body;
   json_writer w{body};
   w.begin_object()
-    .field("status", redis_down(ctx) ? "degraded" : "ok")
+    .field("status", redis_down(ctx) || kafka_down(ctx) ? "degraded" : "ok")
     .field("node", ctx.node.node_id)
     .field("version", ctx.node.version)
     .field("mode", ctx.node.mode);
   if (redis_mode(ctx))
     w.field("redis", redis_down(ctx) ? "down" : "up");
+  if (has_feed(ctx, "kafka")) {
+    w.field("kafka", kafka_down(ctx) ? "down" : "up");
+    if (kafka_down(ctx))
+      w.field("kafka_reason", net::kafka_feed::down_reason());
+  }
   w.field("uptime_s", uptime_s(ctx));
   write_summary(node_metrics(), w);
   w.end_object();
@@ -168,6 +192,9 @@ http_response ready(net_context& ctx, const http_request& req) {
   if (redis_down(ctx))
     return json_response(req, http::status::service_unavailable,
                          R"({"ready":false,"reason":"redis unavailable"})");
+  if (kafka_down(ctx))
+    return json_response(req, http::status::service_unavailable,
+                         R"({"ready":false,"reason":"kafka unavailable"})");
   return json_response(req, http::status::ok, R"({"ready":true})");
 }
 

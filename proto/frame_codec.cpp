@@ -102,22 +102,35 @@ std::string encode_reset_frame(const wire_format& f, std::string_view topic,
   }
 }
 
-std::string encode_system_frame(const wire_format& f, std::string_view json) {
+std::string encode_system_frame(const wire_format& f, std::string_view json,
+                                std::string_view event) {
+  // ,"event":"<name>" after the type, or nothing.
+  std::string named;
+  if (!event.empty()) {
+    named = R"(,"event":)";
+    json_text::append_string(named, event);
+  }
   switch (f.kind) {
     case dialect::native: {
       if (f.binary) {
         v1::ServerFrame frame;
         frame.mutable_system()->set_data(std::string{json});
+        if (!event.empty())
+          frame.mutable_system()->set_event(std::string{event});
         return frame.SerializeAsString();
       }
-      return R"({"type":"system","data":)" + std::string{json} + "}";
+      return R"({"type":"system")" + named + R"(,"data":)" + std::string{json} + "}";
     }
     case dialect::stream:
-      return R"({"stream":"system","data":)" + std::string{json} + "}";
-    case dialect::socketio:
-      return socketio::packet_prefix('2', f.ns) + R"(["system",)" + std::string{json} + "]";
+      return R"({"stream":"system")" + named + R"(,"data":)" + std::string{json} + "}";
+    case dialect::socketio: {
+      std::string out = socketio::packet_prefix('2', f.ns) + "[";
+      json_text::append_string(out, event.empty() ? std::string_view{"system"} : event);
+      return out + "," + std::string{json} + "]";
+    }
     default:
-      return R"({"type":"system","data":)" + std::string{json} + ms_timestamp() + "}";
+      return R"({"type":"system")" + named + R"(,"data":)" + std::string{json} + ms_timestamp()
+             + "}";
   }
 }
 

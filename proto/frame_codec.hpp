@@ -43,8 +43,11 @@ std::string encode_status_frame(const wire_format& f, std::string_view topic,
 std::string encode_reset_frame(const wire_format& f, std::string_view topic,
                                std::string_view epoch);
 
-/// An operator's system message (`json` is a valid JSON value).
-std::string encode_system_frame(const wire_format& f, std::string_view json);
+/// An operator's or a feed's system message (`json` is a valid JSON value).
+/// `event` names it (valid per is_valid_event_name, or empty): Socket.IO
+/// emits it under that name instead of "system", JSON frames add "event".
+std::string encode_system_frame(const wire_format& f, std::string_view json,
+                                std::string_view event = {});
 
 // Decoders of the seed dialects (stateless; Socket.IO has its own state,
 // see socketio_codec.hpp).

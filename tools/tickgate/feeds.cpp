@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "actors/bus_feed.hpp"
+#include "net/kafka_feed.hpp"
 #include "net/redis_feed.hpp"
 #include "net/redis_link.hpp"
 #include "proto/topic_name.hpp"
@@ -45,8 +46,20 @@ std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
   return std::nullopt;
 }
 
+// [kafka]: on when kafka.brokers is set (or KAFKA_BROKERS). Kafka only
+// delivers; HTTP publishes go to Redis or the bus.
+std::optional<std::string> make_kafka(const node_config& cfg, node_feeds& out) {
+  if (cfg.kafka.brokers.empty())
+    return std::nullopt;
+  net::kafka_feed_settings settings;
+  if (auto err = cfg.kafka.apply(settings))
+    return err;
+  out.all.push_back(std::make_shared<net::kafka_feed>(std::move(settings)));
+  return std::nullopt;
+}
+
 // Every kind of upstream, in the order that picks the publishing feed.
-constexpr feed_maker makers[] = {make_redis};
+constexpr feed_maker makers[] = {make_redis, make_kafka};
 
 } // namespace
 
@@ -66,9 +79,15 @@ std::optional<std::string> make_feeds(const node_config& cfg, node_feeds& out) {
   for (auto make : makers)
     if (auto err = make(cfg, out))
       return err;
-  if (out.all.empty())
-    out.all.push_back(std::make_shared<bus_feed>());
-  out.publishing = 0;
+  // The publishing feed: the first that accepts publishes; the bus when
+  // none does (no upstream, or only delivering ones such as Kafka).
+  auto accepts = [](auto& f) { return f->accepts_publishes(); };
+  auto first = std::find_if(out.all.begin(), out.all.end(), accepts);
+  if (first == out.all.end()) {
+    out.all.insert(out.all.begin(), std::make_shared<bus_feed>());
+    first = out.all.begin();
+  }
+  out.publishing = static_cast<size_t>(first - out.all.begin());
   return std::nullopt;
 }
 

@@ -21,7 +21,8 @@ struct node_feeds {
 };
 
 /// Builds every configured feed (the bus when none is); the first one built
-/// is the publishing feed. Returns an error message naming the bad option.
+/// that accepts publishes is the publishing feed (the bus, added, when none
+/// does). Returns an error message naming the bad option.
 std::optional<std::string> make_feeds(const node_config& cfg, node_feeds& out);
 
 } // namespace tickgate

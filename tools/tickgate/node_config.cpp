@@ -121,6 +121,7 @@ node_config::node_config() {
     .add(restart_backoff, "restart-backoff", "first delay before restarting a topic that fails too often (doubles)")
     .add(restart_backoff_max, "restart-backoff-max", "longest restart delay");
   protection.bind(custom_options_);
+  kafka.bind(custom_options_);
 }
 
 void node_config::apply_environment(const std::vector<std::string>& cli_args) {
@@ -158,6 +159,7 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
     if (auto secret = env("ADMIN_SECRET"))
       admin_secret = secret;
   protection.apply_environment(cli_args);
+  kafka.apply_environment(cli_args);
   if (!flag_given(cli_args, "--auth.jwt-secret"))
     if (auto secret = env("JWT_SECRET"))
       auth_rules.jwt_secret = secret;

@@ -13,6 +13,7 @@
 #include "actors/settings.hpp"
 #include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
+#include "tools/tickgate/kafka_options.hpp"
 #include "tools/tickgate/protection_options.hpp"
 
 namespace tickgate {
@@ -21,7 +22,8 @@ namespace tickgate {
 /// configs/tickgate.ini (--config-file=...) and --key=value flags;
 /// apply_environment() then honours WS_PORT/PORT, WS_HOST, REDIS_URL,
 /// REDIS_HOST/REDIS_PORT, REDIS_PASSWORD, ADMIN_PORT, ADMIN_SECRET, ALLOWED_ORIGINS,
-/// MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, JWT_SECRET and JWT_PUBLIC_KEY_FILE unless
+/// MAX_CONNECTIONS, MAX_CONNECTIONS_PER_IP, JWT_SECRET, JWT_PUBLIC_KEY_FILE and the
+/// KAFKA_* variables (kafka_options.hpp) unless
 /// the same option was given as a flag.
 struct node_config : caf::actor_system_config {
   // [global]
@@ -64,6 +66,9 @@ struct node_config : caf::actor_system_config {
   caf::timespan redis_reconnect_max = std::chrono::seconds(1);
   size_t redis_max_pending_publishes = 100000;
   std::string redis_snapshot_suffix = "#snapshot";
+
+  // [kafka]: read by the Kafka feed's maker (tools/tickgate/feeds.cpp)
+  kafka_options kafka;
 
   // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
   dialect_settings dialect;

@@ -6,48 +6,21 @@
 #include <caf/config_option_adder.hpp>
 #include <spdlog/spdlog.h>
 
+#include "tools/tickgate/env_vars.hpp"
+
 namespace tickgate {
 
 namespace {
 
+using env_vars::flag_given;
+using env_vars::split_list;
+
 const char* env(const char* name) {
-  auto v = std::getenv(name);
-  return v && *v ? v : nullptr;
-}
-
-bool flag_given(const std::vector<std::string>& args, std::string_view name) {
-  return std::any_of(args.begin(), args.end(),
-                     [&](const std::string& a) { return a.rfind(name, 0) == 0; });
-}
-
-std::vector<std::string> split_list(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    auto comma = s.find(',');
-    auto item = s.substr(0, comma);
-    while (!item.empty() && item.front() == ' ')
-      item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ')
-      item.remove_suffix(1);
-    if (!item.empty())
-      out.emplace_back(item);
-    if (comma == std::string_view::npos)
-      break;
-    s.remove_prefix(comma + 1);
-  }
-  return out;
+  return env_vars::get(name);
 }
 
 void env_count(const char* name, size_t& out) {
-  auto v = env(name);
-  if (!v)
-    return;
-  char* end = nullptr;
-  auto n = std::strtoll(v, &end, 10);
-  if (*end == '\0' && n >= 0)
-    out = static_cast<size_t>(n);
-  else
-    spdlog::warn("config.bad_env {}={} ignored", name, v);
+  env_vars::get_count(name, out);
 }
 
 bool known_override_key(std::string_view key) {
