@@ -42,6 +42,12 @@ std::vector<kafka_commit> kafka_commit_tracker::take_commits() {
   return out;
 }
 
+void kafka_commit_tracker::assigned(const kafka_partition& p, int64_t offset) {
+  auto& st = partitions_[p];
+  if (st.reported < 0 && offset >= 0)
+    st.reported = offset;
+}
+
 int64_t kafka_commit_tracker::committed(const kafka_partition& p) const {
   auto it = partitions_.find(p);
   return it == partitions_.end() ? -1 : it->second.reported;

@@ -46,7 +46,12 @@ public:
   /// that offset.
   std::vector<kafka_commit> take_commits();
 
-  /// The next offset to commit for `p` as far as known (-1: none yet).
+  /// `p` was assigned with `offset` committed in the group (the broker's
+  /// answer at assignment; -1: none).
+  void assigned(const kafka_partition& p, int64_t offset);
+
+  /// The offset committed for `p` as far as known: the last take_commits()
+  /// answer, else the one at assignment (-1: none).
   int64_t committed(const kafka_partition& p) const;
 
   /// Some record of `p` was read and its batch is not handed on yet.

@@ -46,6 +46,16 @@ struct kafka_feed::consumer {
   clock::time_point next_commit{};
   clock::time_point next_lag{};
 
+  // The records read since the last delivery (one token).
+  struct batch {
+    uint64_t token = 0;
+    routed_record out;
+    size_t records = 0;
+    size_t routed = 0;
+    std::array<size_t, skip_reason_count> skipped{};
+  };
+  batch current;
+
   explicit consumer(kafka_feed& f)
     : feed(f), router(f.settings_.routes, f.settings_.max_payload_bytes) {}
 
@@ -70,6 +80,17 @@ struct kafka_feed::consumer {
       last_down_reason = text;
     }
     feed.reports_.status(up, std::move(text));
+    if (up) {
+      // A feed down unconfirms every topic (feed_actor); the records reach
+      // them all again.
+      std::vector<std::string> topics;
+      {
+        std::lock_guard<std::mutex> guard{feed.mtx_};
+        topics.assign(feed.followed_.begin(), feed.followed_.end());
+      }
+      if (!topics.empty())
+        feed.reports_.confirmed(std::move(topics));
+    }
   }
 
   // --- callbacks (on this thread, inside rd_kafka_consumer_poll) ---
@@ -88,8 +109,15 @@ struct kafka_feed::consumer {
     auto* self = static_cast<consumer*>(opaque);
     node_metrics().kafka_rebalances.fetch_add(1, std::memory_order_relaxed);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      for (int i = 0; i < parts->cnt; ++i)
-        self->assigned.emplace(parts->elems[i].topic, parts->elems[i].partition);
+      // The group's committed offsets: the lag's base until this node commits.
+      auto* committed = rd_kafka_topic_partition_list_copy(parts);
+      bool known = rd_kafka_committed(rk, committed, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+      for (int i = 0; i < parts->cnt; ++i) {
+        kafka_partition p{parts->elems[i].topic, parts->elems[i].partition};
+        self->tracker.assigned(p, known ? committed->elems[i].offset : -1);
+        self->assigned.insert(std::move(p));
+      }
+      rd_kafka_topic_partition_list_destroy(committed);
       spdlog::info("kafka.assigned partitions={} total={}", parts->cnt, self->assigned.size());
       rd_kafka_assign(rk, parts);
     } else {
@@ -199,6 +227,7 @@ struct kafka_feed::consumer {
   }
 
   void revoke(rd_kafka_topic_partition_list_t* parts) {
+    flush();
     std::vector<kafka_partition> revoked;
     for (int i = 0; i < parts->cnt; ++i)
       revoked.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
@@ -223,11 +252,20 @@ struct kafka_feed::consumer {
     next_lag = now + feed.settings_.lag_interval;
     for (auto& p : assigned) {
       int64_t lo = 0, hi = 0;
+      // The watermarks of the last fetch; a partition that has delivered
+      // nothing yet may have none cached: ask its leader (briefly, and
+      // only while the brokers answer).
       if (rd_kafka_get_watermark_offsets(rk, p.first.c_str(), p.second, &lo, &hi)
-            != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
-        continue;
+            != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0) {
+        if (!up || rd_kafka_query_watermark_offsets(rk, p.first.c_str(), p.second, &lo, &hi, 100)
+                     != RD_KAFKA_RESP_ERR_NO_ERROR)
+          continue;
+      }
+      // Lag as Kafka's tools count it: high watermark minus committed offset.
       int64_t done = tracker.committed(p);
-      if (done < 0) { // nothing read yet: where the consumer stands
+      if (done < 0 && feed.settings_.offset_reset == "earliest")
+        done = lo; // nothing committed yet: the group starts at the beginning
+      if (done < 0) { // nothing committed yet: where the consumer stands
         auto* one = rd_kafka_topic_partition_list_new(1);
         rd_kafka_topic_partition_list_add(one, p.first.c_str(), p.second);
         if (rd_kafka_position(rk, one) == RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -239,16 +277,53 @@ struct kafka_feed::consumer {
     }
   }
 
-  // Reads up to batch_records records and delivers what they make.
-  void poll_batch() {
+  // Adds one record to the batch in progress.
+  void take(const rd_kafka_message_t* msg, int64_t ts) {
+    if (current.records == 0)
+      current.token = next_token++;
+    ++current.records;
+    kafka_partition p{rd_kafka_topic_name(msg->rkt), msg->partition};
+    tracker.add(current.token, p, msg->offset);
+    std::string_view value{static_cast<const char*>(msg->payload), msg->len};
+    if (auto why = router.route(p.first, value, ts, current.out)) {
+      ++current.skipped[static_cast<size_t>(*why)];
+      spdlog::debug("kafka.skipped topic={} partition={} offset={} reason={}", p.first,
+                    p.second, msg->offset, metrics::kafka_skip_name(static_cast<size_t>(*why)));
+    } else {
+      ++current.routed;
+    }
+  }
+
+  // Delivers the batch in progress (if any) with its token: one
+  // confirmation for its publications, one per system message.
+  void flush() {
+    if (current.records == 0)
+      return;
     auto& m = node_metrics();
-    uint64_t token = next_token++;
-    routed_record out;
-    size_t records = 0, routed = 0;
-    std::array<size_t, skip_reason_count> skipped{};
+    m.kafka_records_in.fetch_add(current.records, std::memory_order_relaxed);
+    m.kafka_routed.fetch_add(current.routed, std::memory_order_relaxed);
+    m.kafka_publications.fetch_add(current.out.publications.size(), std::memory_order_relaxed);
+    for (size_t i = 0; i < current.skipped.size(); ++i)
+      if (current.skipped[i] > 0)
+        m.kafka_skipped[i].fetch_add(current.skipped[i], std::memory_order_relaxed);
+    auto& out = current.out;
+    unsigned confirmations = (out.publications.empty() ? 0 : 1)
+                             + static_cast<unsigned>(out.broadcasts.size());
+    tracker.seal(current.token, confirmations);
+    if (!out.publications.empty())
+      feed.reports_.deliver(std::move(out.publications), current.token);
+    for (auto& [json, event] : out.broadcasts)
+      feed.reports_.broadcast(std::move(json), std::move(event), current.token);
+    current = batch{};
+  }
+
+  // Reads up to batch_records records (waiting a little for the first) and
+  // delivers what they make. A rebalance inside a poll flushes the batch
+  // first (revoke()), so its records are handed on before the commit there.
+  void poll_batch() {
     auto ts = now_us();
     int timeout_ms = 50;
-    while (records < feed.settings_.batch_records) {
+    while (current.records < feed.settings_.batch_records) {
       auto* msg = rd_kafka_consumer_poll(rk, timeout_ms);
       if (!msg)
         break;
@@ -256,39 +331,14 @@ struct kafka_feed::consumer {
       if (msg->err) {
         if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
           spdlog::warn("kafka.consume_error error={}", rd_kafka_message_errstr(msg));
-        rd_kafka_message_destroy(msg);
-        continue;
-      }
-      if (!up)
-        report(true, {}); // a record is proof enough
-      ++records;
-      kafka_partition p{rd_kafka_topic_name(msg->rkt), msg->partition};
-      tracker.add(token, p, msg->offset);
-      std::string_view value{static_cast<const char*>(msg->payload), msg->len};
-      if (auto why = router.route(p.first, value, ts, out)) {
-        ++skipped[static_cast<size_t>(*why)];
-        spdlog::debug("kafka.skipped topic={} partition={} offset={} reason={}", p.first,
-                      p.second, msg->offset, metrics::kafka_skip_name(static_cast<size_t>(*why)));
       } else {
-        ++routed;
+        if (!up)
+          report(true, {}); // a record is proof enough
+        take(msg, ts);
       }
       rd_kafka_message_destroy(msg);
     }
-    if (records == 0)
-      return;
-    m.kafka_records_in.fetch_add(records, std::memory_order_relaxed);
-    m.kafka_routed.fetch_add(routed, std::memory_order_relaxed);
-    m.kafka_publications.fetch_add(out.publications.size(), std::memory_order_relaxed);
-    for (size_t i = 0; i < skipped.size(); ++i)
-      if (skipped[i] > 0)
-        m.kafka_skipped[i].fetch_add(skipped[i], std::memory_order_relaxed);
-    unsigned confirmations = (out.publications.empty() ? 0 : 1)
-                             + static_cast<unsigned>(out.broadcasts.size());
-    tracker.seal(token, confirmations);
-    if (!out.publications.empty())
-      feed.reports_.deliver(std::move(out.publications), token);
-    for (auto& [json, event] : out.broadcasts)
-      feed.reports_.broadcast(std::move(json), std::move(event), token);
+    flush();
   }
 
   void run() {
@@ -366,6 +416,17 @@ void kafka_feed::stop() {
 void kafka_feed::run() {
   consumer c{*this};
   c.run();
+}
+
+bool kafka_feed::follow(const std::string& topic) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  followed_.insert(topic);
+  return true;
+}
+
+void kafka_feed::unfollow(const std::string& topic) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  followed_.erase(topic);
 }
 
 publish_outcome kafka_feed::publish(const publication_batch& batch) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -44,8 +45,9 @@ struct kafka_feed_settings {
 /// like routed ones.
 ///
 /// Kafka topics are not the node's topics: a record goes wherever its route
-/// says, so follow() confirms every topic at once, and records for topics
-/// nobody follows are dropped by the router (counted as unrouted). The feed
+/// says, so follow() confirms every topic at once (and every followed topic
+/// again when the brokers are back), and records for topics nobody follows
+/// are dropped by the router (counted as unrouted). The feed
 /// accepts no publishes; the node keeps the bus or Redis for those.
 ///
 /// Status: down ("kafka not connected yet") until a broker answers; down
@@ -65,8 +67,8 @@ public:
   bool up_at_start() const override { return false; }
   void start(feed_reports reports) override;
   void stop() override;
-  bool follow(const std::string&) override { return true; }
-  void unfollow(const std::string&) override {}
+  bool follow(const std::string& topic) override;
+  void unfollow(const std::string& topic) override;
   bool accepts_publishes() const override { return false; }
   publish_outcome publish(const publication_batch& batch) override;
   void handed(uint64_t token) override;
@@ -92,6 +94,7 @@ private:
 
   mutable std::mutex mtx_;
   std::vector<uint64_t> handed_; // tokens confirmed, not yet applied by the consumer thread
+  std::set<std::string> followed_; // the node's live topics, confirmed again on each "up"
   friend struct consumer;
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "support/json_fields.hpp"
+#include "support/jwt_tokens.hpp"
 #include "support/kafka_process.hpp"
 #include "support/node_process.hpp"
 #include "support/ws_client.hpp"
@@ -29,10 +30,21 @@ std::string unique_group(const char* name) {
          + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
+const std::string secret = "tickgate-kafka-test-secret";
+
+// user:{userId} rooms are private: their clients present a token.
+std::string token_for(const std::string& user) {
+  token_spec t;
+  t.key = secret;
+  t.sub = user;
+  t.exp = now_s() + 300;
+  return t.sign();
+}
+
 std::vector<std::string> kafka_args(const kafka_process& k, const std::string& group) {
   return {"--kafka.brokers=" + k.bootstrap(), "--kafka.group-id=" + group,
           "--kafka.offset-reset=earliest", "--kafka.lag-interval=100ms",
-          "--kafka.session-timeout=6000ms"};
+          "--kafka.session-timeout=6000ms", "--auth.jwt-secret=" + secret};
 }
 
 bool is_type(const ws_message& m, const char* type) {
@@ -52,8 +64,22 @@ std::optional<ws_message> next_of(ws_client& c, const char* type,
   return c.read_until([&](const ws_message& m) { return is_type(m, type); }, t);
 }
 
+// The next status frame announcing `state` ("feed_down", "feed_up").
+std::optional<ws_message> next_status(ws_client& c, const char* state,
+                                      std::chrono::milliseconds t = 15s) {
+  return c.read_until([&](const ws_message& m) {
+    return is_type(m, "status") && json_string(m.data, "state") == state;
+  }, t);
+}
+
 std::string metrics(const node_process& n) {
   return http_request(n.port(), "GET", "/metrics").body;
+}
+
+// The value of the sample `name` (with its labels) in Prometheus text; -1 when absent.
+int64_t sample(const std::string& text, const std::string& name) {
+  auto at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
 }
 
 bool kafka_up(const node_process& n) {
@@ -71,7 +97,7 @@ TEST(kafka_feed, each_moonx_event_type_reaches_native_clients_under_its_topic_an
   kafka_process kafka{3, moonx_topics};
   node_process node{kafka_args(kafka, unique_group("route"))};
   ASSERT_TRUE(eventually(std::bind(kafka_up, std::cref(node)), 10s)) << node.log();
-  ws_client c{node.port(), "/v1"};
+  ws_client c{node.port(), "/v1?token=" + token_for("u1")};
   subscribe(c, {"price:BTC-USDC", "orderbook:ETH-USDC", "trade:ETH-USDC", "user:u1"});
   ASSERT_TRUE(kafka.produce("price.updates",
                             {R"({"type":"price_update","symbol":"BTC-USDC","data":{"price":45000.5,"change":2.5,"volume":12},"timestamp":1})"}));
@@ -126,7 +152,7 @@ TEST(kafka_feed, each_moonx_event_type_reaches_native_clients_under_its_topic_an
   auto ctl = tickgate_binary() + "ctl --node 127.0.0.1:" + std::to_string(node.admin_port());
   auto info = run_command(ctl + " --json info");
   EXPECT_NE(info.out.find(R"("kafka":")" + kafka.bootstrap()), std::string::npos) << info.out;
-  auto feeds = run_command(ctl + " --json actors bridge");
+  auto feeds = run_command(ctl + " --json actors");
   EXPECT_NE(feeds.out.find(R"("kafka_topics":["price.updates")"), std::string::npos) << feeds.out;
 }
 
@@ -136,7 +162,7 @@ TEST(kafka_feed, the_moonx_readme_client_code_works_unchanged_with_socket_io_cli
   ASSERT_TRUE(eventually(std::bind(kafka_up, std::cref(node)), 10s)) << node.log();
   auto script = std::string{TICKGATE_SOURCE_DIR} + "/tests/socketio/kafka_moonx_test.js";
   auto r = run_command("node " + script + " " + std::to_string(node.port()) + " '"
-                       + kafka.bootstrap() + "'");
+                       + kafka.bootstrap() + "' " + token_for("your-user-id"));
   EXPECT_EQ(r.code, 0) << r.out << node.log();
   EXPECT_NE(r.out.find("moonx: all checks passed"), std::string::npos) << r.out;
 }
@@ -229,8 +255,7 @@ TEST(kafka_feed, a_restarted_node_continues_from_the_committed_offsets_through_a
   EXPECT_NE(health.find(R"("kafka":"down")"), std::string::npos) << health;
   EXPECT_EQ(http_request(b.port(), "GET", "/ready").status, 503);
   ASSERT_EQ(kafka.control("broker all up"), "ok");
-  auto up = next_of(c, "feed_up", 15s);
-  ASSERT_TRUE(up) << b.log();
+  ASSERT_TRUE(next_status(c, "feed_up")) << b.log();
   auto seen = collect(c, 99);
   for (auto& s : symbols) {
     // At least once, in order: from where the first node committed (50; an
@@ -252,20 +277,54 @@ TEST(kafka_feed, a_broker_outage_reports_the_feed_down_to_clients_and_up_again) 
   ws_client c{node.port(), "/v1"};
   subscribe(c, {"price:X"});
   ASSERT_EQ(kafka.control("broker all down"), "ok");
-  auto down = next_of(c, "feed_down", 15s);
+  auto down = next_status(c, "feed_down");
   ASSERT_TRUE(down) << node.log();
   EXPECT_NE(down->data.find("kafka unavailable"), std::string::npos) << down->data;
   EXPECT_NE(http_request(node.port(), "GET", "/health").body.find("kafka unavailable"),
             std::string::npos);
   ASSERT_EQ(kafka.control("broker all up"), "ok");
-  ASSERT_TRUE(next_of(c, "feed_up", 15s)) << node.log();
+  ASSERT_TRUE(next_status(c, "feed_up")) << node.log();
   // Deliveries resume on the same connection.
   ASSERT_TRUE(eventually([&] {
     kafka.produce("price.updates", {price_record("X", 7)});
     return next_of(c, "event", 1s).has_value();
   }, 15s));
-  auto m = metrics(node);
-  auto at = m.find("tickgate_kafka_connection_errors_total ");
-  ASSERT_NE(at, std::string::npos);
-  EXPECT_GT(std::stoll(m.substr(at + 39)), 0) << "connection errors are counted";
+  EXPECT_GT(sample(metrics(node), "tickgate_kafka_connection_errors_total"), 0)
+    << "connection errors are counted";
+}
+
+TEST(kafka_feed, consumer_lag_counts_records_read_but_not_committed_until_the_shutdown_commit) {
+  kafka_process kafka{3, "price.updates:1"};
+  auto group = unique_group("lag");
+  const std::string lag = R"(tickgate_kafka_consumer_lag{topic="price.updates",partition="0"})";
+  {
+    // No periodic commit: what this node reads stays lag until it stops.
+    auto args = kafka_args(kafka, group);
+    args.push_back("--kafka.commit-interval=1h");
+    node_process a{args};
+    ASSERT_TRUE(eventually(std::bind(kafka_up, std::cref(a)), 10s)) << a.log();
+    ws_client c{a.port(), "/v1"};
+    subscribe(c, {"price:L"});
+    std::vector<std::string> recs;
+    for (int n = 0; n < 20; ++n)
+      recs.push_back(price_record("L", n));
+    ASSERT_TRUE(kafka.produce("price.updates", recs, 0));
+    for (int n = 0; n < 20; ++n) {
+      auto ev = next_of(c, "event");
+      ASSERT_TRUE(ev) << a.log();
+    }
+    EXPECT_TRUE(eventually([&] { return sample(metrics(a), lag) == 20; })) << metrics(a);
+    EXPECT_EQ(a.stop(SIGTERM, 10s), 0) << a.log(); // commits synchronously on the way out
+  }
+  node_process b{kafka_args(kafka, group)};
+  ASSERT_TRUE(eventually(std::bind(kafka_up, std::cref(b)), 10s)) << b.log();
+  ws_client c{b.port(), "/v1"};
+  subscribe(c, {"price:L"});
+  // The group hands the partition over once the coordinator lets go of the
+  // first member: seconds with the mock cluster.
+  ASSERT_TRUE(eventually([&] { return sample(metrics(b), lag) == 0; }, 15s)) << metrics(b);
+  ASSERT_TRUE(kafka.produce("price.updates", {price_record("L", 20)}, 0));
+  auto ev = next_of(c, "event");
+  ASSERT_TRUE(ev) << b.log();
+  EXPECT_EQ(json_field(json_field(ev->data, "data"), "n"), "20") << "nothing read twice";
 }

@@ -86,3 +86,16 @@ TEST(kafka_commits, a_revoked_partition_is_forgotten_and_late_confirmations_are_
   EXPECT_EQ(t.committed(p0), -1);
   EXPECT_FALSE(t.pending(p0));
 }
+
+TEST(kafka_commits, the_groups_offset_at_assignment_counts_as_committed_until_the_first_commit) {
+  kafka_commit_tracker t;
+  t.assigned(p0, 40);
+  EXPECT_EQ(t.committed(p0), 40);
+  EXPECT_TRUE(t.take_commits().empty());
+  t.add(1, p0, 40);
+  t.seal(1, 0);
+  EXPECT_EQ(t.take_commits(), (std::vector<kafka_commit>{{p0, 41}}));
+  EXPECT_EQ(t.committed(p0), 41);
+  t.assigned(p1, -1);
+  EXPECT_EQ(t.committed(p1), -1);
+}

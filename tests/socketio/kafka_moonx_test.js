@@ -1,6 +1,7 @@
 // The MoonX gateway's README client code, unchanged but for the address,
 // against a tickgate node consuming MoonX events from Kafka (the mock
-// cluster). Usage: node kafka_moonx_test.js PORT BOOTSTRAP
+// cluster). Usage: node kafka_moonx_test.js PORT BOOTSTRAP TOKEN (a JWT of
+// user "your-user-id", signed with the node's key)
 // Produces each event type with kcat until the client has received it
 // (at-least-once: a record produced before the join completed is missed,
 // the next one is not), then checks what the handlers saw.
@@ -11,6 +12,7 @@ const { execFileSync } = require('child_process');
 
 const port = Number(process.argv[2]);
 const bootstrap = process.argv[3];
+const token = process.argv[4];
 const deadline = setTimeout(() => fail('timed out'), 20000);
 
 function fail(msg) {
@@ -41,6 +43,7 @@ const got = {};
 
 // --- the README's client code (console.log replaced by recording) ---
 const socket = io(`http://127.0.0.1:${port}`, {
+  auth: { token: token },
   transports: ['websocket'], // WebSocket only for best performance
   timeout: 5000
 });

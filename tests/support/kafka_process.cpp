@@ -15,6 +15,9 @@ std::string kafka_mock_binary() {
 }
 
 kafka_process::kafka_process(int brokers, const std::string& topics) {
+  // Everything the child needs is made before fork (no allocation after it).
+  auto bin = kafka_mock_binary();
+  auto count = std::to_string(brokers);
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0)
     throw std::runtime_error("pipe failed");
@@ -26,9 +29,7 @@ kafka_process::kafka_process(int brokers, const std::string& topics) {
     dup2(out[1], 1);
     close(in[1]);
     close(out[0]);
-    auto bin = kafka_mock_binary();
-    auto b = std::to_string(brokers);
-    execl(bin.c_str(), bin.c_str(), "--brokers", b.c_str(), "--topics", topics.c_str(),
+    execl(bin.c_str(), bin.c_str(), "--brokers", count.c_str(), "--topics", topics.c_str(),
           static_cast<char*>(nullptr));
     _exit(127);
   }
