@@ -38,17 +38,22 @@ start_node() {
 
 if [ "$mode" = latency ]; then
   rate=${1:-10000}; seconds=${2:-10}
-  shift 2 2>/dev/null || shift $#
+  if [ $# -ge 2 ]; then shift 2; else shift $#; fi
   start_node "$@"
   NODE_PATH="$here/../../tests/socketio/node_modules" node "$here/kafka_latency.js" "$port" "$bs" "$rate" "$seconds"
   exit 0
 fi
 
 N=${1:-1000000}; S=${2:-100}
-shift 3 2>/dev/null || shift $#
+if [ $# -ge 3 ]; then shift 3; else shift $#; fi
 awk -v n="$N" -v s="$S" 'BEGIN { for (i = 0; i < n; i++)
   printf "{\"type\":\"price_update\",\"symbol\":\"SYM%d\",\"data\":{\"price\":%d.5,\"change\":0.1,\"volume\":1000,\"n\":%d},\"timestamp\":1700000000000}\n", i % s, 100 + i % 50, i }' >"$dir/records"
-kcat -P -b "$bs" -t price.updates -l -X linger.ms=50 -X batch.num.messages=10000 "$dir/records"
+# In pieces: one kcat run queues at most 100,000 messages (its client's
+# queue.buffering.max.messages) and drops the rest of a larger file.
+split -l 50000 "$dir/records" "$dir/part."
+for f in "$dir"/part.*; do
+  kcat -P -b "$bs" -t price.updates -l -X linger.ms=50 -X batch.num.messages=10000 "$f"
+done
 echo "broker all down" >&3
 start_node "$@"
 i=0; while [ $i -lt "$S" ]; do curl -s -o /dev/null "http://127.0.0.1:$port/api/history?topic=price:SYM$i"; i=$((i + 1)); done
@@ -56,7 +61,7 @@ echo "broker all up" >&3
 count() { curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "tickgate_publications_total" { print $2 }'; }
 while [ "$(count)" -eq 0 ]; do sleep 0.01; done
 t0=$(date +%s.%N); c0=$(count)
-while [ "$(count)" -lt "$N" ]; do sleep 0.02; done
+while [ "$(count)" -lt "$N" ]; do sleep 0.02; [ -n "${VERBOSE:-}" ] && curl -s "http://127.0.0.1:$port/metrics" | grep -E "^tickgate_(kafka_records_total|kafka_consumer_lag|publications_total|topic_unrouted)" >&2; done
 t1=$(date +%s.%N)
 cpu=$(awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$node/stat")
 awk -v n="$N" -v c0="$c0" -v t0="$t0" -v t1="$t1" -v cpu="$cpu" \
