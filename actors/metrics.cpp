@@ -28,6 +28,10 @@ std::string_view metrics::auth_failure_name(size_t i) {
   return to_string(static_cast<auth_failure>(i));
 }
 
+std::string_view metrics::emitter_skip_name(size_t i) {
+  return emitter::to_string(static_cast<emitter::skip>(i));
+}
+
 namespace {
 
 enum class metric_type { counter, gauge, histogram };

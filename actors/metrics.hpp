@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "actors/auth.hpp"
+#include "proto/emitter_packet.hpp"
 #include "proto/error_code.hpp"
 #include "proto/wire_format.hpp"
 
@@ -28,6 +29,7 @@ struct metrics {
   static std::string_view dialect_name(size_t i); // native, action, stream, typed, socketio, auto
   static std::string_view error_name(size_t i);   // error_code; 0 (none) skipped
   static std::string_view auth_failure_name(size_t i);
+  static std::string_view emitter_skip_name(size_t i); // emitter::skip
 
   // Publish-to-write latency bucket upper bounds, in microseconds.
   static constexpr std::array<int64_t, 13> latency_bounds_us{

@@ -65,6 +65,10 @@ struct node_config : caf::actor_system_config {
   size_t redis_max_pending_publishes = 100000;
   std::string redis_snapshot_suffix = "#snapshot";
 
+  // [socketio]: the Socket.IO emitter feed's maker (tools/tickgate/feeds.cpp)
+  bool socketio_redis_emitter = false;
+  std::string socketio_redis_channel_prefix = "socket.io";
+
   // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
   dialect_settings dialect;
 
