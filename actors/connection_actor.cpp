@@ -232,6 +232,14 @@ std::string limit_message(const wire_format& f, size_t fresh, size_t limit,
 void subscribe(self_ptr self, client_command& cmd, bool silent = false) {
   auto& st = self->state;
   auto names = cmd.names.empty() ? cmd.topics : cmd.names;
+  // Namespaces' own topics carry their emits: only the node follows them.
+  if (!silent && dialects().socketio_namespace_topics)
+    for (auto& t : cmd.topics)
+      if (t.starts_with(emitter::namespace_topic(""))) {
+        reply_error(self, reply_address(cmd), error_code::forbidden,
+                    t + " is a Socket.IO namespace's own topic");
+        return;
+      }
   std::vector<std::string> fresh;
   for (size_t i = 0; i < cmd.topics.size(); ++i) {
     auto& t = cmd.topics[i];

@@ -54,7 +54,8 @@ std::variant<emit, skip> decode(std::string_view bytes);
 
 /// The topic every Socket.IO client of namespace `nsp` follows while the
 /// emitter feed is on, so namespace-wide emits reach them: "nsp:" + nsp
-/// ("nsp:/", "nsp:/prices"). Native clients may subscribe it too.
+/// ("nsp:/", "nsp:/prices"). Only the node subscribes these: clients are
+/// refused (connection_actor), so none follows /admin's emits unjoined.
 std::string namespace_topic(std::string_view nsp);
 
 /// The publications that deliver `e` at `ts_us`: one per room (a client in

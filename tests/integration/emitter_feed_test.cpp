@@ -2,6 +2,7 @@
 // @socket.io/redis-emitter publishes, the unmodified socket.io-client
 // receives from the real binary (tests/socketio/emitter_test.js).
 
+#include <chrono>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -34,6 +35,14 @@ TEST(emitter_feed, emits_reach_socketio_clients_by_room_namespace_and_except) {
     return node_metric(node.port(), R"(tickgate_emitter_skipped_total{reason="malformed"})") == 1
            && node_metric(node.port(), R"(tickgate_emitter_skipped_total{reason="request"})") == 1;
   }));
+
+  // A namespace's own topic is the node's: no client follows /admin's emits
+  // without joining /admin.
+  ws_client native{node.port(), "/v1"};
+  native.send_text(R"({"op":"subscribe","id":1,"topics":["nsp:/admin"]})");
+  auto refused = native.read(std::chrono::milliseconds{5000});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->data, R"({"type":"error","id":1,"code":"forbidden","message":"nsp:/admin is a Socket.IO namespace's own topic"})");
 
   auto script = std::string{TICKGATE_SOURCE_DIR} + "/tests/socketio/emitter_test.js";
   auto r = run_command("node " + script + " " + std::to_string(node.port()) + " "
