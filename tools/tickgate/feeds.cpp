@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "actors/bus_feed.hpp"
+#include "actors/metrics.hpp"
 #include "net/emitter_feed.hpp"
 #include "net/redis_feed.hpp"
 #include "net/redis_link.hpp"
-#include "actors/metrics.hpp"
 #include "proto/topic_name.hpp"
 
 namespace tickgate {
