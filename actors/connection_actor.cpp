@@ -12,6 +12,7 @@
 #include "actors/metrics.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/dialect_settings.hpp"
+#include "proto/emitter_packet.hpp"
 
 namespace tickgate {
 
@@ -79,7 +80,8 @@ void complete(self_ptr self, connection_state::pending_request& p) {
     return std::find(order.begin(), order.end(), a.name)
            < std::find(order.begin(), order.end(), b.name);
   });
-  send_ack(self, p.to, p.op, p.names, p.positions);
+  if (!p.silent)
+    send_ack(self, p.to, p.op, p.names, p.positions);
   for (auto& topic : p.release)
     caf::unsafe_send_as(self, topic, release_atom_v, caf::actor_cast<caf::actor>(self));
 }
@@ -148,6 +150,8 @@ void drop_subscription(self_ptr self, const std::string& name, uint64_t detach_r
     auto& l = st.leaving[name];
     l.insert(l.end(), reqs.begin(), reqs.end());
   }
+  if (auto& m = st.sink->membership)
+    m->remove(name);
   st.subs.erase(i);
 }
 
@@ -224,9 +228,18 @@ std::string limit_message(const wire_format& f, size_t fresh, size_t limit,
          + " per connection (now " + std::to_string(now) + ")";
 }
 
-void subscribe(self_ptr self, client_command& cmd) {
+// `silent`: nobody asked, nobody is acked (a Socket.IO namespace's own topic).
+void subscribe(self_ptr self, client_command& cmd, bool silent = false) {
   auto& st = self->state;
   auto names = cmd.names.empty() ? cmd.topics : cmd.names;
+  // Namespaces' own topics carry their emits: only the node follows them.
+  if (!silent && dialects().socketio_namespace_topics)
+    for (auto& t : cmd.topics)
+      if (t.starts_with(emitter::namespace_topic(""))) {
+        reply_error(self, reply_address(cmd), error_code::forbidden,
+                    t + " is a Socket.IO namespace's own topic");
+        return;
+      }
   std::vector<std::string> fresh;
   for (size_t i = 0; i < cmd.topics.size(); ++i) {
     auto& t = cmd.topics[i];
@@ -260,17 +273,20 @@ void subscribe(self_ptr self, client_command& cmd) {
   }
   st.subscribed_once = true;
   for (size_t i = 0; i < cmd.topics.size(); ++i)
-    if (st.subs.count(cmd.topics[i]) == 0)
+    if (st.subs.count(cmd.topics[i]) == 0) {
       st.subs.emplace(cmd.topics[i],
                       connection_state::subscription{caf::actor{}, cmd.format, names[i],
                                                      st.next_request, cmd.options.throttle_ms});
+      if (auto& m = st.sink->membership)
+        m->add(cmd.topics[i]);
+    }
   auto req = st.next_request++;
   st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}});
+                            cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}, silent});
   // Seed dialects may start with the latest values, as the gateways they
   // replace did (dialects.*-last).
   auto& o = cmd.options;
-  if (o.since.empty() && o.last == 0 && !o.snapshot)
+  if (!silent && o.since.empty() && o.last == 0 && !o.snapshot)
     o.last = dialects().initial_last(cmd.format.kind);
   std::shared_ptr<const subscribe_options> options;
   if (!cmd.options.empty())
@@ -337,6 +353,20 @@ bool admit(self_ptr self, const reply_to& to) {
 }
 
 } // namespace
+
+void follow_namespace(self_ptr self, uint8_t ns) {
+  auto& names = dialects().namespaces;
+  if (!dialects().socketio_namespace_topics || ns >= names.size())
+    return;
+  client_command cmd;
+  cmd.op = client_op::subscribe;
+  cmd.format = wire_format{dialect::socketio, false, ns, 0};
+  cmd.topics.push_back(emitter::namespace_topic(names[ns]));
+  if (self->state.subs.count(cmd.topics.front()) > 0)
+    return; // a CONNECT again
+  cmd.names = cmd.topics;
+  subscribe(self, cmd, true);
+}
 
 void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) {
   std::vector<std::string> present;
@@ -570,6 +600,8 @@ connection_actor(self_ptr self, session_sink_ptr sink, caf::actor router,
   st.router = std::move(router);
   st.settings = std::move(settings);
   st.limiter = inbound_limiter{&st.settings->inbound};
+  if (st.settings->track_membership && !st.sink->membership)
+    st.sink->membership = std::make_unique<topic_membership>();
   register_with(self, st.settings->inspector, "connection");
   if (st.settings->inbound.idle_timeout.count() > 0)
     self->delayed_send(self, st.settings->inbound.idle_timeout, deadline_atom_v);

@@ -75,6 +75,7 @@ struct connection_state {
     // topics to release once the ack went out.
     std::vector<topic_position> positions;
     std::vector<caf::actor> release;
+    bool silent = false; // the node's own subscribe: no ack to send
   };
   // Client requests in the order they came; acks go out in that order (a
   // request confirmed early waits for the ones before it).
@@ -158,6 +159,12 @@ using connection_self = connection_self_actor*;
 connection_actor_type::behavior_type
 connection_actor(connection_self self, session_sink_ptr sink, caf::actor router,
                  std::shared_ptr<const routing_settings> settings, client_info client);
+
+/// A Socket.IO namespace `ns` was admitted: with
+/// dialects().socketio_namespace_topics, follow the namespace's own topic
+/// (emitter::namespace_topic) without telling the client, so namespace-wide
+/// emits reach it; the namespace's DISCONNECT leaves it with its rooms.
+void follow_namespace(connection_self self, uint8_t ns);
 
 /// Drops `topics` from the subscription set and detaches them from their
 /// topics without acking anyone (the caller tells the client why).

@@ -190,6 +190,7 @@ void socketio_connect(connection_self self, client_command& cmd) {
     a->refused_ns.reset(ns);
   for (auto& frame : socketio::connected(ns, cmd.ctx.echo))
     send_text(self, cmd.format, std::move(frame));
+  follow_namespace(self, ns);
 }
 
 } // namespace
@@ -218,6 +219,7 @@ void on_auth(connection_self self, client_command& cmd) {
     if (!rules(self)) {
       for (auto& frame : socketio::connected(cmd.format.ns, cmd.ctx.echo))
         send_text(self, cmd.format, std::move(frame));
+      follow_namespace(self, cmd.format.ns);
       return;
     }
     socketio_connect(self, cmd);

@@ -35,6 +35,10 @@ std::string_view metrics::kafka_skip_name(size_t i) {
   return i < std::size(names) ? names[i] : std::string_view{};
 }
 
+std::string_view metrics::emitter_skip_name(size_t i) {
+  return emitter::to_string(static_cast<emitter::skip>(i));
+}
+
 namespace {
 
 enum class metric_type { counter, gauge, histogram, labelled };

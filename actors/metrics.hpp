@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "actors/auth.hpp"
+#include "proto/emitter_packet.hpp"
 #include "proto/error_code.hpp"
 #include "proto/wire_format.hpp"
 
@@ -56,6 +57,7 @@ struct metrics {
   static std::string_view error_name(size_t i);   // error_code; 0 (none) skipped
   static std::string_view auth_failure_name(size_t i);
   static std::string_view kafka_skip_name(size_t i); // net/kafka_routes.hpp: skip_reason
+  static std::string_view emitter_skip_name(size_t i); // emitter::skip
 
   // Publish-to-write latency bucket upper bounds, in microseconds.
   static constexpr std::array<int64_t, 13> latency_bounds_us{

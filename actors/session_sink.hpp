@@ -8,6 +8,8 @@
 #include <string_view>
 #include <utility>
 
+#include "actors/topic_membership.hpp"
+
 namespace tickgate {
 
 /// Immutable bytes with a shared reference count, like
@@ -127,6 +129,12 @@ public:
   /// per message, first thing in its handler. The session stops reading its
   /// client while too many are unprocessed (inbound backpressure).
   virtual void command_done() {}
+
+  /// The topics this client follows, where the node keeps them
+  /// (topic_membership.hpp); null otherwise. Its connection actor sets it
+  /// before its first subscribe and never replaces it, so the topics that
+  /// later receive this sink read the pointer without a lock.
+  std::unique_ptr<topic_membership> membership;
 };
 
 using session_sink_ptr = std::shared_ptr<session_sink>;

@@ -31,6 +31,10 @@ struct routing_settings {
   history_settings history; // what each topic retains for resume, rewind and snapshots
   // Token verification and private topics; null: no access rules (unit tests).
   std::shared_ptr<const authenticator> auth;
+  // Connections keep their topics where topics can read them
+  // (session_sink::membership), for publications that skip the members of
+  // other topics; on with the Socket.IO emitter feed.
+  bool track_membership = false;
 };
 
 } // namespace tickgate

@@ -88,6 +88,12 @@ private:
   std::vector<cached> entries_;
 };
 
+// Whether `s` is one of the receivers `pub` skips (publication::skip_members_of).
+bool skips(const subscriber& s, const publication& pub) {
+  auto* m = s.sink->membership.get();
+  return m != nullptr && m->follows_any(*pub.skip_members_of);
+}
+
 // Monitors a new subscriber's connection and counts it; every subscriber
 // passes here once, whether it is held first or goes live at once.
 void watch(self_ptr self, const subscriber& s) {
@@ -215,6 +221,8 @@ void send_to_group(self_ptr self, const conflator<caf::actor_id, topic_state::co
     if (s == st.throttled.end())
       continue;
     auto& sub = s->second;
+    if (pub.skip_members_of && skips(sub, pub))
+      continue;
     if (sub.sink->send(frames.get(sub.format, [&] { return encode_event_frame(sub.format, ev); }))
         == send_result::queued)
       ++queued;
@@ -276,8 +284,13 @@ void fan_out(self_ptr self, const publication_ptr& ptr) {
   // before this loop ends, and a metrics scrape after that read must see it.
   m.topic_events_out.fetch_add(st.subs.size(), std::memory_order_relaxed);
   size_t left = st.subs.size();
+  // Scoped publications (rare) ask each receiver's membership; others pay one test.
+  bool scoped = pub.skip_members_of != nullptr;
   for (auto& s : st.subs) {
-    auto f = frames.share(s.format, [&] { return encode_event_frame(s.format, ev); }, left--);
+    auto receivers = left--;
+    if (scoped && skips(s, pub))
+      continue;
+    auto f = frames.share(s.format, [&] { return encode_event_frame(s.format, ev); }, receivers);
     auto size = f.bytes.size();
     // An overflowing session closes itself; its connection actor then quits
     // and the down handler removes it here.
@@ -374,6 +387,8 @@ void release(self_ptr self, caf::actor_id id) {
   uint64_t queued = 0;
   for (auto& e : backlog) {
     auto& pub = *e.pub;
+    if (pub.skip_members_of && skips(s, pub))
+      continue;
     bool replay = e.seq <= held.position;
     // A replayed event is not a publication's delivery: no publish time,
     // so the publish-to-write latency counts live events only.

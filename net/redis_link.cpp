@@ -35,7 +35,7 @@ public:
     if (!ac_)
       return false;
     if (ac_->err) {
-      spdlog::debug("bridge.connect_failed role={} error={}", role_, ac_->errstr);
+      spdlog::debug("{}.connect_failed role={} error={}", link_.settings_.log_name, role_, ac_->errstr);
       redisAsyncFree(ac_);
       ac_ = nullptr;
       return false;
@@ -165,7 +165,7 @@ private:
     if (!reply || !self->ac_)
       return;
     if (reply->type == REDIS_REPLY_ERROR) {
-      spdlog::error("bridge.auth_failed role={} error={}", self->role_,
+      spdlog::error("{}.auth_failed role={} error={}", self->link_.settings_.log_name, self->role_,
                     std::string{reply->str, reply->len});
       redisAsyncDisconnect(ac); // retried with backoff
       return;
@@ -239,7 +239,7 @@ void redis_link::connect_all() {
     return;
   restart_pending_ = false;
   auto& ep = settings_.endpoint;
-  spdlog::debug("bridge.connecting to={}", ep.describe());
+  spdlog::debug("{}.connecting to={}", settings_.log_name, ep.describe());
   if (!sub_->connect(ep) || !cmd_->connect(ep)) {
     on_lost(*sub_, "cannot connect to " + ep.describe());
     return;
@@ -258,8 +258,9 @@ void redis_link::on_ready(connection&) {
   up_ = true;
   backoff_ = settings_.reconnect_min;
   if (ever_up_)
-    node_metrics().bridge_reconnects.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("bridge.{} to={}", ever_up_ ? "reconnected" : "connected",
+    (settings_.reconnects ? *settings_.reconnects : node_metrics().bridge_reconnects)
+      .fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("{}.{} to={}", settings_.log_name, ever_up_ ? "reconnected" : "connected",
                settings_.endpoint.describe());
   ever_up_ = true;
   listener_->on_link(true, std::string{});
@@ -270,10 +271,10 @@ void redis_link::on_lost(connection& c, std::string why) {
     return;
   restart_pending_ = true;
   if (up_) {
-    spdlog::warn("bridge.lost role={} reason={}", c.role(), why);
+    spdlog::warn("{}.lost role={} reason={}", settings_.log_name, c.role(), why);
     up_ = false;
   } else {
-    spdlog::debug("bridge.connect_failed role={} reason={}", c.role(), why);
+    spdlog::debug("{}.connect_failed role={} reason={}", settings_.log_name, c.role(), why);
   }
   listener_->on_link(false, why);
   pending_publishes_ = 0;
@@ -291,7 +292,7 @@ void redis_link::restart() {
   auto delay = std::chrono::milliseconds(
     static_cast<int64_t>(static_cast<double>(backoff_.count()) * jitter(rng_)));
   backoff_ = std::min(settings_.reconnect_max, backoff_ * 2);
-  spdlog::debug("bridge.retry in_ms={}", delay.count());
+  spdlog::debug("{}.retry in_ms={}", settings_.log_name, delay.count());
   retry_timer_.expires_after(delay);
   retry_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -22,6 +23,8 @@ struct redis_link_settings {
   std::chrono::milliseconds reconnect_max{1000}; // backoff ceiling: Redis back => resubscribed within ~1 s
   std::chrono::milliseconds connect_timeout{3000};
   size_t max_pending_publishes = 100000;         // PUBLISHes awaiting a reply; more are dropped
+  std::string log_name = "bridge";               // log prefix of the feed using the link
+  std::atomic<uint64_t>* reconnects = nullptr;   // counts reconnects; null: bridge.reconnects
 };
 
 /// The node's two Redis connections (one in subscriber mode, one for

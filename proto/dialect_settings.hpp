@@ -33,6 +33,9 @@ struct dialect_settings {
   std::vector<std::string> subscribe_events{"price:=price.update", "orderbook:=market.depth",
                                             "trade:=trade.executed"};
   std::string default_event = "update";
+  // Every admitted namespace also follows its own topic (emitter::namespace_topic),
+  // so namespace-wide emits reach it; on with the Socket.IO emitter feed.
+  bool socketio_namespace_topics = false;
 
   // Retained events a subscribe of a seed dialect starts with (the `last`
   // option native clients send), for deployments whose gateway sent the

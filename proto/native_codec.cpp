@@ -220,7 +220,8 @@ decoded_frame decode_client_frame(std::string_view bytes, bool binary) {
 
 event_fields event_fields_of(std::string_view topic, uint64_t seq,
                              std::string_view epoch, const publication& pub) {
-  return {topic, seq, epoch, pub.ts_us, pub.payload, pub.kind, pub.snapshot, pub.event};
+  return {topic,    seq,         epoch,     pub.ts_us,      pub.payload,
+          pub.kind, pub.snapshot, pub.event, pub.spread_args};
 }
 
 std::string encode_event(wire_format f, const event_fields& ev) {

@@ -109,6 +109,7 @@ struct event_fields {
   payload_kind kind = payload_kind::json;
   bool snapshot = false; // the publisher marked it a full state
   std::string_view event; // the publication's event name, or empty
+  bool spread_args = false; // payload is a JSON array of Socket.IO arguments
 };
 
 /// The fields of `pub`'s event frame as `seq` of `topic` in `epoch`.

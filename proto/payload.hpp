@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tickgate {
 
@@ -29,6 +30,15 @@ struct publication {
   // topic, and native frames carry it, so one topic can carry several kinds
   // of event. Valid per is_valid_event_name.
   std::string event;
+  // Socket.IO emitters' events may carry several arguments (or none): then
+  // `payload` is the JSON array of them and Socket.IO deliveries spread it
+  // (["event", a, b]); other dialects carry the array as it is.
+  bool spread_args = false;
+  // Receivers to skip: a subscriber that also follows one of these topics
+  // gets nothing (a Socket.IO emit's `except` rooms; for an emit to several
+  // rooms, the rooms before this one, so a client in two gets it once).
+  // Null for almost every publication, and only then free of cost.
+  std::shared_ptr<const std::vector<std::string>> skip_members_of;
 };
 
 using publication_ptr = std::shared_ptr<const publication>;

@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include "proto/dialect_settings.hpp"
+#include "proto/emitter_packet.hpp"
 #include "proto/json_text.hpp"
 #include "proto/subscribe_options.hpp"
 #include "proto/topic_name.hpp"
@@ -69,6 +70,16 @@ std::string event(const wire_format& f, const event_fields& ev) {
     json_text::append_string(out, dialects().socketio_event(ev.topic, f.style));
   else
     json_text::append_string(out, ev.event);
+  // Several arguments: the payload's array, spread ("[a,b]" -> ,a,b).
+  if (ev.spread_args && ev.payload.size() >= 2) {
+    auto inner = ev.payload.substr(1, ev.payload.size() - 2);
+    if (inner.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+      out += ',';
+      out += inner;
+    }
+    out += ']';
+    return out;
+  }
   out += ',';
   append_payload_value(out, ev.payload, ev.kind);
   out += ']';
@@ -284,6 +295,10 @@ void socketio_decoder::on_packet(std::string_view p, decoder_output& out) {
           && !doc["token"].get_string().get(token))
         cmd.token = std::string{token};
       connected_[*ns] = true;
+      // The namespace's own topic (followed once admitted) goes with its
+      // rooms at DISCONNECT.
+      if (dialects().socketio_namespace_topics)
+        topics_[*ns].insert(emitter::namespace_topic(ns_name));
       out.frames.emplace_back(std::move(cmd));
       return;
     }

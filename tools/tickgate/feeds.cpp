@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "actors/bus_feed.hpp"
+#include "actors/metrics.hpp"
+#include "net/emitter_feed.hpp"
 #include "net/kafka_feed.hpp"
 #include "net/redis_feed.hpp"
 #include "net/redis_link.hpp"
@@ -15,6 +17,18 @@ namespace {
 // A maker reads its feed's options; when they configure it, it adds the feed
 // to `out` (or returns an error message naming the bad option).
 using feed_maker = std::optional<std::string> (*)(const node_config&, node_feeds&);
+
+// The connection settings every feed on redis.url shares.
+net::redis_link_settings link_settings(const node_config& cfg, const net::redis_endpoint& ep) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  net::redis_link_settings link;
+  link.endpoint = ep;
+  link.reconnect_min = std::max(milliseconds{10}, duration_cast<milliseconds>(cfg.redis_reconnect_min));
+  link.reconnect_max = std::max(link.reconnect_min, duration_cast<milliseconds>(cfg.redis_reconnect_max));
+  link.max_pending_publishes = cfg.redis_max_pending_publishes;
+  return link;
+}
 
 // [redis]: on when redis.url is set (or REDIS_URL / REDIS_HOST / REDIS_PORT).
 std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
@@ -34,15 +48,34 @@ std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
     return "redis.snapshot-suffix: needs a character outside the topic alphabet, e.g. '#'";
   feed_cfg.snapshot_suffix = cfg.redis_snapshot_suffix;
   feed_cfg.endpoint = ep->describe();
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  net::redis_link_settings link;
-  link.endpoint = *ep;
-  link.reconnect_min = std::max(milliseconds{10}, duration_cast<milliseconds>(cfg.redis_reconnect_min));
-  link.reconnect_max = std::max(link.reconnect_min, duration_cast<milliseconds>(cfg.redis_reconnect_max));
-  link.max_pending_publishes = cfg.redis_max_pending_publishes;
-  out.all.push_back(std::make_shared<net::redis_feed>(std::move(feed_cfg),
-                                                      std::make_shared<net::redis_link>(link)));
+  out.all.push_back(std::make_shared<net::redis_feed>(
+    std::move(feed_cfg), std::make_shared<net::redis_link>(link_settings(cfg, *ep))));
+  return std::nullopt;
+}
+
+// [socketio]: on with socketio.redis-emitter=true; its own Redis connection
+// to redis.url, with the [redis] reconnect timings and payload limit.
+std::optional<std::string> make_emitter(const node_config& cfg, node_feeds& out) {
+  if (!cfg.socketio_redis_emitter)
+    return std::nullopt;
+  if (cfg.redis_url.empty())
+    return "socketio.redis-emitter: needs redis.url (the Redis the emitters publish to)";
+  auto& prefix = cfg.socketio_redis_channel_prefix;
+  if (prefix.empty() || prefix.find('#') != std::string::npos)
+    return "socketio.redis-channel-prefix: must be non-empty and without '#'";
+  std::string error;
+  auto ep = net::redis_endpoint::parse(cfg.redis_url, error);
+  if (!ep)
+    return "redis.url: " + error;
+  net::emitter_feed_settings feed_cfg;
+  feed_cfg.prefix = prefix;
+  feed_cfg.max_payload_bytes = cfg.redis_max_payload_bytes;
+  feed_cfg.endpoint = ep->describe();
+  auto link = link_settings(cfg, *ep);
+  link.log_name = "emitter";
+  link.reconnects = &node_metrics().emitter_reconnects;
+  out.all.push_back(std::make_shared<net::emitter_feed>(std::move(feed_cfg),
+                                                        std::make_shared<net::redis_link>(link)));
   return std::nullopt;
 }
 
@@ -59,7 +92,7 @@ std::optional<std::string> make_kafka(const node_config& cfg, node_feeds& out) {
 }
 
 // Every kind of upstream, in the order that picks the publishing feed.
-constexpr feed_maker makers[] = {make_redis, make_kafka};
+constexpr feed_maker makers[] = {make_redis, make_kafka, make_emitter};
 
 } // namespace
 

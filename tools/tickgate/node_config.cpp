@@ -83,6 +83,9 @@ node_config::node_config() {
     .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
     .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted")
     .add(redis_snapshot_suffix, "snapshot-suffix", "a message on a topic's channel plus this suffix is a snapshot of the topic; empty: none");
+  opt_group{custom_options_, "socketio"}
+    .add(socketio_redis_emitter, "redis-emitter", "deliver what @socket.io/redis-emitter and redis-adapter servers publish (needs redis.url)")
+    .add(socketio_redis_channel_prefix, "redis-channel-prefix", "their `key`: channels <prefix>#<nsp># and <prefix>#<nsp>#<room>#");
   opt_group{custom_options_, "dialects"}
     .add(dialect.action_topic, "action-topic", "topic of an action-protocol symbol ({symbol})")
     .add(dialect.action_event_type, "action-event-type", "\"type\" of action-protocol event frames")
@@ -190,6 +193,7 @@ routing_settings node_config::routing() const {
   r.restart_backoff_max = std::max(r.restart_backoff,
                                    as<std::chrono::milliseconds>(restart_backoff_max));
   protection.apply(r.inbound); // edge() reported any bad value
+  r.track_membership = socketio_redis_emitter; // emits with except / several rooms
   return r;
 }
 
@@ -226,6 +230,7 @@ std::optional<std::string> node_config::auth(auth_settings& out) const {
 
 void node_config::apply_dialects() const {
   dialects() = dialect;
+  dialects().socketio_namespace_topics = socketio_redis_emitter; // namespace-wide emits
 }
 
 std::optional<std::string> node_config::edge(net::edge_settings& e) const {

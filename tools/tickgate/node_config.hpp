@@ -69,6 +69,9 @@ struct node_config : caf::actor_system_config {
 
   // [kafka]: read by the Kafka feed's maker (tools/tickgate/feeds.cpp)
   kafka_options kafka;
+  // [socketio]: the Socket.IO emitter feed's maker (tools/tickgate/feeds.cpp)
+  bool socketio_redis_emitter = false;
+  std::string socketio_redis_channel_prefix = "socket.io";
 
   // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
   dialect_settings dialect;
