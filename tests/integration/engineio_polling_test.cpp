@@ -23,7 +23,7 @@ const std::string polling = "/socket.io/?EIO=4&transport=polling";
 
 std::string sid_of(const std::string& open) {
   std::smatch m;
-  if (!std::regex_search(open, m, std::regex{R"("sid":"([^"]+)")"}))
+  if (!std::regex_search(open, m, std::regex{R"re("sid":"([^"]+)")re"}))
     return {};
   return m[1];
 }
