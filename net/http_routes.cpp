@@ -92,8 +92,8 @@ std::optional<std::string> socketio_handshake_problem(std::string_view target) {
   if (query_param(target, "EIO") != "4")
     return std::string{"Unsupported protocol version: this server speaks Engine.IO 4 (socket.io-client 3.x/4.x)"};
   if (query_param(target, "transport") != "websocket")
-    return std::string{"WebSocket transport required: HTTP long-polling is not supported, "
-                       "connect with transports: ['websocket']"};
+    return std::string{"WebSocket transport required: a WebSocket upgrade names transport=websocket "
+                       "(HTTP long-polling is served without the upgrade)"};
   return std::nullopt;
 }
 

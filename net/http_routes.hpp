@@ -28,8 +28,9 @@ http_response error_response(const http_request& req,
                              boost::beast::http::status status,
                              std::string_view message);
 
-/// Why a Socket.IO request cannot be served (only EIO=4 over the WebSocket
-/// transport is), or nullopt.
+/// Why a Socket.IO WebSocket upgrade cannot be served (only EIO=4 with
+/// transport=websocket is), or nullopt. Long-polling requests go to
+/// net/engineio_polling.hpp.
 std::optional<std::string> socketio_handshake_problem(std::string_view target);
 
 /// 400 in the shape Socket.IO servers answer bad requests with.

@@ -4,6 +4,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/engineio_polling.hpp"
 #include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
 #include "net/ws_upgrade.hpp"
@@ -202,10 +203,19 @@ void http_session::on_request(beast::error_code ec) {
                           "no WebSocket endpoint at this path"));
       return;
     }
+    std::shared_ptr<engineio_session> polling; // the long-polling session this upgrades
     if (*dialect == "socketio") {
       if (auto problem = socketio_handshake_problem(req.target())) {
         send(socketio_error_response(req, *problem));
         return;
+      }
+      if (auto sid = query_param(req.target(), "sid"); !sid.empty()) {
+        polling = ctx_.polling ? ctx_.polling->find(sid) : nullptr;
+        if (!polling) {
+          node_metrics().polling_bad_requests.fetch_add(1, std::memory_order_relaxed);
+          send(engineio_error_response(req, engineio::error::unknown_sid));
+          return;
+        }
       }
     }
     if (auto problem = websocket_upgrade_problem(req)) {
@@ -216,7 +226,7 @@ void http_session::on_request(beast::error_code ec) {
       return;
     }
     std::shared_ptr<void> ticket;
-    if (ctx_.gate) {
+    if (ctx_.gate && !polling) { // a polling session was admitted at its handshake
       auto d = ctx_.gate->admit(peer_address(), req[http::field::origin]);
       if (d.reason != refusal::none) {
         refuse_upgrade(req, d);
@@ -228,7 +238,20 @@ void http_session::on_request(beast::error_code ec) {
       timer_->cancel();
     auto session = std::make_shared<ws_session>(std::move(sock_), ctx_, loop_, *dialect);
     session->hold(std::move(ticket)); // the admission slot lasts as long as the connection
+    if (polling)
+      session->upgrade_from(std::move(polling));
     session->run(std::move(req), peer_, std::move(pending_));
+    return;
+  }
+  if (auto* d = ctx_.edge.dialect_at(target_path(req.target()));
+      d && *d == "socketio" && ctx_.polling) { // Engine.IO long-polling
+    ctx_.polling->serve(req, peer_address(),
+                        polling_reply{sock_.get_executor(),
+                                      [self = shared_from_this()](http_response res) {
+                                        self->send(std::move(res));
+                                      },
+                                      req.version(), req.keep_alive(),
+                                      std::string{req[http::field::origin]}});
     return;
   }
   if (target_path(req.target()).substr(0, 7) == "/admin/") {

@@ -86,6 +86,7 @@ struct node_info {
 };
 
 class ws_session;
+class engineio_registry;
 
 /// Everything the edge shares between sessions: the actor system and the
 /// actors it talks to, settings, and the set of open WebSocket sessions
@@ -112,6 +113,9 @@ struct net_context {
   edge_settings edge;
   node_info node;
   std::shared_ptr<admission> gate; // WebSocket handshakes ask it first (null: admit all)
+  // Socket.IO sessions on Engine.IO long-polling (net/engineio_polling.hpp);
+  // set by the server before it accepts, then only read.
+  std::shared_ptr<engineio_registry> polling;
 
   std::once_flag routing_once_;
   std::shared_ptr<const routing_settings> routing_ptr_;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/scheduler.hpp"
+#include "net/engineio_polling.hpp"
 #include "net/http_session.hpp"
 #include "net/ws_session.hpp"
 
@@ -29,6 +30,7 @@ server::server(net_context& ctx)
     loops_(make_loops(ctx.edge)),
     acceptor_(loops_.front()->context()),
     accept_retry_(acceptor_.get_executor()) {
+  ctx_.polling = std::make_shared<engineio_registry>(ctx_, loops_.front()->context());
 }
 
 server::~server() {
@@ -101,6 +103,7 @@ void server::shutdown(std::chrono::milliseconds grace) {
     for (auto* s : ctx_.sessions)
       s->close(1001, "server shutting down");
   }
+  ctx_.polling->close_all(); // a waiting GET gets the close packet
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
     {
@@ -116,6 +119,7 @@ void server::shutdown(std::chrono::milliseconds grace) {
     if (t.joinable())
       t.join();
   threads_.clear();
+  ctx_.polling->stop();
   // Clients that did not finish the close handshake in time: end them here
   // (the I/O threads are gone, so nothing else touches them).
   std::vector<std::shared_ptr<ws_session>> left;

@@ -11,6 +11,7 @@
 
 #include "actors/connection_actor.hpp"
 #include "actors/metrics.hpp"
+#include "net/engineio_polling.hpp"
 #include "net/socket_io.hpp"
 #include "net/ws_upgrade.hpp"
 #include "proto/native_codec.hpp"
@@ -98,21 +99,29 @@ void ws_session::on_accept(beast::error_code ec) {
     ctx_.sessions.insert(this);
     registered_ = true;
   }
-  auto& m = node_metrics();
-  m.conn_open.fetch_add(1, std::memory_order_relaxed);
-  m.conn_accepted.fetch_add(1, std::memory_order_relaxed);
-  m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
-  conn_ = ctx_.system.spawn(connection_actor,
-                            std::static_pointer_cast<session_sink>(shared_from_this()),
-                            ctx_.router, ctx_.connection_settings(), std::move(client));
-  for (auto& greeting : decoder_->on_open())
-    send_text(std::move(greeting));
+  if (eio_) { // the long-polling session's connection, once the probe succeeds
+    conn_ = eio_->actor();
+    probing_ = true;
+  } else {
+    auto& m = node_metrics();
+    m.conn_open.fetch_add(1, std::memory_order_relaxed);
+    m.conn_accepted.fetch_add(1, std::memory_order_relaxed);
+    m.conn_by_dialect[dialect_index_].fetch_add(1, std::memory_order_relaxed);
+    conn_ = ctx_.system.spawn(connection_actor,
+                              std::static_pointer_cast<session_sink>(shared_from_this()),
+                              ctx_.router, ctx_.connection_settings(), std::move(client));
+    for (auto& greeting : decoder_->on_open())
+      send_text(std::move(greeting));
+  }
   if (!ticking_) {
     loop_.add(this);
     ticking_ = true;
   }
-  deadline_kind_ = deadline_kind::ping;
-  deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
+  // A probe has the handshake timeout to complete the upgrade (and gets no
+  // pings: the client would take one for a failed probe).
+  deadline_kind_ = probing_ ? deadline_kind::close : deadline_kind::ping;
+  deadline_ = std::chrono::steady_clock::now()
+              + (probing_ ? ctx_.edge.handshake_timeout : ctx_.edge.ping_interval);
   if (!early.empty()) {
     consume(early.data(), early.size());
     if (life_.finished())
@@ -254,7 +263,10 @@ void ws_session::finish(beast::error_code ec) {
     ctx_.sessions.erase(this);
     registered_ = false;
   }
-  if (conn_) {
+  if (eio_) { // the long-polling session goes on (a failed probe) or ends with us
+    eio_->transport_closed(this);
+    eio_.reset();
+  } else if (conn_) {
     caf::anon_send(conn_, closed_atom_v);
     node_metrics().conn_open.fetch_sub(1, std::memory_order_relaxed);
     node_metrics().conn_by_dialect[dialect_index_].fetch_sub(1, std::memory_order_relaxed);

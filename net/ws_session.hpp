@@ -25,6 +25,8 @@
 
 namespace tickgate::net {
 
+class engineio_session;
+
 /// One WebSocket client. The session writes the 101 for an upgrade request
 /// http_session has checked (net/ws_upgrade.hpp) and frames the connection
 /// itself (proto/ws_framing.hpp), so it can write every frame queued for the
@@ -82,6 +84,13 @@ public:
   /// reference to the session goes.
   void hold(std::shared_ptr<void> ticket) { ticket_ = std::move(ticket); }
 
+  /// Before run(): this WebSocket upgrades the Engine.IO long-polling
+  /// session `s` (the request named its sid). It answers the client's
+  /// "2probe" and, after its "5", carries `s`'s connection (its actor, frame
+  /// decoder and the frames still queued) instead of starting one; until
+  /// then it only has the handshake timeout to finish the upgrade.
+  void upgrade_from(std::shared_ptr<engineio_session> s) { eio_ = std::move(s); }
+
   send_result send(frame f) override;
   void close(uint16_t code, std::string_view reason) override;
   sink_stats stats() const override;
@@ -120,6 +129,7 @@ private:
   void consume(char* data, size_t size);
   void on_event(const ws_event& ev);
   void on_message(std::string_view bytes, bool binary);
+  void on_probe(std::string_view bytes); // a message before the upgrade completed
   void send_text(std::string bytes); // a frame the session itself answers with
   /// After a write of `out` (`written` bytes of it went out, or `ec`):
   /// the rest goes out asynchronously, the frames are accounted, our close
@@ -156,6 +166,10 @@ private:
   std::unique_ptr<frame_decoder> decoder_;
   ws_reader reader_;
   std::shared_ptr<void> ticket_; // released in finish()
+  // The long-polling session this WebSocket upgrades (until finish()), and
+  // whether the client's "5" is still to come.
+  std::shared_ptr<engineio_session> eio_;
+  bool probing_ = false;
   std::string peer_; // address:port, set before the session is shared, then only read
 
   // Any thread.

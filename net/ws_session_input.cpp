@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
+#include "net/engineio_polling.hpp"
 #include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
 #include "proto/payload.hpp"
@@ -196,6 +197,10 @@ void ws_session::on_event(const ws_event& ev) {
 void ws_session::on_message(std::string_view bytes, bool binary) {
   if (life_.close_started())
     return; // closing: the client's late messages are not acted on
+  if (probing_) {
+    on_probe(bytes);
+    return;
+  }
   auto& m = node_metrics();
   m.conn_frames_in.fetch_add(1, std::memory_order_relaxed);
   last_in_us_.store(now_us(), std::memory_order_relaxed);
@@ -210,6 +215,28 @@ void ws_session::on_message(std::string_view bytes, bool binary) {
     std::visit([this](auto& m) { caf::anon_send(conn_, std::move(m)); }, msg);
   if (out.close)
     start_close(1000, "client closed", close_kind::graceful, true);
+}
+
+// Engine.IO's upgrade over this WebSocket: "2probe" is answered "3probe"
+// (the polling session answers its waiting GET with a noop, so the client
+// can pause polling); "5" switches the session here. Anything else, or a
+// session that cannot upgrade, ends this WebSocket and polling goes on.
+void ws_session::on_probe(std::string_view bytes) {
+  if (bytes == "2probe" && eio_->probe(shared_from_this())) {
+    send_text("3probe");
+    return;
+  }
+  if (bytes == "5") {
+    if (auto decoder = eio_->upgrade(shared_from_this())) {
+      decoder_ = std::move(decoder);
+      probing_ = false;
+      deadline_kind_ = deadline_kind::ping;
+      deadline_ = std::chrono::steady_clock::now() + ctx_.edge.ping_interval;
+      return;
+    }
+  }
+  spdlog::debug("conn.upgrade_refused peer={}", peer_);
+  start_close(1000, "upgrade refused", close_kind::graceful, false);
 }
 
 } // namespace tickgate::net

@@ -40,6 +40,9 @@ struct decoder_options {
   int64_t ping_interval_ms = 25000;
   int64_t ping_timeout_ms = 20000;
   size_t max_payload = 65536;
+  // Socket.IO: the session opened over HTTP long-polling and may upgrade to
+  // a WebSocket (the open packet lists "websocket" in its upgrades).
+  bool upgradable = false;
 };
 
 /// "native", "action", "stream", "typed", "socketio", or "auto" (detect from

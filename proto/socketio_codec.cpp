@@ -195,7 +195,8 @@ socketio_decoder::socketio_decoder(decoder_options options)
 std::vector<std::string> socketio_decoder::on_open() {
   std::string open = R"(0{"sid":)";
   json_text::append_string(open, options_.session_id);
-  open += R"(,"upgrades":[],"pingInterval":)";
+  open += options_.upgradable ? R"(,"upgrades":["websocket"],"pingInterval":)"
+                              : R"(,"upgrades":[],"pingInterval":)";
   json_text::append_int(open, options_.ping_interval_ms);
   open += R"(,"pingTimeout":)";
   json_text::append_int(open, options_.ping_timeout_ms);
