@@ -42,6 +42,8 @@ struct feed_state {
   caf::actor router;
   bool up = false;
   std::string down_reason;
+  caf::actor inspector; // hears when the feed goes down or comes back (admin.alert)
+  bool ever_up = false;  // a first connect is no "back up" alert
 
   // Invariant: topics holds exactly the live topics the router reported,
   // and the feed follows exactly their names.

@@ -4,6 +4,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/maintenance_gate.hpp"
 #include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
 #include "net/ws_upgrade.hpp"
@@ -202,6 +203,11 @@ void http_session::on_request(beast::error_code ec) {
                           "no WebSocket endpoint at this path"));
       return;
     }
+    if (auto refusal = maintenance_refusal(ctx_, req)) {
+      spdlog::debug("http.handshake_refused peer={} status=503 reason=maintenance", peer_address());
+      send(std::move(*refusal));
+      return;
+    }
     if (*dialect == "socketio") {
       if (auto problem = socketio_handshake_problem(req.target())) {
         send(socketio_error_response(req, *problem));
@@ -261,6 +267,7 @@ void http_session::refuse_upgrade(const http_request& req, const admission::deci
 // The same commands tickgatectl sends, for non-C++ tooling:
 //   GET  /admin/info | stats | actors?kind=&sort=&limit= | topics | connections | show?id=
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
+//        | maintenance?state=on|off&message=&retry_after=
 // The secret, if configured, comes in the X-Admin-Secret header.
 void http_session::admin(const http_request& req) {
   if (!ctx_.admin_http) {
@@ -288,10 +295,12 @@ void http_session::admin(const http_request& req) {
     args = {q("topic"), req.body()};
   } else if (command == "broadcast" && post) {
     args = {req.body()};
+  } else if (command == "maintenance" && post) {
+    args = {q("state"), q("message"), q("retry_after")};
   } else {
     send(error_response(req, http::status::not_found,
                         "no such admin route (GET info, actors, topics, connections, show; "
-                        "POST kick, restart, publish, broadcast)"));
+                        "POST kick, restart, publish, broadcast, maintenance)"));
     return;
   }
   auto secret = std::string{req["X-Admin-Secret"]};

@@ -13,6 +13,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/maintenance.hpp"
 #include "actors/settings.hpp"
 #include "net/admission.hpp"
 #include "net/outbound_queue.hpp"
@@ -112,6 +113,8 @@ struct net_context {
   edge_settings edge;
   node_info node;
   std::shared_ptr<admission> gate; // WebSocket handshakes ask it first (null: admit all)
+  // Maintenance mode (null: never): handshakes ask maintenance_refusal() first.
+  std::shared_ptr<const maintenance_mode> maintenance;
 
   std::once_flag routing_once_;
   std::shared_ptr<const routing_settings> routing_ptr_;
