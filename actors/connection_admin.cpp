@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"

@@ -176,7 +176,7 @@ bool is_connection(self_ptr self, const caf::actor& who) {
 }
 
 // Logs the alert and pushes it to the admin namespace's clients.
-void raise(self_ptr self, admin_alert a) {
+void raise_alert(self_ptr self, admin_alert a) {
   a.ts_ms = unix_ms();
   node_metrics().node_alerts.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("admin.alert level={} kind={} message={}", a.level, a.kind, a.message);
@@ -443,7 +443,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       });
       auto evicted = node_metrics().history_evicted_bytes.load(std::memory_order_relaxed);
       if (auto a = self->state.alerts.evictions(evicted, std::chrono::steady_clock::now()))
-        raise(self, std::move(*a));
+        raise_alert(self, std::move(*a));
       self->delayed_send(self, std::chrono::seconds(5), sample_atom_v);
     },
     [self](register_atom, const std::string& kind) {
@@ -499,11 +499,11 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       auto who = caf::actor_cast<caf::actor>(self->current_sender());
       if (!who || self->state.actors.count(who.id()) == 0)
         return; // only registered actors raise alerts
-      raise(self, admin_alert{level, kind, message, 0});
+      raise_alert(self, admin_alert{level, kind, message, 0});
     },
     [self](slowclose_atom) {
       if (auto a = self->state.alerts.slow_close(std::chrono::steady_clock::now()))
-        raise(self, std::move(*a));
+        raise_alert(self, std::move(*a));
     },
     [self](inspect_atom) {
       actor_stats s;

@@ -128,7 +128,7 @@ TEST(admin_namespace, only_role_admin_may_send_admin_events) {
   next(user);
   user.send_text(R"(421["admin.command",{"command":"stats"}])");
   EXPECT_EQ(next(user),
-            R"(431[{"success":false,"error":"admin events are for clients admitted to an admin namespace (role admin)","code":"forbidden"}])");
+            R"x(431[{"success":false,"error":"admin events are for clients admitted to an admin namespace (role admin)","code":"forbidden"}])x");
   user.send_text(R"(40/admin,{"token":")" + token_for("alice") + R"("})");
   EXPECT_EQ(next(user),
             R"(44/admin,{"message":"forbidden: namespace /admin needs role admin","data":{"code":"forbidden"}})");
@@ -197,6 +197,7 @@ TEST(admin_namespace, admin_command_kicks_by_user_or_id_and_restarts_topics) {
   EXPECT_TRUE(bob.closed());
   EXPECT_EQ(bob.close_code(), 1008);
   EXPECT_EQ(bob.close_reason(), "kicked by operator");
+  ASSERT_TRUE(eventually([&] { return node_stat(node.port(), "conn", "open") == 2; }));
   EXPECT_EQ(admin.call(2, "admin.command", R"({"command":"kick","user":"bob"})"),
             R"(43/admin,2[{"success":false,"error":"no connection of user 'bob'","code":"not_found"}])");
 
@@ -210,7 +211,8 @@ TEST(admin_namespace, admin_command_kicks_by_user_or_id_and_restarts_topics) {
   // Kick the native client by the id the listing gives it.
   auto conns = json_field(listing, "connections");
   std::string anon_id;
-  for (std::sregex_iterator i{conns.begin(), conns.end(), std::regex{R"(\{"id":(\d+),[^}]*"dialect":"native")"}}, end;
+  const std::regex native_conn{R"(\{"id":(\d+),[^}]*"dialect":"native")"};
+  for (std::sregex_iterator i{conns.begin(), conns.end(), native_conn}, end;
        i != end; ++i)
     anon_id = (*i)[1];
   ASSERT_FALSE(anon_id.empty()) << conns;
@@ -301,4 +303,12 @@ TEST(admin_namespace, tickgatectl_and_the_admin_http_route_switch_maintenance) {
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_EQ(upgrade_status(node.port()), 101);
   EXPECT_NE(ctl(node.admin_port(), "info").out.find("maintenance   off"), std::string::npos);
+}
+
+TEST(admin_namespace, the_unmodified_socket_io_client_uses_admin_events_and_maintenance) {
+  node_process node{admin_node()};
+  auto r = run_command("node " + std::string{TICKGATE_SOURCE_DIR} + "/tests/socketio/admin_test.js "
+                       + std::to_string(node.port()) + " " + token_for("root", "admin"));
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("socketio-admin: all checks passed"), std::string::npos) << r.out;
 }
