@@ -240,7 +240,7 @@ TEST(admin_namespace, a_feed_going_down_and_back_is_an_admin_alert) {
   redis.start();
   auto up = next_starting(admin.ws, R"(42/admin,["admin.alert",)");
   EXPECT_NE(up.find(R"("kind":"feed_up")"), std::string::npos) << up;
-  EXPECT_EQ(node_stat(node.port(), "node", "alerts"), 2);
+  EXPECT_EQ(node_stat(node.port(), "admin", "alerts"), 2);
 }
 
 TEST(admin_namespace, maintenance_refuses_new_clients_drains_ready_and_keeps_open_ones) {
@@ -278,7 +278,7 @@ TEST(admin_namespace, maintenance_refuses_new_clients_drains_ready_and_keeps_ope
   EXPECT_EQ(next(trader), R"({"type":"system","data":{"event":"maintenance","state":"off"}})");
   EXPECT_EQ(upgrade_status(node.port()), 101);
   EXPECT_EQ(http_request(node.port(), "GET", "/ready").status, 200);
-  EXPECT_EQ(node_stat(node.port(), "node", "maintenance"), 0);
+  EXPECT_EQ(node_stat(node.port(), "admin", "maintenance"), 0);
 }
 
 TEST(admin_namespace, tickgatectl_and_the_admin_http_route_switch_maintenance) {

@@ -11,7 +11,9 @@ const { io } = require('socket.io-client');
 const [port, token] = process.argv.slice(2);
 const base = `http://127.0.0.1:${port}`;
 const deadline = setTimeout(() => fail('timed out'), 15000);
-const opts = { transports: ['websocket'], reconnection: false };
+// forceNew: each client its own Engine.IO connection (io() would otherwise
+// multiplex namespaces of one origin over the admin's connection).
+const opts = { transports: ['websocket'], reconnection: false, forceNew: true };
 
 function fail(msg) {
   console.error(`socketio-admin: FAILED: ${msg}`);
