@@ -7,6 +7,7 @@
 #include <caf/send.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/connection_admin.hpp"
 #include "actors/connection_auth.hpp"
 #include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
@@ -390,6 +391,8 @@ void on_command(self_ptr self, client_command& cmd) {
   // Leaving a Socket.IO namespace unsubscribes its topics: never dropped,
   // or the connection would keep topics the client no longer knows of.
   bool leaving = cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect";
+  if (leaving)
+    leave_admin_namespace(self, cmd.format.ns);
   if (!leaving && !admit(self, reply_address(cmd)))
     return;
   ++self->state.commands;
@@ -411,6 +414,9 @@ void on_command(self_ptr self, client_command& cmd) {
       break;
     case client_op::auth:
       on_auth(self, cmd);
+      break;
+    case client_op::admin:
+      on_admin(self, cmd);
       break;
   }
 }
@@ -560,6 +566,9 @@ const connection_actor_type::behavior_type& shared_behavior() {
     [](broadcast_atom, const std::string& json) { on_broadcast(self::running(), json); },
     [](broadcast_atom, const std::string& json, const std::string& event) {
       on_broadcast(self::running(), json, event);
+    },
+    [](adminev_atom, const std::string& name, const std::string& json) {
+      on_admin_push(self::running(), name, json);
     },
     [](inspect_atom) { return describe(self::running()); },
     [](deadline_atom) { on_deadline(self::running()); },

@@ -41,6 +41,8 @@ namespace tickgate {
 ///   (attached_atom, req, name, topic, position), (detached_atom, req, name) -> completes requests
 ///   (kick_atom)          -> an operator closes the client
 ///   (broadcast_atom, json) -> a system message to the client
+///   (adminev_atom, name, json) -> admin.stats / admin.alert into the client's admin namespaces
+///                           (admin events themselves: connection_admin.hpp)
 ///   (inspect_atom)       -> actor_stats
 ///   (deadline_atom)      -> the idle timeout ran out: close unless the client subscribed
 ///   (authexp_atom)       -> expiry timer: if the token ran out, close private subscriptions

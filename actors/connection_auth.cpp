@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/connection_admin.hpp"
 #include "actors/metrics.hpp"
 #include "proto/dialect_settings.hpp"
 #include "proto/socketio_codec.hpp"
@@ -109,6 +110,7 @@ void leave_admin_namespaces(connection_self self) {
   auto* a = self->state.auth.get();
   if (!a)
     return;
+  bool was_admin = a->admin_ns.any();
   for (size_t ns = 0; ns < a->admin_ns.size(); ++ns) {
     if (!a->admin_ns.test(ns))
       continue;
@@ -117,6 +119,7 @@ void leave_admin_namespaces(connection_self self) {
     a->refused_ns.set(ns);
     send_text(self, wire_format{dialect::socketio, false, n, 0}, socketio::disconnect(n));
   }
+  left_admin_namespaces(self, was_admin);
 }
 
 int64_t unix_now_ms() {
@@ -184,7 +187,8 @@ void socketio_connect(connection_self self, client_command& cmd) {
                      + rules(self)->settings().admin_role);
       return;
     }
-    auth_of(self).admin_ns.set(ns);
+    auth_of(self);
+    admit_to_admin_namespace(self, ns);
   }
   if (auto* a = st.auth.get())
     a->refused_ns.reset(ns);

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/admin_alerts.hpp"
 #include "actors/inspector_actor.hpp"
 #include "proto/json_writer.hpp"
 
@@ -54,6 +55,11 @@ void on_status(self_ptr self, bool up, const std::string& reason) {
   auto& st = self->state;
   bool was_up = st.up;
   st.up = up;
+  if (was_up != up && st.inspector && (!up || st.ever_up)) {
+    auto a = alert_watch::feed_status(st.upstream->name(), up, reason);
+    self->send(st.inspector, alert_atom_v, a.level, a.kind, a.message);
+  }
+  st.ever_up |= up;
   if (up) {
     // A topic followed while this actor still thought the feed down, and
     // confirmed by follow() itself, hears it now; the rest when confirmed.
@@ -112,6 +118,7 @@ caf::behavior feed_actor(self_ptr self, std::shared_ptr<feed> upstream,
   st.upstream = std::move(upstream);
   st.router = std::move(router);
   st.up = st.upstream->up_at_start();
+  st.ever_up = st.up;
   if (!st.up)
     st.down_reason = st.upstream->down_at_start_reason();
   st.upstream->start(feed_reports{caf::actor{self}});

@@ -45,9 +45,12 @@ struct feed_state {
 
   std::shared_ptr<feed> upstream;
   caf::actor router;
-  caf::actor inspector; // from register_atom; fans the feed's broadcasts out
+  // From register_atom: fans the feed's broadcasts out and hears when the
+  // feed goes down or comes back (admin.alert).
+  caf::actor inspector;
   bool up = false;
   std::string down_reason;
+  bool ever_up = false;  // a first connect is no "back up" alert
 
   // Invariant: topics holds exactly the live topics the router reported,
   // and the feed follows exactly their names.

@@ -130,19 +130,67 @@ std::string info(self_ptr self) {
   for (auto& [kind, n] : st.counts)
     w.field(kind, n);
   w.end_object();
+  w.key("maintenance").raw(st.settings.maintenance ? st.settings.maintenance->to_json()
+                                                   : std::string{R"({"on":false})"});
   write_summary(m, w);
   w.end_object();
   return out;
 }
 
-// Every metric, grouped as in /api/stats.
-std::string stats(self_ptr self) {
+// Every metric, grouped as in /api/stats: the admin.stats and admin.metrics payload.
+std::string figures(self_ptr self) {
   std::string out;
   json_writer w{out};
-  w.begin_object().field("ok", true).field("uptime_ms", uptime_ms(self));
+  w.begin_object().field("uptime_ms", uptime_ms(self));
   write_stats(node_metrics(), w);
   w.end_object();
   return out;
+}
+
+std::string stats(self_ptr self) {
+  return R"({"ok":true,)" + figures(self).substr(1);
+}
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// A system message to every client; returns how many were sent it.
+size_t broadcast(self_ptr self, const std::string& json) {
+  size_t n = 0;
+  for (auto& [id, e] : self->state.actors)
+    if (e.kind->first == "connection") {
+      self->send(e.handle, broadcast_atom_v, json);
+      ++n;
+    }
+  return n;
+}
+
+// Whether `who` is the connection actor registered under its id (a remote
+// actor may share an id, never the handle).
+bool is_connection(self_ptr self, const caf::actor& who) {
+  auto& actors = self->state.actors;
+  auto i = actors.find(who.id());
+  return who && i != actors.end() && i->second.handle == who && i->second.kind->first == "connection";
+}
+
+// Logs the alert and pushes it to the admin namespace's clients.
+void raise_alert(self_ptr self, admin_alert a) {
+  a.ts_ms = unix_ms();
+  node_metrics().node_alerts.fetch_add(1, std::memory_order_relaxed);
+  spdlog::warn("admin.alert level={} kind={} message={}", a.level, a.kind, a.message);
+  auto json = a.to_json();
+  for (auto& c : self->state.admins)
+    self->send(c, adminev_atom_v, std::string{"admin.alert"}, json);
+}
+
+void arm_admin_stats(self_ptr self) {
+  auto& st = self->state;
+  if (st.admin_stats_due || st.admins.empty())
+    return;
+  st.admin_stats_due = true;
+  self->delayed_send(self, st.settings.admin_stats_interval, adminstat_atom_v);
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
@@ -171,6 +219,163 @@ caf::actor find(self_ptr self, const std::string& key, std::string_view kind = {
 
 bool valid_json(std::string_view text) {
   return classify_payload(text) == payload_kind::json;
+}
+
+// Closes every connection of `user` (as the connection stats name it).
+caf::result<std::string> kick_user(self_ptr self, const std::string& user) {
+  auto rp = self->make_response_promise<std::string>();
+  gather(self, actors_of(self, "connection"),
+         [self, rp, user, quoted = json_quoted(user)](std::vector<actor_stats> all) mutable {
+           size_t kicked = 0;
+           for (auto& s : all)
+             for (auto& [key, value] : s.extra)
+               if (key == "user" && value == quoted) {
+                 if (auto conn = find(self, std::to_string(s.id), "connection")) {
+                   self->send(conn, kick_atom_v);
+                   ++kicked;
+                 }
+               }
+           if (kicked == 0) {
+             rp.deliver(failure("not_found", "no connection of user '" + user + "'"));
+             return;
+           }
+           spdlog::info("admin.kick user={} connections={}", user, kicked);
+           std::string out;
+           json_writer{out}.begin_object().field("ok", true).field("kicked", kicked).end_object();
+           rp.deliver(std::move(out));
+         });
+  return rp;
+}
+
+// Switches maintenance mode and tells every client in its own dialect.
+std::string maintenance(self_ptr self, const std::string& state, const std::string& message,
+                        const std::string& retry_after) {
+  auto* mode = self->state.settings.maintenance.get();
+  if (!mode)
+    return failure("internal", "maintenance mode is not available on this node");
+  if (state != "on" && state != "off")
+    return failure("bad_request", "usage: maintenance on|off [message] [retry-after seconds]");
+  uint64_t retry = maintenance_mode::default_retry_after_s;
+  if (!retry_after.empty() && (!parse_u64(retry_after, retry) || retry > 86400))
+    return failure("bad_request", "retry-after is a number of seconds, at most 86400");
+  bool was_on = mode->on();
+  std::string notice;
+  json_writer w{notice};
+  w.begin_object().field("event", "maintenance").field("state", state);
+  if (state == "on") {
+    auto why = message.empty() ? std::string{"the node is going into maintenance"} : message;
+    mode->enter(why, static_cast<uint32_t>(retry), unix_ms());
+    w.field("message", why).field("retry_after", retry);
+    spdlog::warn("admin.maintenance state=on retry_after={} message={}", retry, why);
+  } else {
+    mode->leave();
+    spdlog::warn("admin.maintenance state=off");
+  }
+  w.end_object();
+  // Clients hear of a change, and of a new message or Retry-After while on.
+  size_t clients = state == "on" || was_on ? broadcast(self, notice) : 0;
+  std::string out;
+  json_writer{out}
+    .begin_object()
+    .field("ok", true)
+    .key("maintenance")
+    .raw(mode->to_json())
+    .field("clients", clients)
+    .end_object();
+  return out;
+}
+
+// One operator command (tickgatectl, /admin/ over HTTP, the admin namespace).
+caf::result<std::string> run_command(self_ptr self, const std::string& command,
+                                     const std::vector<std::string>& args) {
+  auto& st = self->state;
+  auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string{}; };
+  if (command == "info")
+    return info(self);
+  if (command == "stats")
+    return stats(self);
+  if (command == "actors" || command == "topics" || command == "connections") {
+    auto kind = command == "actors" ? arg(0)
+                : command == "topics" ? std::string{"topic"}
+                                      : std::string{"connection"};
+    auto sort_by = command == "actors" ? arg(1) : std::string{};
+    uint64_t limit = 0;
+    if (command == "actors" && !arg(2).empty() && !parse_u64(arg(2), limit))
+      return failure("bad_request", "limit must be a number");
+    if (!sort_by.empty() && sort_by != "mailbox" && sort_by != "msgs" && sort_by != "age")
+      return failure("bad_request", "sort by mailbox, msgs or age");
+    auto rp = self->make_response_promise<std::string>();
+    auto field = command == "actors" ? std::string{"actors"} : command;
+    gather(self, actors_of(self, kind),
+           [rp, field, sort_by, limit](std::vector<actor_stats> all) mutable {
+             rp.deliver(listing(field, std::move(all), sort_by, limit));
+           });
+    return rp;
+  }
+  if (command == "show") {
+    auto key = arg(0);
+    auto target = find(self, key);
+    auto rp = self->make_response_promise<std::string>();
+    auto targets = target ? std::vector<caf::actor>{target} : actors_of(self, "topic");
+    gather(self, targets, [rp, key](std::vector<actor_stats> all) mutable {
+      for (auto& s : all)
+        if (std::to_string(s.id) == key || s.name == key) {
+          std::string out;
+          json_writer{out}.begin_object().field("ok", true).key("actor").raw(to_json(s)).end_object();
+          rp.deliver(std::move(out));
+          return;
+        }
+      rp.deliver(failure("not_found", "no actor, connection or topic '" + key + "'"));
+    });
+    return rp;
+  }
+  if (command == "kick" && arg(0).empty() && !arg(1).empty())
+    return kick_user(self, arg(1));
+  if (command == "kick") {
+    auto conn = find(self, arg(0), "connection");
+    if (!conn)
+      return failure("not_found", "no connection with id '" + arg(0) + "'");
+    self->send(conn, kick_atom_v);
+    spdlog::info("admin.kick conn={}", arg(0));
+    return ok();
+  }
+  if (command == "maintenance")
+    return maintenance(self, arg(0), arg(1), arg(2));
+  if (command == "restart") {
+    if (!is_valid_topic(arg(0)))
+      return failure("bad_request", "usage: restart <topic>");
+    auto rp = self->make_response_promise<std::string>();
+    self->request(st.settings.router, gather_timeout, restart_atom_v, arg(0))
+      .then([rp](bool found) mutable {
+              rp.deliver(found ? ok()
+                               : failure("not_found", "no live topic of that name"));
+            },
+            [rp](caf::error& err) mutable {
+              rp.deliver(failure("internal", caf::to_string(err)));
+            });
+    return rp;
+  }
+  if (command == "publish") {
+    if (!is_valid_topic(arg(0)) || !valid_json(arg(1)))
+      return failure("bad_request", "usage: publish <topic> <json>");
+    auto p = std::make_shared<publication>();
+    p->topic = arg(0);
+    p->payload = arg(1);
+    p->kind = payload_kind::json;
+    p->ts_us = now_us();
+    self->send(st.settings.bus, publish_atom_v, publication_batch{p});
+    return ok();
+  }
+  if (command == "broadcast") {
+    if (!valid_json(arg(0)))
+      return failure("bad_request", "usage: broadcast <json>");
+    auto clients = broadcast(self, arg(0));
+    spdlog::info("admin.broadcast clients={}", clients);
+    std::string out;
+    json_writer{out}.begin_object().field("ok", true).field("clients", clients).end_object();
+    return out;
+  }
+  return failure("bad_request", "unknown command '" + command + "'");
 }
 
 } // namespace
@@ -202,6 +407,7 @@ void register_with(caf::local_actor* self, const caf::actor& inspector,
 
 caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
   self->state.settings = std::move(settings);
+  self->state.alerts = alert_watch{self->state.settings.alerts};
   auto& own = *self->state.counts.try_emplace("inspector", 0).first;
   ++own.second;
   self->state.actors[self->id()] = inspector_state::entry{&own, caf::actor{self}};
@@ -213,6 +419,8 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         --count;
       st.actors.erase(i);
     }
+    auto& admins = st.admins;
+    admins.erase(std::remove(admins.begin(), admins.end(), dm.source), admins.end());
   });
   return {
     [self](use_atom, const caf::actor& router, const caf::actor& bus,
@@ -233,6 +441,9 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
           largest = std::max(largest, s.mailbox);
         node_metrics().largest_mailbox.store(static_cast<int64_t>(largest));
       });
+      auto evicted = node_metrics().history_evicted_bytes.load(std::memory_order_relaxed);
+      if (auto a = self->state.alerts.evictions(evicted, std::chrono::steady_clock::now()))
+        raise_alert(self, std::move(*a));
       self->delayed_send(self, std::chrono::seconds(5), sample_atom_v);
     },
     [self](register_atom, const std::string& kind) {
@@ -252,91 +463,47 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
         spdlog::warn("admin.denied command={}", command);
         return failure("denied", "access denied: wrong or missing secret");
       }
-      auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string{}; };
-      if (command == "info")
-        return info(self);
-      if (command == "stats")
-        return stats(self);
-      if (command == "actors" || command == "topics" || command == "connections") {
-        auto kind = command == "actors" ? arg(0)
-                    : command == "topics" ? std::string{"topic"}
-                                          : std::string{"connection"};
-        auto sort_by = command == "actors" ? arg(1) : std::string{};
-        uint64_t limit = 0;
-        if (command == "actors" && !arg(2).empty() && !parse_u64(arg(2), limit))
-          return failure("bad_request", "limit must be a number");
-        if (!sort_by.empty() && sort_by != "mailbox" && sort_by != "msgs" && sort_by != "age")
-          return failure("bad_request", "sort by mailbox, msgs or age");
-        auto rp = self->make_response_promise<std::string>();
-        auto field = command == "actors" ? std::string{"actors"} : command;
-        gather(self, actors_of(self, kind),
-               [rp, field, sort_by, limit](std::vector<actor_stats> all) mutable {
-                 rp.deliver(listing(field, std::move(all), sort_by, limit));
-               });
-        return rp;
+      return run_command(self, command, args);
+    },
+    [self](operate_atom, const std::string& command,
+           const std::vector<std::string>& args) -> caf::result<std::string> {
+      // Only this node's connection actors, which admitted the client by role.
+      if (!is_connection(self, caf::actor_cast<caf::actor>(self->current_sender()))) {
+        spdlog::warn("admin.denied command={} reason=not a local connection", command);
+        return failure("denied", "access denied");
       }
-      if (command == "show") {
-        auto key = arg(0);
-        auto target = find(self, key);
-        auto rp = self->make_response_promise<std::string>();
-        auto targets = target ? std::vector<caf::actor>{target} : actors_of(self, "topic");
-        gather(self, targets, [rp, key](std::vector<actor_stats> all) mutable {
-          for (auto& s : all)
-            if (std::to_string(s.id) == key || s.name == key) {
-              std::string out;
-              json_writer{out}.begin_object().field("ok", true).key("actor").raw(to_json(s)).end_object();
-              rp.deliver(std::move(out));
-              return;
-            }
-          rp.deliver(failure("not_found", "no actor, connection or topic '" + key + "'"));
-        });
-        return rp;
-      }
-      if (command == "kick") {
-        auto conn = find(self, arg(0), "connection");
-        if (!conn)
-          return failure("not_found", "no connection with id '" + arg(0) + "'");
-        self->send(conn, kick_atom_v);
-        spdlog::info("admin.kick conn={}", arg(0));
-        return ok();
-      }
-      if (command == "restart") {
-        if (!is_valid_topic(arg(0)))
-          return failure("bad_request", "usage: restart <topic>");
-        auto rp = self->make_response_promise<std::string>();
-        self->request(st.settings.router, gather_timeout, restart_atom_v, arg(0))
-          .then([rp](bool found) mutable {
-                  rp.deliver(found ? ok()
-                                   : failure("not_found", "no live topic of that name"));
-                },
-                [rp](caf::error& err) mutable {
-                  rp.deliver(failure("internal", caf::to_string(err)));
-                });
-        return rp;
-      }
-      if (command == "publish") {
-        if (!is_valid_topic(arg(0)) || !valid_json(arg(1)))
-          return failure("bad_request", "usage: publish <topic> <json>");
-        auto p = std::make_shared<publication>();
-        p->topic = arg(0);
-        p->payload = arg(1);
-        p->kind = payload_kind::json;
-        p->ts_us = now_us();
-        self->send(st.settings.bus, publish_atom_v, publication_batch{p});
-        return ok();
-      }
-      if (command == "broadcast") {
-        if (!valid_json(arg(0)))
-          return failure("bad_request", "usage: broadcast <json>");
-        auto conns = actors_of(self, "connection");
-        for (auto& c : conns)
-          self->send(c, broadcast_atom_v, arg(0));
-        spdlog::info("admin.broadcast clients={}", conns.size());
-        std::string out;
-        json_writer{out}.begin_object().field("ok", true).field("clients", conns.size()).end_object();
-        return out;
-      }
-      return failure("bad_request", "unknown command '" + command + "'");
+      return run_command(self, command, args);
+    },
+    [self](watch_atom, bool joined) {
+      auto who = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!is_connection(self, who))
+        return;
+      auto& admins = self->state.admins;
+      admins.erase(std::remove(admins.begin(), admins.end(), who), admins.end());
+      if (joined)
+        admins.push_back(who);
+      arm_admin_stats(self);
+    },
+    [self](adminstat_atom) {
+      auto& st = self->state;
+      st.admin_stats_due = false;
+      if (st.admins.empty())
+        return; // the timer stops with the last admin; watch_atom starts it again
+      auto json = figures(self);
+      for (auto& c : st.admins)
+        self->send(c, adminev_atom_v, std::string{"admin.stats"}, json);
+      arm_admin_stats(self);
+    },
+    [self](alert_atom, const std::string& level, const std::string& kind,
+           const std::string& message) {
+      auto who = caf::actor_cast<caf::actor>(self->current_sender());
+      if (!who || self->state.actors.count(who.id()) == 0)
+        return; // only registered actors raise alerts
+      raise_alert(self, admin_alert{level, kind, message, 0});
+    },
+    [self](slowclose_atom) {
+      if (auto a = self->state.alerts.slow_close(std::chrono::steady_clock::now()))
+        raise_alert(self, std::move(*a));
     },
     [self](broadcast_atom, const std::string& json, const std::string& event) {
       // A feed's node-wide system message (Kafka's system alerts).

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -11,6 +12,8 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/admin_alerts.hpp"
+#include "actors/maintenance.hpp"
 #include "actors/vocabulary.hpp"
 
 namespace tickgate {
@@ -20,6 +23,11 @@ struct inspector_settings {
   std::string node_json; // static node facts for "info" (id, version, ports, mode), a JSON object
   caf::actor router;
   caf::actor bus;        // where "publish" goes (router or bridge)
+  // Switched by "maintenance"; the edge reads it at every handshake (null: none).
+  std::shared_ptr<maintenance_mode> maintenance;
+  // admin.stats goes to the admin namespace's clients this often, while any is joined.
+  std::chrono::milliseconds admin_stats_interval{5000};
+  alert_settings alerts;
 };
 
 /// Answers operators (tickgatectl over CAF's middleman, /admin/... over HTTP).
@@ -30,8 +38,19 @@ struct inspector_settings {
 /// with "ok": true and the result, or "ok": false, "code" (denied, not_found,
 /// bad_request) and "error". Commands: info, stats (every metric, as in
 /// /api/stats), actors [kind] [sort] [limit],
-/// topics, connections, show <id|topic>, kick <conn-id>, restart <topic>,
-/// publish <topic> <json>, broadcast <json>.
+/// topics, connections, show <id|topic>, kick <conn-id> [user], restart <topic>,
+/// publish <topic> <json>, broadcast <json>,
+/// maintenance on|off [message] [retry-after seconds].
+///
+/// Admin namespace clients (connection_admin.hpp): a registered connection
+/// actor's (operate_atom, command, args) runs the same commands without the
+/// secret (the connection checked the client's role); (watch_atom, bool)
+/// puts it on or takes it off the list that gets admin.stats every
+/// admin_stats_interval (the timer runs only while the list is not empty)
+/// and admin.alert whenever the node raises an alert: a feed down or back
+/// (alert_atom from the feed actors), a slow-consumer storm (slowclose_atom
+/// from the sessions), history evictions by max-bytes (the eviction counter,
+/// read at each 5 s sample).
 struct inspector_state {
   using kind_count = std::pair<const std::string, size_t>; // an element of `counts`
   struct entry {
@@ -43,6 +62,9 @@ struct inspector_state {
 
   inspector_settings settings;
   std::unordered_map<caf::actor_id, entry> actors;
+  std::vector<caf::actor> admins; // connections in an admin namespace (admin.stats, admin.alert)
+  bool admin_stats_due = false;   // an adminstat_atom is on its way
+  alert_watch alerts;
   std::unordered_map<std::string, size_t> counts; // per kind; never erased
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 

@@ -107,6 +107,22 @@ TICKGATE_ATOM(throttle_atom, "throttle")
 // handed to the topics: (handed_atom, token).
 TICKGATE_ATOM(handed_atom, "handed")
 
+// Admin namespace clients and alerts (actors/connection_admin.hpp, inspector_actor.hpp):
+// connection -> inspector: (operate_atom, command, args) -> JSON text, a
+// command of a client the connection admitted to an admin namespace.
+TICKGATE_ATOM(operate_atom, "operate")
+// connection -> inspector: (watch_atom, bool) the client joined (true) or left
+// every admin namespace: it gets admin.stats and admin.alert while joined.
+TICKGATE_ATOM(watch_atom, "watch")
+// inspector -> connection: (adminev_atom, event name, JSON) to its admin namespaces.
+TICKGATE_ATOM(adminev_atom, "adminev")
+// feed actor -> inspector: (alert_atom, level, kind, message) the node raises an alert.
+TICKGATE_ATOM(alert_atom, "alert")
+// session -> inspector: a slow consumer was closed (storm detection).
+TICKGATE_ATOM(slowclose_atom, "slowclose")
+// inspector -> itself: time to push admin.stats to the admin namespace.
+TICKGATE_ATOM(adminstat_atom, "adminstat")
+
 #undef TICKGATE_ATOM
 
 /// One actor's self-description for the inspector (tickgatectl). Counters are
@@ -137,6 +153,7 @@ using connection_actor_type = caf::typed_actor<
   caf::reacts_to<kick_atom>,                               // inspector
   caf::reacts_to<broadcast_atom, std::string>,             // inspector
   caf::reacts_to<broadcast_atom, std::string, std::string>, // inspector, for a feed
+  caf::reacts_to<adminev_atom, std::string, std::string>,  // inspector
   caf::replies_to<inspect_atom>::with<actor_stats>,        // inspector
   caf::reacts_to<deadline_atom>,                           // itself
   caf::reacts_to<authexp_atom>>;                           // itself

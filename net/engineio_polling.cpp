@@ -7,6 +7,7 @@
 
 #include "actors/metrics.hpp"
 #include "net/io_loop.hpp"
+#include "net/maintenance_gate.hpp"
 #include "net/ws_session.hpp"
 #include "proto/payload.hpp"
 
@@ -529,6 +530,11 @@ void engineio_registry::handshake(const http_request& req, const std::string& pe
   if (req.method() != http::verb::get) {
     count_bad_request();
     reply.send(engineio_error_response(req, engineio::error::bad_handshake_method));
+    return;
+  }
+  if (auto refusal = maintenance_refusal(ctx_, req)) {
+    spdlog::debug("polling.handshake_refused peer={} status=503 reason=maintenance", peer);
+    reply.send(std::move(*refusal));
     return;
   }
   std::shared_ptr<void> ticket;

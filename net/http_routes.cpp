@@ -7,6 +7,7 @@
 #include "net/kafka_feed.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/publish_codec.hpp"
+#include "net/maintenance_gate.hpp"
 
 namespace tickgate::net {
 
@@ -187,8 +188,19 @@ http_response prometheus(net_context& ctx, const http_request& req) {
   return res;
 }
 
-// Readiness: listeners up (we are answering) and Redis connected when configured.
+// Readiness: listeners up (we are answering), not in maintenance (load
+// balancers drain the node), and Redis connected when configured.
 http_response ready(net_context& ctx, const http_request& req) {
+  if (in_maintenance(ctx)) {
+    std::string body;
+    json_writer{body}
+      .begin_object()
+      .field("ready", false)
+      .field("reason", "maintenance")
+      .field("message", ctx.maintenance->current().message)
+      .end_object();
+    return json_response(req, http::status::service_unavailable, std::move(body));
+  }
   if (redis_down(ctx))
     return json_response(req, http::status::service_unavailable,
                          R"({"ready":false,"reason":"redis unavailable"})");
@@ -200,7 +212,7 @@ http_response ready(net_context& ctx, const http_request& req) {
 
 // Figures a load balancer can weigh nodes by.
 http_response lb_status(net_context& ctx, const http_request& req) {
-  bool accepting = !redis_down(ctx);
+  bool accepting = !redis_down(ctx) && !in_maintenance(ctx);
   std::string body;
   json_writer w{body};
   w.begin_object().field("node", ctx.node.node_id).field("accepting", accepting);
@@ -208,6 +220,19 @@ http_response lb_status(net_context& ctx, const http_request& req) {
   w.end_object();
   return json_response(req, accepting ? http::status::ok : http::status::service_unavailable,
                        std::move(body));
+}
+
+// A publication of JSON `payload` (validated by the decoder) accepted at `ts`.
+publication_ptr json_publication(std::string topic, std::string payload, std::string event,
+                                 int64_t ts, bool snapshot) {
+  auto p = std::make_shared<publication>();
+  p->topic = std::move(topic);
+  p->payload = std::move(payload);
+  p->kind = payload_kind::json;
+  p->ts_us = ts;
+  p->snapshot = snapshot;
+  p->event = std::move(event);
+  return p;
 }
 
 http_response publish(net_context& ctx, const http_request& req) {
@@ -227,17 +252,39 @@ http_response publish(net_context& ctx, const http_request& req) {
   auto ts = now_us();
   publication_batch batch;
   batch.reserve(items.size());
-  for (auto& item : items) {
-    auto p = std::make_shared<publication>();
-    p->topic = std::move(item.topic);
-    p->payload = std::move(item.payload);
-    p->kind = payload_kind::json; // validated by the decoder
-    p->ts_us = ts;
-    p->snapshot = item.snapshot;
-    p->event = std::move(item.event);
-    batch.push_back(std::move(p));
-  }
+  for (auto& item : items)
+    batch.push_back(json_publication(std::move(item.topic), std::move(item.payload),
+                                     std::move(item.event), ts, item.snapshot));
   auto n = batch.size();
+  caf::anon_send(ctx.bus, publish_atom_v, std::move(batch));
+  std::string body;
+  json_writer{body}.begin_object().field("accepted", n).end_object();
+  return json_response(req, http::status::ok, std::move(body));
+}
+
+// One body, many topics: the same data and event name published to each
+// through the publishing feed, as /api/publish does.
+http_response broadcast(net_context& ctx, const http_request& req) {
+  auto& m = node_metrics();
+  m.http_broadcast_requests.fetch_add(1, std::memory_order_relaxed);
+  auto decoded = decode_broadcast_body(req.body());
+  if (auto* err = std::get_if<publish_error>(&decoded)) {
+    m.http_broadcast_rejected.fetch_add(1, std::memory_order_relaxed);
+    return error_response(req, http::status::bad_request, err->message);
+  }
+  if (redis_down(ctx)) {
+    m.http_broadcast_rejected.fetch_add(1, std::memory_order_relaxed);
+    return error_response(req, http::status::service_unavailable,
+                          "redis is unavailable; nothing was published");
+  }
+  auto& item = std::get<broadcast_item>(decoded);
+  auto ts = now_us();
+  publication_batch batch;
+  batch.reserve(item.topics.size());
+  for (auto& topic : item.topics)
+    batch.push_back(json_publication(std::move(topic), item.payload, item.event, ts, false));
+  auto n = batch.size();
+  m.http_broadcast_topics.fetch_add(n, std::memory_order_relaxed);
   caf::anon_send(ctx.bus, publish_atom_v, std::move(batch));
   std::string body;
   json_writer{body}.begin_object().field("accepted", n).end_object();
@@ -272,6 +319,11 @@ http_response handle_http(net_context& ctx, const http_request& req) {
     if (method != http::verb::post)
       return error_response(req, http::status::method_not_allowed, "use POST");
     return publish(ctx, req);
+  }
+  if (path == "/api/broadcast") {
+    if (method != http::verb::post)
+      return error_response(req, http::status::method_not_allowed, "use POST");
+    return broadcast(ctx, req);
   }
   if (auto* dialect = ctx.edge.dialect_at(path)) {
     if (*dialect == "socketio") // a long-polling or otherwise plain request

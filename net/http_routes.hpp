@@ -13,7 +13,8 @@ using http_request = boost::beast::http::request<boost::beast::http::string_body
 using http_response = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// Answers a plain (non-upgrade) HTTP request:
-///   GET /health, GET /api/stats, POST /api/publish.
+///   GET /health, /ready, /lb/status, /api/stats, /metrics;
+///   POST /api/publish, POST /api/broadcast.
 /// (/admin/ and the polling endpoints of http_history.hpp are answered by
 /// http_session, asynchronously.)
 http_response handle_http(net_context& ctx, const http_request& req);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/engineio_polling.hpp"
+#include "net/maintenance_gate.hpp"
 #include "net/socket_io.hpp"
 #include "net/ws_session.hpp"
 #include "net/ws_upgrade.hpp"
@@ -225,6 +226,13 @@ void http_session::on_request(beast::error_code ec) {
       send(upgrade_refusal_response(req, *problem));
       return;
     }
+    // Maintenance refuses new clients; a polling session that upgrades is
+    // an open connection and keeps going.
+    if (auto refusal = polling ? std::nullopt : maintenance_refusal(ctx_, req)) {
+      spdlog::debug("http.handshake_refused peer={} status=503 reason=maintenance", peer_address());
+      send(std::move(*refusal));
+      return;
+    }
     std::shared_ptr<void> ticket;
     if (ctx_.gate && !polling) { // a polling session was admitted at its handshake
       auto d = ctx_.gate->admit(peer_address(), req[http::field::origin]);
@@ -284,6 +292,7 @@ void http_session::refuse_upgrade(const http_request& req, const admission::deci
 // The same commands tickgatectl sends, for non-C++ tooling:
 //   GET  /admin/info | stats | actors?kind=&sort=&limit= | topics | connections | show?id=
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
+//        | maintenance?state=on|off&message=&retry_after=
 // The secret, if configured, comes in the X-Admin-Secret header.
 void http_session::admin(const http_request& req) {
   if (!ctx_.admin_http) {
@@ -311,10 +320,12 @@ void http_session::admin(const http_request& req) {
     args = {q("topic"), req.body()};
   } else if (command == "broadcast" && post) {
     args = {req.body()};
+  } else if (command == "maintenance" && post) {
+    args = {q("state"), q("message"), q("retry_after")};
   } else {
     send(error_response(req, http::status::not_found,
                         "no such admin route (GET info, actors, topics, connections, show; "
-                        "POST kick, restart, publish, broadcast)"));
+                        "POST kick, restart, publish, broadcast, maintenance)"));
     return;
   }
   auto secret = std::string{req["X-Admin-Secret"]};

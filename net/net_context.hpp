@@ -4,7 +4,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -13,6 +12,7 @@
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 
+#include "actors/maintenance.hpp"
 #include "actors/settings.hpp"
 #include "net/admission.hpp"
 #include "net/outbound_queue.hpp"
@@ -116,6 +116,8 @@ struct net_context {
   // Socket.IO sessions on Engine.IO long-polling (net/engineio_polling.hpp);
   // set by the server before it accepts, then only read.
   std::shared_ptr<engineio_registry> polling;
+  // Maintenance mode (null: never): handshakes ask maintenance_refusal() first.
+  std::shared_ptr<const maintenance_mode> maintenance;
 
   std::once_flag routing_once_;
   std::shared_ptr<const routing_settings> routing_ptr_;

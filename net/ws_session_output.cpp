@@ -40,6 +40,8 @@ send_result ws_session::send(frame f) {
   if (r.result == send_result::closed)
     return send_result::closed;
   node_metrics().conn_slow_closed.fetch_add(1, std::memory_order_relaxed);
+  if (ctx_.inspector) // a storm of these is an admin alert
+    caf::anon_send(ctx_.inspector, slowclose_atom_v);
   spdlog::info("conn.slow_consumer queued_frames={} queued_bytes={} closing 1008",
                r.frames, r.bytes);
   boost::asio::post(sock_.get_executor(), [self = shared_from_this()] {

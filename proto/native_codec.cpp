@@ -19,6 +19,7 @@ std::string_view to_string(client_op op) {
     case client_op::ping: return "ping";
     case client_op::auth: return "auth";
     case client_op::list: return "list";
+    case client_op::admin: return "admin";
   }
   return "unknown";
 }

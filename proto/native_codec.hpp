@@ -15,7 +15,8 @@
 namespace tickgate {
 
 /// Client operations, in the internal model every dialect maps to.
-enum class client_op : uint8_t { subscribe, unsubscribe, ping, auth, list };
+/// admin: an operator command from an admin namespace (proto/socketio_admin.hpp).
+enum class client_op : uint8_t { subscribe, unsubscribe, ping, auth, list, admin };
 
 /// What a reply has to carry back besides the native id, per dialect.
 struct request_ctx {
@@ -79,6 +80,7 @@ struct client_command {
   wire_format format = wire_format::json; // answer (and deliver) in this format
   request_ctx ctx;
   subscribe_options options;       // subscribe only
+  std::vector<std::string> admin;  // admin: the inspector command and its arguments
 };
 
 /// A frame the decoder rejected; `id` is set when it could be read.

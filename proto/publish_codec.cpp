@@ -1,5 +1,7 @@
 #include "proto/publish_codec.hpp"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include "proto/topic_name.hpp"
@@ -39,6 +41,16 @@ simdjson::error_code raw_text(od::value v, std::string_view& out) {
   return simdjson::SUCCESS;
 }
 
+std::string invalid_topic_text() {
+  return "invalid topic name (1-" + std::to_string(max_topic_length)
+         + " characters from letters, digits and _-.:@/|=+)";
+}
+
+std::string invalid_event_text() {
+  return "'event' must be a string of 1-" + std::to_string(max_event_name_length)
+         + " bytes without control characters";
+}
+
 // Reads one `{"topic":..., "data":..., "snapshot":..., "event":...}` object; returns an
 // error message or "".
 std::string read_item(od::object obj, size_t index,
@@ -69,23 +81,86 @@ std::string read_item(od::object obj, size_t index,
     } else if (key == "event") {
       std::string_view event;
       if (field.value().get_string().get(event) || !is_valid_event_name(event))
-        return where() + "'event' must be a string of 1-"
-               + std::to_string(max_event_name_length) + " bytes without control characters";
+        return where() + invalid_event_text();
       item.event = std::string{event};
     }
   }
   if (!has_topic)
     return where() + "missing 'topic'";
   if (!is_valid_topic(item.topic))
-    return where() + "invalid topic name (1-" + std::to_string(max_topic_length)
-           + " characters from letters, digits and _-.:@/|=+)";
+    return where() + invalid_topic_text();
   if (!has_data)
     return where() + "missing 'data'";
   out.push_back(std::move(item));
   return {};
 }
 
+// Reads the "topics" array of a broadcast; returns an error message or "".
+std::string read_topics(od::value v, std::vector<std::string>& out) {
+  od::array arr;
+  if (v.get_array().get(arr))
+    return "'topics' must be an array of topic names";
+  size_t index = 0;
+  for (auto element : arr) {
+    std::string_view topic;
+    if (element.get_string().get(topic))
+      return "topics[" + std::to_string(index) + "]: must be a string";
+    if (!is_valid_topic(topic))
+      return "topics[" + std::to_string(index) + "]: " + invalid_topic_text();
+    if (std::find(out.begin(), out.end(), topic) == out.end()) {
+      if (out.size() == max_broadcast_topics)
+        return "at most " + std::to_string(max_broadcast_topics) + " topics per broadcast";
+      out.emplace_back(topic);
+    }
+    ++index;
+  }
+  if (out.empty())
+    return "'topics' names no topic";
+  return {};
+}
+
 } // namespace
+
+broadcast_body decode_broadcast_body(std::string_view body) {
+  thread_local simdjson::dom::parser validator;
+  thread_local od::parser parser;
+  simdjson::padded_string padded(body);
+  od::document doc;
+  od::object obj;
+  if (validator.parse(padded).error() || parser.iterate(padded).get(doc))
+    return publish_error{"body is not valid JSON"};
+  if (doc.get_object().get(obj))
+    return publish_error{R"(body must be an object {"topics":[...],"data":...})"};
+  broadcast_item item;
+  bool has_topics = false;
+  bool has_data = false;
+  for (auto field : obj) {
+    std::string_view key;
+    if (field.unescaped_key().get(key))
+      return publish_error{"bad key"};
+    if (key == "topics") {
+      if (auto msg = read_topics(field.value(), item.topics); !msg.empty())
+        return publish_error{std::move(msg)};
+      has_topics = true;
+    } else if (key == "data") {
+      std::string_view raw;
+      if (raw_text(field.value(), raw))
+        return publish_error{"bad 'data'"};
+      item.payload = std::string{raw};
+      has_data = true;
+    } else if (key == "event") {
+      std::string_view event;
+      if (field.value().get_string().get(event) || !is_valid_event_name(event))
+        return publish_error{invalid_event_text()};
+      item.event = std::string{event};
+    }
+  }
+  if (!has_topics)
+    return publish_error{"missing 'topics'"};
+  if (!has_data)
+    return publish_error{"missing 'data'"};
+  return item;
+}
 
 publish_body decode_publish_body(std::string_view body) {
   thread_local simdjson::dom::parser validator;

@@ -31,4 +31,20 @@ constexpr size_t max_publish_batch = 10000;
 /// "data" is then cut out of the body untouched. Never throws.
 publish_body decode_publish_body(std::string_view body);
 
+/// The body of `POST /api/broadcast`: the same data published to many topics.
+struct broadcast_item {
+  std::vector<std::string> topics; // valid, each once, in the order given
+  std::string payload;             // the JSON text of "data", byte for byte as sent
+  std::string event;               // "event": the name every copy carries, or empty
+};
+
+using broadcast_body = std::variant<broadcast_item, publish_error>;
+
+/// Most topics one broadcast request may name.
+constexpr size_t max_broadcast_topics = 1000;
+
+/// Decodes `{"topics":["a","b"],"data":<any JSON>}` (optionally
+/// `"event":"<name>"`). Validated as publish bodies are; never throws.
+broadcast_body decode_broadcast_body(std::string_view body);
+
 } // namespace tickgate

@@ -7,6 +7,7 @@
 #include "proto/dialect_settings.hpp"
 #include "proto/emitter_packet.hpp"
 #include "proto/json_text.hpp"
+#include "proto/socketio_admin.hpp"
 #include "proto/subscribe_options.hpp"
 #include "proto/topic_name.hpp"
 
@@ -303,21 +304,19 @@ void socketio_decoder::on_packet(std::string_view p, decoder_output& out) {
       out.frames.emplace_back(std::move(cmd));
       return;
     }
-    case '1': { // DISCONNECT of one namespace: leave its topics
+    case '1': { // DISCONNECT of one namespace: leave its topics (and its admin role)
       if (!ns || !connected_[*ns])
         return;
       connected_[*ns] = false;
       auto& topics = topics_[*ns];
-      if (!topics.empty()) {
-        client_command cmd;
-        cmd.op = client_op::unsubscribe;
-        cmd.format = wire_format{dialect::socketio, false, *ns, 0};
-        cmd.ctx.verb = "disconnect";
-        cmd.topics.assign(topics.begin(), topics.end());
-        cmd.names = cmd.topics;
-        topics.clear();
-        out.frames.emplace_back(std::move(cmd));
-      }
+      client_command cmd;
+      cmd.op = client_op::unsubscribe;
+      cmd.format = wire_format{dialect::socketio, false, *ns, 0};
+      cmd.ctx.verb = "disconnect";
+      cmd.topics.assign(topics.begin(), topics.end());
+      cmd.names = cmd.topics;
+      topics.clear();
+      out.frames.emplace_back(std::move(cmd));
       return;
     }
     case '2': // EVENT
@@ -428,6 +427,18 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
     }
     cmd.topics.emplace_back(room);
     cmd.names.emplace_back(room);
+  } else if (socketio::is_admin_event(name)) {
+    // The connection actor checks that the client is an admin of `ns`.
+    auto request = socketio::admin_request(name, has_arg ? simdjson::minify(arg) : std::string{});
+    if (auto* msg = std::get_if<std::string>(&request)) {
+      fail(error_code::bad_request, std::move(*msg), cmd.ctx.verb);
+      return;
+    }
+    cmd.op = client_op::admin;
+    cmd.format = fmt;
+    cmd.admin = std::get<std::vector<std::string>>(std::move(request));
+    out.frames.emplace_back(std::move(cmd));
+    return;
   } else {
     fail(error_code::unknown_op, "unknown event " + quote_cut(name),
          cmd.ctx.verb);

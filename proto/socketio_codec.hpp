@@ -18,7 +18,9 @@ namespace tickgate {
 /// Client events: subscribe/unsubscribe {symbols:[...]}, join_room/leave_room
 /// {room:"price:X"}, ping. Topics come from dialect_settings. The object of
 /// subscribe and join_room may add since/last/snapshot/throttle_ms, as native
-/// subscribes do (`since` keyed by symbol or room).
+/// subscribes do (`since` keyed by symbol or room). The admin events
+/// (admin.metrics, admin.broadcast, admin.command) become client_op::admin
+/// commands (socketio_admin.hpp).
 class socketio_decoder : public frame_decoder {
 public:
   explicit socketio_decoder(decoder_options options);

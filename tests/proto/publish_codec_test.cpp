@@ -87,3 +87,55 @@ TEST(publish_codec, refuses_a_snapshot_mark_that_is_not_a_boolean) {
   EXPECT_EQ(error(R"({"topic":"a","data":1,"snapshot":null})"),
             "event 0: 'snapshot' must be true or false");
 }
+
+namespace {
+
+broadcast_item broadcast(std::string_view body) {
+  auto r = decode_broadcast_body(body);
+  if (auto* e = std::get_if<publish_error>(&r)) {
+    ADD_FAILURE() << e->message;
+    return {};
+  }
+  return std::get<broadcast_item>(r);
+}
+
+std::string broadcast_error(std::string_view body) {
+  auto r = decode_broadcast_body(body);
+  EXPECT_TRUE(std::holds_alternative<publish_error>(r)) << body;
+  auto* e = std::get_if<publish_error>(&r);
+  return e ? e->message : "";
+}
+
+} // namespace
+
+TEST(broadcast_codec, one_body_names_many_topics_and_keeps_data_byte_for_byte) {
+  auto got = broadcast(R"({"topics":["price:BTC","price:ETH","price:BTC"],"data":{ "halt" : true },"event":"market.halt"})");
+  EXPECT_EQ(got.topics, (std::vector<std::string>{"price:BTC", "price:ETH"}));
+  EXPECT_EQ(got.payload, R"({ "halt" : true })");
+  EXPECT_EQ(got.event, "market.halt");
+}
+
+TEST(broadcast_codec, says_what_is_wrong_with_a_bad_body) {
+  EXPECT_EQ(broadcast_error("{"), "body is not valid JSON");
+  EXPECT_EQ(broadcast_error(R"([{"topics":["a"],"data":1}])"),
+            R"(body must be an object {"topics":[...],"data":...})");
+  EXPECT_EQ(broadcast_error(R"({"data":1})"), "missing 'topics'");
+  EXPECT_EQ(broadcast_error(R"({"topics":["a"]})"), "missing 'data'");
+  EXPECT_EQ(broadcast_error(R"({"topics":"a","data":1})"), "'topics' must be an array of topic names");
+  EXPECT_EQ(broadcast_error(R"({"topics":[],"data":1})"), "'topics' names no topic");
+  EXPECT_EQ(broadcast_error(R"({"topics":["a",7],"data":1})"), "topics[1]: must be a string");
+  EXPECT_NE(broadcast_error(R"({"topics":["a b"],"data":1})").find("topics[0]: invalid topic name"),
+            std::string::npos);
+  EXPECT_NE(broadcast_error(R"({"topics":["a"],"data":1,"event":""})").find("'event' must be"),
+            std::string::npos);
+}
+
+TEST(broadcast_codec, at_most_max_broadcast_topics_per_request) {
+  std::string body = R"({"data":1,"topics":[)";
+  for (size_t i = 0; i <= max_broadcast_topics; ++i)
+    body += (i ? ",\"t" : "\"t") + std::to_string(i) + "\"";
+  body += "]}";
+  EXPECT_EQ(broadcast_error(body), "at most 1000 topics per broadcast");
+  body.replace(body.rfind(",\"t"), std::string::npos, "]}"); // exactly the maximum
+  EXPECT_EQ(broadcast(body).topics.size(), max_broadcast_topics);
+}

@@ -69,7 +69,7 @@ void print_banner(const tickgate::net::node_info& node,
   std::printf(
     "tickgate %s  node %s  mode %s%s\n"
     "  WebSocket  ws://%s:%u/v1   (%s)\n"
-    "  HTTP       http://%s:%u    (/health, /api/stats, POST /api/publish)\n"
+    "  HTTP       http://%s:%u    (/health, /api/stats, POST /api/publish, POST /api/broadcast)\n"
     "  try        wscat -c ws://%s:%u/v1  then  {\"op\":\"subscribe\",\"id\":1,\"topics\":[\"trade@AAPL\"]}\n"
     "  publish    curl -XPOST %s:%u/api/publish -d '{\"topic\":\"trade@AAPL\",\"data\":{\"p\":\"189.20\",\"q\":\"5\"}}'\n"
     "  Ctrl-C stops the node.\n",
@@ -155,6 +155,9 @@ int main(int argc, char** argv) {
   // The inspector first: every other actor registers with it at start.
   tickgate::inspector_settings inspector_cfg;
   inspector_cfg.secret = cfg.admin_secret;
+  inspector_cfg.maintenance = std::make_shared<tickgate::maintenance_mode>();
+  ctx.maintenance = inspector_cfg.maintenance;
+  cfg.admin_events(inspector_cfg.admin_stats_interval, inspector_cfg.alerts);
   ctx.inspector = system.spawn(tickgate::inspector_actor, inspector_cfg);
   ctx.routing.inspector = ctx.inspector;
   // One feed actor per feed; topics follow every feed, and publishes (HTTP,

@@ -104,7 +104,10 @@ node_config::node_config() {
   opt_group{custom_options_, "admin"}
     .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
     .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
-    .add(admin_secret, "secret", "shared secret tickgatectl and /admin/ must present (env ADMIN_SECRET)");
+    .add(admin_secret, "secret", "shared secret tickgatectl and /admin/ must present (env ADMIN_SECRET)")
+    .add(admin_stats_interval, "stats-interval", "admin.stats push interval to the admin namespace's clients")
+    .add(admin_storm_closes, "slow-consumer-storm", "slow-consumer closes within slow-consumer-window that raise an alert (0: never)")
+    .add(admin_storm_window, "slow-consumer-window", "window of slow-consumer-storm");
   opt_group{custom_options_, "auth"}
     .add(auth_rules.jwt_secret, "jwt-secret", "HS256 key for client JWTs (env JWT_SECRET)")
     .add(auth_public_key_file, "jwt-public-key-file", "PEM public key for RS256 client JWTs (env JWT_PUBLIC_KEY_FILE)")
@@ -180,6 +183,12 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
                   + ":" + (env("REDIS_PORT") ? env("REDIS_PORT") : "6379");
     }
   }
+}
+
+void node_config::admin_events(std::chrono::milliseconds& stats_interval, alert_settings& alerts) const {
+  stats_interval = std::max(std::chrono::milliseconds{10}, as<std::chrono::milliseconds>(admin_stats_interval));
+  alerts.storm_closes = admin_storm_closes;
+  alerts.storm_window = std::max(std::chrono::milliseconds{1}, as<std::chrono::milliseconds>(admin_storm_window));
 }
 
 routing_settings node_config::routing() const {

@@ -8,6 +8,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/admin_alerts.hpp"
 #include "actors/auth.hpp"
 #include "actors/demo_feed_actor.hpp"
 #include "actors/settings.hpp"
@@ -80,6 +81,9 @@ struct node_config : caf::actor_system_config {
   std::string admin_host = "127.0.0.1";
   uint16_t admin_port = 8089;            // 0 picks a free port
   std::string admin_secret;              // empty: no secret (loopback only is the default)
+  caf::timespan admin_stats_interval = std::chrono::seconds(5);
+  size_t admin_storm_closes = 10;
+  caf::timespan admin_storm_window = std::chrono::seconds(10);
 
   // [protection]
   protection_options protection;
@@ -117,6 +121,8 @@ struct node_config : caf::actor_system_config {
   void apply_environment(const std::vector<std::string>& cli_args);
 
   routing_settings routing() const;
+  /// The admin namespace's admin.stats interval and when alerts are raised.
+  void admin_events(std::chrono::milliseconds& stats_interval, alert_settings& alerts) const;
   /// Edge settings; returns an error message for a bad endpoint.
   std::optional<std::string> edge(net::edge_settings& out) const;
 

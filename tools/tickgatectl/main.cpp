@@ -128,9 +128,12 @@ int main(int argc, char** argv) {
   auto* show = app.add_subcommand("show", "everything about one actor, connection or topic");
   std::string what;
   show->add_option("what", what, "actor id, connection id or topic name")->required();
-  auto* kick = app.add_subcommand("kick", "close a client (1008 kicked by operator)");
-  std::string conn_id;
-  kick->add_option("conn-id", conn_id, "connection id (see connections)")->required();
+  auto* kick = app.add_subcommand("kick", "close a client, or every client of --user (1008 kicked by operator)");
+  std::string conn_id, user;
+  auto* by_id = kick->add_option("conn-id", conn_id, "connection id (see connections)");
+  auto* by_user = kick->add_option("--user", user, "every connection authenticated as this user");
+  by_id->excludes(by_user);
+  kick->require_option(1);
   auto* restart = app.add_subcommand("restart", "fault injection: the topic fails and is restarted");
   std::string topic;
   restart->add_option("topic", topic, "topic name")->required();
@@ -140,6 +143,14 @@ int main(int argc, char** argv) {
   publish->add_option("json", payload, "payload (JSON)")->required();
   auto* broadcast = app.add_subcommand("broadcast", "system message to every client");
   broadcast->add_option("json", payload, "payload (JSON)")->required();
+  auto* maintenance = app.add_subcommand(
+    "maintenance", "on: refuse new clients (503, Retry-After), /ready 503, tell connected "
+                   "clients; off: admit them again");
+  std::string mode, why;
+  std::string retry_after;
+  maintenance->add_option("state", mode, "on or off")->required()->check(CLI::IsMember({"on", "off"}));
+  maintenance->add_option("--message", why, "why, for clients and load balancers");
+  maintenance->add_option("--retry-after", retry_after, "seconds clients should wait (default 30)");
   auto* top = app.add_subcommand("top", "live view of the busiest actors and topics");
   double interval = 1.0;
   size_t iterations = 0;
@@ -184,7 +195,9 @@ int main(int argc, char** argv) {
   if (name == "show")
     return run("show", {what}, tickgatectl::print_show);
   if (name == "kick")
-    return run("kick", {conn_id}, tickgatectl::print_ok);
+    return run("kick", {conn_id, user}, tickgatectl::print_ok);
+  if (name == "maintenance")
+    return run("maintenance", {mode, why, retry_after}, tickgatectl::print_ok);
   if (name == "restart")
     return run("restart", {topic}, tickgatectl::print_ok);
   if (name == "publish")

@@ -1,6 +1,7 @@
 #include "tools/tickgatectl/render.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <vector>
 
@@ -43,6 +44,11 @@ int64_t number(element obj, const char* key) {
   if (!obj[key].get_uint64().get(u))
     return static_cast<int64_t>(u);
   return 0;
+}
+
+int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 std::string age(int64_t ms) {
@@ -138,6 +144,14 @@ void print_info(const std::string& json) {
               field(p.doc, "topics").c_str());
   std::printf("events        %s in, %s out\ntopic restarts %s\n", field(p.doc, "events_in").c_str(),
               field(p.doc, "events_out").c_str(), field(p.doc, "topic_restarts").c_str());
+  element maintenance;
+  bool on = false;
+  if (!p.doc["maintenance"].get(maintenance) && !maintenance["on"].get_bool().get(on) && on)
+    std::printf("maintenance   on since %s ago, retry-after %ss: %s\n",
+                age(unix_ms() - number(maintenance, "since_ms")).c_str(),
+                field(maintenance, "retry_after").c_str(), field(maintenance, "message").c_str());
+  else
+    std::printf("maintenance   off\n");
   element counts;
   if (!p.doc["counts"].get(counts)) {
     std::printf("actors       ");
@@ -215,7 +229,14 @@ void print_show(const std::string& json) {
 void print_ok(const std::string& json) {
   parsed p{json};
   auto clients = p.ok ? field(p.doc, "clients") : std::string{"-"};
-  if (clients != "-")
+  auto kicked = p.ok ? field(p.doc, "kicked") : std::string{"-"};
+  element maintenance;
+  bool on = false;
+  if (p.ok && !p.doc["maintenance"].get(maintenance) && !maintenance["on"].get_bool().get(on))
+    std::printf("maintenance %s (%s clients told)\n", on ? "on" : "off", clients.c_str());
+  else if (kicked != "-")
+    std::printf("OK (%s connections kicked)\n", kicked.c_str());
+  else if (clients != "-")
     std::printf("OK (%s clients)\n", clients.c_str());
   else
     std::printf("OK\n");
