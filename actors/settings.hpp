@@ -13,6 +13,7 @@
 namespace tickgate {
 
 class authenticator;
+class user_registry;
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
 /// each one).
@@ -31,6 +32,11 @@ struct routing_settings {
   history_settings history; // what each topic retains for resume, rewind and snapshots
   // Token verification and private topics; null: no access rules (unit tests).
   std::shared_ptr<const authenticator> auth;
+  // The namespace system's limits: rooms one Socket.IO connection may join
+  // per namespace (0: no limit), and the node-wide count of subscriptions
+  // per user (limits.max-channels-per-user; null: not counted).
+  size_t max_rooms_per_namespace = 20;
+  std::shared_ptr<user_registry> users;
 };
 
 } // namespace tickgate

@@ -110,12 +110,14 @@ TEST(redis_bridge, channels_appear_with_the_first_subscriber_and_vanish_after_th
   ws_client b{node.port()};
   subscribe(a, 1, "trade@AAPL");
   // The ack waits for Redis to confirm the SUBSCRIBE (of the channel and
-  // its snapshot twin, in one command).
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  // its snapshot and event twins, in one command).
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event",
+                                                       "trade@AAPL#snapshot"}));
   subscribe(b, 1, "trade@AAPL");
   subscribe(b, 2, "depth@AAPL");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "depth@AAPL#snapshot",
-                                                       "trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "depth@AAPL#event",
+                                                       "depth@AAPL#snapshot", "trade@AAPL",
+                                                       "trade@AAPL#event", "trade@AAPL#snapshot"}));
   EXPECT_EQ(redis_command(redis.port(), {"PUBSUB", "NUMSUB", "trade@AAPL"}),
             (std::vector<std::string>{"trade@AAPL", "1"}));
   a.send_text(R"({"op":"unsubscribe","id":3,"topics":["trade@AAPL"]})");
@@ -386,15 +388,68 @@ TEST(redis_bridge, the_snapshot_suffix_is_configurable_and_can_be_turned_off) {
   node_process custom({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="!full")"});
   ws_client c{custom.port()};
   subscribe(c, 1, "depth@Y");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Y#event"}));
   node_process off({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="")"});
   ws_client d{off.port()};
   subscribe(d, 1, "depth@Z");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Z"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Y#event",
+                                                       "depth@Z", "depth@Z#event"}));
   // A suffix a topic's own channel could end with is refused at start.
   auto r = run_command("timeout 20 " + tickgate_binary() + " --redis.url=" + redis.url()
                        + " --redis.snapshot-suffix=_snap --ws.host=127.0.0.1 --ws.port=0"
                        + " --admin.port=0");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("redis.snapshot-suffix"), std::string::npos) << r.out;
+}
+
+TEST(redis_bridge, event_names_travel_on_the_event_twin_and_plain_publishes_stay_plain) {
+  redis_process redis;
+  node_process a({"--redis.url=" + redis.url()});
+  node_process b({"--redis.url=" + redis.url()});
+  ws_client on_a{a.port()};
+  ws_client on_b{b.port()};
+  subscribe(on_a, 1, "orders:7"); // node a's link is up
+  subscribe(on_b, 1, "orders:7");
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"orders:7", "orders:7#event",
+                                                       "orders:7#snapshot"}));
+  // Named publications go out on the event twin in an envelope; unnamed ones
+  // stay plain payloads on the channel. Node b sees every name and mark.
+  redis_watcher twin{redis.port(), "orders:7#event"};
+  auto res = http_request(a.port(), "POST", "/api/publish",
+                          R"([{"topic":"orders:7","event":"order.new","data":{"id":1}},)"
+                          R"({"topic":"orders:7","data":{"id":2}},)"
+                          R"({"topic":"orders:7","event":"order.filled","snapshot":true,"data":{"id":1}}])");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(twin.next(), "{\"event\":\"order.new\"}\n{\"id\":1}");
+  EXPECT_EQ(twin.next(), "{\"event\":\"order.filled\",\"snapshot\":true}\n{\"id\":1}");
+  auto expect_event = [&](const char* event, const char* data, const char* seq,
+                          const char* snapshot) {
+    auto ev = next_event(on_b);
+    ASSERT_TRUE(ev) << "no event seq " << seq;
+    EXPECT_EQ(json_field(ev->data, "event"), event) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "data"), data) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "seq"), seq) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "snapshot"), snapshot) << ev->data;
+  };
+  expect_event(R"("order.new")", R"({"id":1})", "1", "<missing>");
+  expect_event("<missing>", R"({"id":2})", "2", "<missing>");
+  expect_event(R"("order.filled")", R"({"id":1})", "3", "true");
+  // Other publishers: a plain PUBLISH works as before, an envelope on the
+  // twin names the event, and a message there without one is dropped and
+  // counted, never delivered nameless.
+  publish(redis, "orders:7", R"({"id":3})");
+  publish(redis, "orders:7#event", "{\"event\":\"order.cancelled\"}\n{\"id\":3}");
+  publish(redis, "orders:7#event", R"({"id":4})");
+  publish(redis, "orders:7", R"({"id":5})");
+  expect_event("<missing>", R"({"id":3})", "4", "<missing>");
+  expect_event(R"("order.cancelled")", R"({"id":3})", "5", "<missing>");
+  expect_event("<missing>", R"({"id":5})", "6", "<missing>");
+  EXPECT_EQ(node_stat(b.port(), "bridge", "bad_envelope"), 1);
+  // redis.event-suffix="" subscribes no twin (and names stay on this node).
+  node_process off({"--redis.url=" + redis.url(), R"(--redis.event-suffix="")"});
+  ws_client on_off{off.port()};
+  subscribe(on_off, 1, "orders:8");
+  auto all = channels(redis);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "orders:8#event"), 0);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "orders:8"), 1);
 }
