@@ -178,7 +178,7 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_in_a_new_epoch_afte
   EXPECT_EQ(json_field(ev->data, "seq"), "1");
   EXPECT_EQ(json_field(ev->data, "epoch"), json_field(reset->data, "epoch"));
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event", "trade@AAPL#snapshot"}));
   EXPECT_EQ(node_stat(node.port(), "bridge", "reconnects"), 1);
 }
 
@@ -208,7 +208,7 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   ASSERT_TRUE(up);
   EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   // The subscription made during the outage is live in Redis now.
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event", "trade@AAPL#snapshot"}));
   publish(redis, "trade@AAPL", R"({"p":"1"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
@@ -279,7 +279,8 @@ TEST(redis_bridge, pattern_mode_routes_symbols_never_subscribed_in_redis) {
   EXPECT_FALSE(c.read(200ms));
   // Channels outside the pattern still get their own SUBSCRIBE.
   subscribe(c, 2, "ticker@NEWSYM");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"ticker@NEWSYM", "ticker@NEWSYM#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"ticker@NEWSYM", "ticker@NEWSYM#event",
+                                                       "ticker@NEWSYM#snapshot"}));
 }
 
 TEST(redis_bridge, http_publish_goes_through_redis_to_every_node_in_order) {
@@ -408,20 +409,20 @@ TEST(redis_bridge, event_names_travel_on_the_event_twin_and_plain_publishes_stay
   node_process b({"--redis.url=" + redis.url()});
   ws_client on_a{a.port()};
   ws_client on_b{b.port()};
-  subscribe(on_a, 1, "orders:7"); // node a's link is up
-  subscribe(on_b, 1, "orders:7");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"orders:7", "orders:7#event",
-                                                       "orders:7#snapshot"}));
+  subscribe(on_a, 1, "prices:BTC"); // node a's link is up
+  subscribe(on_b, 1, "prices:BTC");
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"prices:BTC", "prices:BTC#event",
+                                                       "prices:BTC#snapshot"}));
   // Named publications go out on the event twin in an envelope; unnamed ones
   // stay plain payloads on the channel. Node b sees every name and mark.
-  redis_watcher twin{redis.port(), "orders:7#event"};
+  redis_watcher twin{redis.port(), "prices:BTC#event"};
   auto res = http_request(a.port(), "POST", "/api/publish",
-                          R"([{"topic":"orders:7","event":"order.new","data":{"id":1}},)"
-                          R"({"topic":"orders:7","data":{"id":2}},)"
-                          R"({"topic":"orders:7","event":"order.filled","snapshot":true,"data":{"id":1}}])");
+                          R"([{"topic":"prices:BTC","event":"price.trade","data":{"id":1}},)"
+                          R"({"topic":"prices:BTC","data":{"id":2}},)"
+                          R"({"topic":"prices:BTC","event":"price.update","snapshot":true,"data":{"id":1}}])");
   ASSERT_EQ(res.status, 200) << res.body;
-  EXPECT_EQ(twin.next(), "{\"event\":\"order.new\"}\n{\"id\":1}");
-  EXPECT_EQ(twin.next(), "{\"event\":\"order.filled\",\"snapshot\":true}\n{\"id\":1}");
+  EXPECT_EQ(twin.next(), "{\"event\":\"price.trade\"}\n{\"id\":1}");
+  EXPECT_EQ(twin.next(), "{\"event\":\"price.update\",\"snapshot\":true}\n{\"id\":1}");
   auto expect_event = [&](const char* event, const char* data, const char* seq,
                           const char* snapshot) {
     auto ev = next_event(on_b);
@@ -431,25 +432,25 @@ TEST(redis_bridge, event_names_travel_on_the_event_twin_and_plain_publishes_stay
     EXPECT_EQ(json_field(ev->data, "seq"), seq) << ev->data;
     EXPECT_EQ(json_field(ev->data, "snapshot"), snapshot) << ev->data;
   };
-  expect_event(R"("order.new")", R"({"id":1})", "1", "<missing>");
+  expect_event(R"("price.trade")", R"({"id":1})", "1", "<missing>");
   expect_event("<missing>", R"({"id":2})", "2", "<missing>");
-  expect_event(R"("order.filled")", R"({"id":1})", "3", "true");
+  expect_event(R"("price.update")", R"({"id":1})", "3", "true");
   // Other publishers: a plain PUBLISH works as before, an envelope on the
   // twin names the event, and a message there without one is dropped and
   // counted, never delivered nameless.
-  publish(redis, "orders:7", R"({"id":3})");
-  publish(redis, "orders:7#event", "{\"event\":\"order.cancelled\"}\n{\"id\":3}");
-  publish(redis, "orders:7#event", R"({"id":4})");
-  publish(redis, "orders:7", R"({"id":5})");
+  publish(redis, "prices:BTC", R"({"id":3})");
+  publish(redis, "prices:BTC#event", "{\"event\":\"price.trade\"}\n{\"id\":3}");
+  publish(redis, "prices:BTC#event", R"({"id":4})");
+  publish(redis, "prices:BTC", R"({"id":5})");
   expect_event("<missing>", R"({"id":3})", "4", "<missing>");
-  expect_event(R"("order.cancelled")", R"({"id":3})", "5", "<missing>");
+  expect_event(R"("price.trade")", R"({"id":3})", "5", "<missing>");
   expect_event("<missing>", R"({"id":5})", "6", "<missing>");
   EXPECT_EQ(node_stat(b.port(), "bridge", "bad_envelope"), 1);
   // redis.event-suffix="" subscribes no twin (and names stay on this node).
   node_process off({"--redis.url=" + redis.url(), R"(--redis.event-suffix="")"});
   ws_client on_off{off.port()};
-  subscribe(on_off, 1, "orders:8");
+  subscribe(on_off, 1, "prices:ETH");
   auto all = channels(redis);
-  EXPECT_EQ(std::count(all.begin(), all.end(), "orders:8#event"), 0);
-  EXPECT_EQ(std::count(all.begin(), all.end(), "orders:8"), 1);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "prices:ETH#event"), 0);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "prices:ETH"), 1);
 }
