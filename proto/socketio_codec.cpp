@@ -86,8 +86,9 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
     out.push_back(emit(to.format.ns, "connection.authenticated", to.ctx.echo));
     return out;
   }
-  // A market subscribe names symbols and channels (echoed) and the rooms.
-  bool market = !is_room_verb(verb) && !to.ctx.echo.empty();
+  // A market subscribe names symbols and channels (echoed) and the rooms;
+  // other commands may echo something else (a CONNECT its session id).
+  bool market = (verb == "subscribe" || verb == "unsubscribe") && !to.ctx.echo.empty();
   std::string body;
   if (is_room_verb(verb)) {
     body = R"({"success":true,"room":)";
