@@ -4,6 +4,7 @@
 // rooms, limits.max-channels-per-user across connections of one user and
 // limits.max-rooms-per-namespace.
 
+#include <algorithm>
 #include <regex>
 #include <string>
 
@@ -120,6 +121,22 @@ TEST(user_namespace, the_rooms_close_when_the_token_expires) {
             R"(positions:alice user:alice wallet:alice","code":"unauthorized"}])");
   ASSERT_EQ(publish(node.port(), R"({"topic":"orders:alice","event":"order.new","data":{}})"), 200);
   EXPECT_EQ(next(alice.ws, 300ms), "<nothing>");
+}
+
+TEST(user_namespace, the_rooms_close_when_the_connection_proves_another_identity) {
+  node_process node{auth_node()};
+  sio_client c{node.port(), "/user", token_for("alice")};
+  ASSERT_NE(next(c.ws).find("connection.authenticated"), std::string::npos);
+  // Another namespace connected with bob's token: the connection is bob now.
+  c.ws.send_text(R"(40/market,{"token":")" + token_for("bob") + R"("})");
+  std::vector<std::string> frames{next(c.ws), next(c.ws), next(c.ws)};
+  EXPECT_EQ(std::count(frames.begin(), frames.end(),
+                       R"(42/user,["error",{"message":"authenticated as another user; subscriptions )"
+                       R"(closed: orders:alice positions:alice user:alice wallet:alice","code":"forbidden"}])"),
+            1)
+    << frames[0] << "\n" << frames[1] << "\n" << frames[2];
+  ASSERT_EQ(publish(node.port(), R"({"topic":"orders:alice","event":"order.new","data":{}})"), 200);
+  EXPECT_EQ(next(c.ws, 300ms), "<nothing>");
 }
 
 TEST(market_namespace, subscribe_takes_symbols_and_channels_and_joins_market_rooms) {
