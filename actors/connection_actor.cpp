@@ -153,6 +153,8 @@ void drop_subscription(self_ptr self, const std::string& name, uint64_t detach_r
   }
   if (auto& m = st.sink->membership)
     m->remove(name);
+  if (i->second.counted)
+    st.quota.give_back(1);
   st.subs.erase(i);
 }
 
@@ -229,6 +231,79 @@ std::string limit_message(const wire_format& f, size_t fresh, size_t limit,
          + " per connection (now " + std::to_string(now) + ")";
 }
 
+// Rooms the client joined in Socket.IO namespace `ns` (counted ones).
+size_t rooms_in_namespace(self_ptr self, uint8_t ns) {
+  size_t n = 0;
+  for (auto& [topic, sub] : self->state.subs)
+    n += sub.counted && sub.format.kind == dialect::socketio && sub.format.ns == ns;
+  return n;
+}
+
+// The namespace system's limits (limits.*): rooms per Socket.IO namespace,
+// then subscriptions per user across the node, which takes `fresh` from the
+// user's count when it passes. Replies the error naming the limit when not.
+bool within_user_limits(self_ptr self, const client_command& cmd, size_t fresh) {
+  auto& st = self->state;
+  auto& m = node_metrics();
+  if (auto limit = st.settings->max_rooms_per_namespace;
+      limit > 0 && cmd.format.kind == dialect::socketio) {
+    auto now = rooms_in_namespace(self, cmd.format.ns);
+    if (now + fresh > limit) {
+      m.limit_namespace_refused.fetch_add(1, std::memory_order_relaxed);
+      reply_error(self, reply_address(cmd), error_code::limit_exceeded,
+                  "limits.max-rooms-per-namespace: joining " + std::to_string(fresh)
+                    + " more room(s) would exceed the limit of " + std::to_string(limit)
+                    + " per namespace (" + dialects().namespaces[cmd.format.ns] + " holds "
+                    + std::to_string(now) + ")");
+      return false;
+    }
+  }
+  if (st.quota.take(fresh))
+    return true;
+  m.limit_user_refused.fetch_add(1, std::memory_order_relaxed);
+  auto* user = st.auth && st.auth->claims ? &st.auth->claims->user : nullptr;
+  spdlog::info("conn.user_limit peer={} user={} holds={} limit={}", st.peer(),
+               user ? *user : std::string{"-"}, st.quota.user_count(), st.quota.limit());
+  reply_error(self, reply_address(cmd), error_code::limit_exceeded,
+              "limits.max-channels-per-user: subscribing to " + std::to_string(fresh)
+                + " more would exceed the limit of " + std::to_string(st.quota.limit())
+                + " subscriptions per user (user " + (user ? *user : std::string{}) + " holds "
+                + std::to_string(st.quota.user_count()) + " on this node)");
+  return false;
+}
+
+// Adds the request's fresh topics to the subscription set and asks the
+// router to attach them; the ack goes out once all confirmed.
+// `counted`: they count toward the per-user limits; `silent`: nobody asked,
+// nobody is acked (a Socket.IO namespace's own topic).
+void start_subscriptions(self_ptr self, client_command& cmd, std::vector<std::string> names,
+                         std::vector<std::string> fresh, bool counted, bool silent = false) {
+  auto& st = self->state;
+  st.subscribed_once = true;
+  for (size_t i = 0; i < cmd.topics.size(); ++i)
+    if (st.subs.count(cmd.topics[i]) == 0) {
+      st.subs.emplace(cmd.topics[i],
+                      connection_state::subscription{caf::actor{}, cmd.format, names[i],
+                                                     st.next_request, cmd.options.throttle_ms,
+                                                     counted});
+      if (auto& m = st.sink->membership)
+        m->add(cmd.topics[i]);
+    }
+  auto req = st.next_request++;
+  st.pending.emplace(req, connection_state::pending_request{
+                            cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}, silent});
+  // Seed dialects may start with the latest values, as the gateways they
+  // replace did (dialects.*-last).
+  auto& o = cmd.options;
+  if (!silent && o.since.empty() && o.last == 0 && !o.snapshot)
+    o.last = dialects().initial_last(cmd.format.kind);
+  std::shared_ptr<const subscribe_options> options;
+  if (!cmd.options.empty())
+    options = std::make_shared<const subscribe_options>(std::move(cmd.options));
+  tell_router(self, attach_atom_v, req, std::move(fresh),
+             make_subscriber(self, cmd.format, std::move(options)));
+}
+
 // `silent`: nobody asked, nobody is acked (a Socket.IO namespace's own topic).
 void subscribe(self_ptr self, client_command& cmd, bool silent = false) {
   auto& st = self->state;
@@ -272,32 +347,22 @@ void subscribe(self_ptr self, client_command& cmd, bool silent = false) {
     send_ack(self, reply_address(cmd), cmd.op, names);
     return;
   }
-  st.subscribed_once = true;
-  for (size_t i = 0; i < cmd.topics.size(); ++i)
-    if (st.subs.count(cmd.topics[i]) == 0) {
-      st.subs.emplace(cmd.topics[i],
-                      connection_state::subscription{caf::actor{}, cmd.format, names[i],
-                                                     st.next_request, cmd.options.throttle_ms});
-      if (auto& m = st.sink->membership)
-        m->add(cmd.topics[i]);
-    }
-  auto req = st.next_request++;
-  st.pending.emplace(req, connection_state::pending_request{
-                            cmd.op, reply_address(cmd), std::move(names), fresh.size(), {}, {}, silent});
-  // Seed dialects may start with the latest values, as the gateways they
-  // replace did (dialects.*-last).
-  auto& o = cmd.options;
-  if (!silent && o.since.empty() && o.last == 0 && !o.snapshot)
-    o.last = dialects().initial_last(cmd.format.kind);
-  std::shared_ptr<const subscribe_options> options;
-  if (!cmd.options.empty())
-    options = std::make_shared<const subscribe_options>(std::move(cmd.options));
-  tell_router(self, attach_atom_v, req, std::move(fresh),
-             make_subscriber(self, cmd.format, std::move(options)));
+  if (!silent && !within_user_limits(self, cmd, fresh.size()))
+    return;
+  start_subscriptions(self, cmd, std::move(names), std::move(fresh), !silent, silent);
 }
 
 void unsubscribe(self_ptr self, client_command& cmd) {
   auto& st = self->state;
+  // Leaving a Socket.IO namespace leaves every room held in it, those the
+  // node joined for the client included.
+  if (cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect") {
+    cmd.topics.clear();
+    for (auto& [topic, sub] : st.subs)
+      if (sub.format.kind == dialect::socketio && sub.format.ns == cmd.format.ns)
+        cmd.topics.push_back(topic);
+    cmd.names = cmd.topics;
+  }
   auto names = cmd.names.empty() ? cmd.topics : cmd.names;
   std::vector<std::string> present;
   for (auto& t : cmd.topics) {
@@ -382,6 +447,30 @@ void close_subscriptions(self_ptr self, const std::vector<std::string>& topics) 
   for (auto& t : present)
     drop_subscription(self, t, req);
   tell_router(self, detach_atom_v, req, std::move(present), handle_of(self));
+}
+
+void join_on_own_account(self_ptr self, const wire_format& f, std::vector<std::string> topics,
+                         request_ctx ctx) {
+  auto& st = self->state;
+  client_command cmd;
+  cmd.op = client_op::subscribe;
+  cmd.format = f;
+  cmd.ctx = std::move(ctx);
+  std::vector<std::string> fresh;
+  for (auto& t : topics) {
+    auto i = st.subs.find(t);
+    if (i == st.subs.end())
+      fresh.push_back(t);
+    if (i == st.subs.end() || i->second.format.ns == f.ns)
+      cmd.topics.push_back(std::move(t));
+  }
+  cmd.names = cmd.topics;
+  if (fresh.empty()) {
+    send_ack(self, reply_address(cmd), cmd.op, cmd.names);
+    return;
+  }
+  auto names = cmd.names;
+  start_subscriptions(self, cmd, std::move(names), std::move(fresh), false);
 }
 
 namespace {
@@ -611,6 +700,7 @@ connection_actor(self_ptr self, session_sink_ptr sink, caf::actor router,
   st.limiter = inbound_limiter{&st.settings->inbound};
   if (st.settings->track_membership && !st.sink->membership)
     st.sink->membership = std::make_unique<topic_membership>();
+  st.quota.use(st.settings->users);
   register_with(self, st.settings->inspector, "connection");
   if (st.settings->inbound.idle_timeout.count() > 0)
     self->delayed_send(self, st.settings->inbound.idle_timeout, deadline_atom_v);

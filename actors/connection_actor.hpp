@@ -19,6 +19,7 @@
 #include "actors/auth.hpp"
 #include "actors/settings.hpp"
 #include "actors/small_map.hpp"
+#include "actors/user_registry.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/frame_codec.hpp"
 
@@ -95,6 +96,9 @@ struct connection_state {
     std::string name; // as the client named it (symbol, room, topic)
     uint64_t pending_req = 0; // the client request still waiting for this topic's confirmation
     uint32_t throttle_ms = 0; // conflation asked for; kept when the topic is attached again
+    // The client asked for it, so it counts toward the limits (per user, per
+    // namespace); rooms the node joined on the client's behalf do not.
+    bool counted = true;
   };
 
   // Subscriptions, including those still being attached.
@@ -123,6 +127,11 @@ struct connection_state {
   // Who the client proved to be (connection_auth.cpp); null until first
   // written, which most clients never cause.
   std::unique_ptr<auth_state> auth;
+  // The counted subscriptions, under the user the client proves
+  // (limits.max-channels-per-user). Invariant: quota.held() is the number of
+  // subs entries with `counted`; it changes with them in subscribe and
+  // drop_subscription only.
+  user_quota quota;
 
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
   bool closing = false;             // closed by this actor: ignore what the client still sends
@@ -171,5 +180,13 @@ void follow_namespace(connection_self self, uint8_t ns);
 /// Drops `topics` from the subscription set and detaches them from their
 /// topics without acking anyone (the caller tells the client why).
 void close_subscriptions(connection_self self, const std::vector<std::string>& topics);
+
+/// Subscribes `topics` in format `f` on the node's account rather than the
+/// client's (the rooms a Socket.IO /user client joins on connect): no limit
+/// applies to them and they count toward none; a topic the connection
+/// follows in another namespace stays there. Once every topic confirmed,
+/// the client gets the ack `ctx` asks for.
+void join_on_own_account(connection_self self, const wire_format& f,
+                         std::vector<std::string> topics, request_ctx ctx);
 
 } // namespace tickgate

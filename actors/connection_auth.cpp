@@ -153,6 +153,7 @@ void adopt(connection_self self, auth_claims claims) {
   auto* before = who(self);
   bool changed_user = before && before->user != claims.user;
   auth_of(self).claims = std::move(claims);
+  self->state.quota.become(who(self)->user); // before revoking: that gives back to this user
   arm_expiry(self);
   if (changed_user)
     revoke_disallowed(self, "authenticated as another user");
@@ -160,6 +161,22 @@ void adopt(connection_self self, auth_claims claims) {
     revoke_disallowed(self, "authenticated without role " + rules(self)->settings().admin_role);
     leave_admin_namespaces(self);
   }
+}
+
+// The namespace system's /user: a client that proved its identity is in its
+// own rooms without asking; `connection.authenticated` tells it once they are
+// joined, so what is published to them from then on reaches it.
+void join_user_rooms(connection_self self, uint8_t ns) {
+  auto& d = dialects();
+  auto* c = who(self);
+  if (!c || d.user_namespace.empty() || d.namespace_index(d.user_namespace) != ns)
+    return;
+  auto rooms = d.rooms_of_user(c->user);
+  request_ctx ctx;
+  ctx.verb = "authenticated";
+  ctx.echo = socketio::authenticated_body(c->user, c->role, rooms);
+  join_on_own_account(self, wire_format{dialect::socketio, false, ns, 0}, std::move(rooms),
+                      std::move(ctx));
 }
 
 void socketio_connect(connection_self self, client_command& cmd) {
@@ -195,6 +212,7 @@ void socketio_connect(connection_self self, client_command& cmd) {
   for (auto& frame : socketio::connected(ns, cmd.ctx.echo))
     send_text(self, cmd.format, std::move(frame));
   follow_namespace(self, ns);
+  join_user_rooms(self, ns);
 }
 
 } // namespace
@@ -293,6 +311,7 @@ void on_auth_expiry(connection_self self) {
   spdlog::info("auth.expired peer={} user={}", st.peer(), who(self)->user);
   node_metrics().auth_expired.fetch_add(1, std::memory_order_relaxed);
   st.auth->claims.reset();
+  st.quota.become({});
   revoke_disallowed(self, "token expired");
   leave_admin_namespaces(self);
 }

@@ -13,6 +13,7 @@
 namespace tickgate {
 
 class authenticator;
+class user_registry;
 
 /// Limits and timings the routing core applies (configs/tickgate.ini documents
 /// each one).
@@ -35,6 +36,11 @@ struct routing_settings {
   // (session_sink::membership), for publications that skip the members of
   // other topics; on with the Socket.IO emitter feed.
   bool track_membership = false;
+  // The namespace system's limits: rooms one Socket.IO connection may join
+  // per namespace (0: no limit), and the node-wide count of subscriptions
+  // per user (limits.max-channels-per-user; null: not counted).
+  size_t max_rooms_per_namespace = 20;
+  std::shared_ptr<user_registry> users;
 };
 
 } // namespace tickgate

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
+#include "proto/event_envelope.hpp"
 
 namespace tickgate::net {
 
@@ -33,22 +34,32 @@ const std::string* redis_feed::covering_pattern(const std::string& channel) cons
   return nullptr;
 }
 
+std::vector<std::string> redis_feed::suffixes() const {
+  std::vector<std::string> out;
+  for (auto* s : {&settings_.snapshot_suffix, &settings_.event_suffix})
+    if (!s->empty())
+      out.push_back(*s);
+  return out;
+}
+
 std::vector<std::string> redis_feed::with_twin(const std::string& channel) const {
-  if (settings_.snapshot_suffix.empty())
-    return {channel};
-  return {channel, channel + settings_.snapshot_suffix};
+  std::vector<std::string> out{channel};
+  for (auto& suffix : suffixes())
+    out.push_back(channel + suffix);
+  return out;
 }
 
 std::vector<std::string> redis_feed::patterns_to_subscribe() const {
   auto out = settings_.patterns;
-  if (settings_.snapshot_suffix.empty())
-    return out;
-  for (auto& p : settings_.patterns) {
-    // A pattern ending in an unescaped '*' already matches its channels' twins.
-    bool ends_in_star
-      = !p.empty() && p.back() == '*' && (p.size() < 2 || p[p.size() - 2] != '\\');
-    if (!ends_in_star)
-      out.push_back(p + glob_escape(settings_.snapshot_suffix));
+  auto twins = suffixes();
+  for (auto& suffix : twins) {
+    for (auto& p : settings_.patterns) {
+      // A pattern ending in an unescaped '*' already matches its channels' twins.
+      bool ends_in_star
+        = !p.empty() && p.back() == '*' && (p.size() < 2 || p[p.size() - 2] != '\\');
+      if (!ends_in_star)
+        out.push_back(p + glob_escape(suffix));
+    }
   }
   return out;
 }
@@ -100,6 +111,12 @@ publish_outcome redis_feed::publish(const publication_batch& batch) {
   out.reserve(batch.size());
   for (auto& pub : batch) {
     auto channel = settings_.mapping.to_channel(pub->topic);
+    if (!pub->event.empty() && !settings_.event_suffix.empty()) {
+      channel += settings_.event_suffix;
+      out.emplace_back(std::move(channel),
+                       encode_event_envelope(pub->event, pub->snapshot, pub->payload));
+      continue;
+    }
     if (pub->snapshot)
       channel += settings_.snapshot_suffix; // without a suffix the mark is lost
     out.emplace_back(std::move(channel), pub->payload);
@@ -196,9 +213,24 @@ void redis_feed::on_messages(redis_batch& batch) {
     }
     auto p = std::make_shared<publication>();
     std::string_view channel = msg.channel;
-    auto& suffix = settings_.snapshot_suffix;
-    if (!suffix.empty() && channel.size() > suffix.size() && channel.ends_with(suffix)) {
+    auto twin_of = [&](const std::string& suffix) {
+      if (suffix.empty() || channel.size() <= suffix.size() || !channel.ends_with(suffix))
+        return false;
       channel.remove_suffix(suffix.size());
+      return true;
+    };
+    if (twin_of(settings_.event_suffix)) {
+      std::string error;
+      auto env = decode_event_envelope(msg.payload, error);
+      if (!env) {
+        m.bridge_bad_envelope.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("bridge.bad_envelope channel={} reason={}", msg.channel, error);
+        continue;
+      }
+      p->event = std::move(env->event);
+      p->snapshot = env->snapshot;
+      msg.payload.erase(0, msg.payload.size() - env->payload.size());
+    } else if (twin_of(settings_.snapshot_suffix)) {
       p->snapshot = true;
     }
     p->topic = settings_.mapping.to_topic(channel);

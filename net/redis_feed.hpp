@@ -22,6 +22,11 @@ struct redis_feed_settings {
   // channel without it (publishers' convention; '#' is outside the topic
   // alphabet). Empty: no snapshot channels.
   std::string snapshot_suffix = "#snapshot";
+  // A message on a channel with this suffix carries an event envelope
+  // (proto/event_envelope.hpp): the publisher's event name, and perhaps a
+  // snapshot mark, before the payload of the topic of the channel without
+  // it. Empty: no event channels (event names do not travel through Redis).
+  std::string event_suffix = "#event";
 };
 
 /// Redis pub/sub as the node's feed: one Redis channel per followed topic
@@ -40,6 +45,17 @@ struct redis_feed_settings {
 /// would bring snapshots of topics nobody here follows. A configured
 /// pattern covers the twins of its channels when it ends in `*`; for any
 /// other pattern the feed also PSUBSCRIBEs the pattern plus the suffix.
+///
+/// Event names: a second twin, the channel plus `event_suffix`, carries
+/// publications that have an event name ("order.filled") in an envelope
+/// (proto/event_envelope.hpp), a named snapshot included; unnamed ones keep
+/// going out as plain payloads on the channel or its snapshot twin, so
+/// plain PUBLISHes of other publishers work as before. Cost: one more
+/// channel per followed channel in the same SUBSCRIBE / UNSUBSCRIBE (three
+/// with snapshots on); Redis' PUBLISH cost does not grow with the number of
+/// channels, only with the subscribers of the one published to. One link
+/// carries all of the node's PUBLISHes, so a topic's named and unnamed
+/// publications reach every node in publish order.
 ///
 /// Threads: follow/unfollow/publish come from the feed actor, the link's
 /// reports from the link's loop thread; `mtx_` guards the subscription state
@@ -70,8 +86,10 @@ private:
   };
 
   const std::string* covering_pattern(const std::string& channel) const;
-  // `channel` and, with snapshots on, its snapshot twin.
+  // `channel` and its twins (snapshot, event) where their suffixes are set.
   std::vector<std::string> with_twin(const std::string& channel) const;
+  // The configured twin suffixes (empty ones left out).
+  std::vector<std::string> suffixes() const;
   // The configured patterns plus the twins' patterns they need.
   std::vector<std::string> patterns_to_subscribe() const;
 

@@ -1,5 +1,7 @@
 #include "proto/dialect_settings.hpp"
 
+#include <algorithm>
+
 #include "proto/topic_name.hpp"
 
 namespace tickgate {
@@ -27,6 +29,36 @@ std::optional<std::string> dialect_settings::expand(std::string_view templ,
     out.replace(pos, key.size(), symbol);
   if (!is_valid_topic(out))
     return std::nullopt;
+  return out;
+}
+
+namespace {
+
+void replace_all(std::string& s, std::string_view key, std::string_view value) {
+  for (auto pos = s.find(key); pos != std::string::npos; pos = s.find(key, pos + value.size()))
+    s.replace(pos, key.size(), value);
+}
+
+} // namespace
+
+std::optional<std::string> dialect_settings::market_room(std::string_view channel,
+                                                         std::string_view symbol) const {
+  std::string out = market_topic;
+  replace_all(out, "{channel}", channel);
+  replace_all(out, "{symbol}", symbol);
+  if (!is_valid_topic(out))
+    return std::nullopt;
+  return out;
+}
+
+std::vector<std::string> dialect_settings::rooms_of_user(std::string_view id) const {
+  std::vector<std::string> out;
+  for (auto& templ : user_rooms) {
+    std::string room = templ;
+    replace_all(room, "{id}", id);
+    if (is_valid_topic(room) && std::find(out.begin(), out.end(), room) == out.end())
+      out.push_back(std::move(room));
+  }
   return out;
 }
 

@@ -94,10 +94,19 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
   auto& verb = to.ctx.verb;
   if (verb == "disconnect")
     return out; // the namespace is gone: nobody to tell
+  if (verb == "authenticated") {
+    out.push_back(emit(to.format.ns, "connection.authenticated", to.ctx.echo));
+    return out;
+  }
+  // A market subscribe names symbols and channels (echoed) and the rooms;
+  // other commands may echo something else (a CONNECT its session id).
+  bool market = (verb == "subscribe" || verb == "unsubscribe") && !to.ctx.echo.empty();
   std::string body;
   if (is_room_verb(verb)) {
     body = R"({"success":true,"room":)";
     json_text::append_string(body, names.empty() ? std::string{} : names.front());
+  } else if (market) {
+    body = R"({"success":true,)" + to.ctx.echo + R"(,"rooms":)" + string_array(names);
   } else {
     body = R"({"success":true,"symbols":)" + string_array(names);
   }
@@ -109,7 +118,10 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
   if (!is_room_verb(verb)) {
     std::string confirmed = R"({"action":)";
     json_text::append_string(confirmed, op == client_op::subscribe ? "subscribe" : "unsubscribe");
-    confirmed += R"(,"symbols":)" + string_array(names) + "}";
+    if (market)
+      confirmed += "," + to.ctx.echo + R"(,"rooms":)" + string_array(names) + "}";
+    else
+      confirmed += R"(,"symbols":)" + string_array(names) + "}";
     out.push_back(emit(to.format.ns, "subscription.confirmed", confirmed));
   }
   return out;
@@ -178,6 +190,18 @@ std::string disconnect(uint8_t ns) {
   return packet_prefix('1', ns);
 }
 
+std::string authenticated_body(std::string_view user, std::string_view role,
+                               std::span<const std::string> rooms) {
+  std::string out = R"({"userId":)";
+  json_text::append_string(out, user);
+  if (!role.empty()) {
+    out += R"(,"role":)";
+    json_text::append_string(out, role);
+  }
+  out += R"(,"rooms":)" + string_array(rooms) + "}";
+  return out;
+}
+
 } // namespace socketio
 
 namespace {
@@ -185,6 +209,63 @@ namespace {
 // Client text quoted in an error message: at most 64 bytes, whole characters.
 std::string quote_cut(std::string_view s) {
   return std::string{json_text::utf8_prefix(s, 64)};
+}
+
+// The market namespace's subscribe: one room per symbol and channel, the
+// channels from the argument's "channels" (a string or an array; all of
+// them when absent). Fills cmd.topics, cmd.names (the rooms) and ctx.echo;
+// returns an error message or "".
+std::string market_rooms(const simdjson::dom::element* arg,
+                         const std::vector<std::string_view>& symbols, client_command& cmd) {
+  auto& all = dialects().market_channels;
+  auto expected = [&] {
+    std::string list;
+    for (auto& c : all)
+      list += (list.empty() ? "" : ", ") + c;
+    return " (expected " + list + ")";
+  };
+  std::vector<std::string_view> channels;
+  simdjson::dom::element given;
+  if (arg && arg->is_object() && !(*arg)["channels"].get(given)) {
+    std::string_view one;
+    simdjson::dom::array arr;
+    if (!given.get_string().get(one)) {
+      channels.push_back(one);
+    } else if (!given.get_array().get(arr)) {
+      for (auto item : arr) {
+        if (item.get_string().get(one))
+          return "channels must be strings" + expected();
+        if (std::find(channels.begin(), channels.end(), one) == channels.end())
+          channels.push_back(one);
+      }
+    }
+    if (channels.empty())
+      return "channels must name at least one channel" + expected();
+    for (auto c : channels)
+      if (std::find(all.begin(), all.end(), c) == all.end())
+        return "unknown channel " + quote_cut(c) + expected();
+  } else {
+    channels.assign(all.begin(), all.end());
+  }
+  std::vector<std::string> symbol_list, channel_list{channels.begin(), channels.end()};
+  for (auto s : symbols) {
+    for (auto c : channels) {
+      auto room = dialects().market_room(c, s);
+      if (!room || s.empty() || s.size() > 64)
+        return "invalid symbol " + quote_cut(s);
+      if (std::find(cmd.topics.begin(), cmd.topics.end(), *room) != cmd.topics.end())
+        continue;
+      cmd.topics.push_back(*room);
+      cmd.names.push_back(std::move(*room));
+    }
+    if (std::find(symbol_list.begin(), symbol_list.end(), s) == symbol_list.end())
+      symbol_list.emplace_back(s);
+  }
+  if (cmd.topics.size() > max_topics_per_request)
+    return "at most " + std::to_string(max_topics_per_request) + " rooms per request";
+  cmd.ctx.echo = R"("symbols":)" + socketio::string_array(symbol_list) + R"(,"channels":)"
+                 + socketio::string_array(channel_list);
+  return {};
 }
 
 } // namespace
@@ -297,25 +378,17 @@ void socketio_decoder::on_packet(std::string_view p, decoder_output& out) {
           && !doc["token"].get_string().get(token))
         cmd.token = std::string{token};
       connected_[*ns] = true;
-      // The namespace's own topic (followed once admitted) goes with its
-      // rooms at DISCONNECT.
-      if (dialects().socketio_namespace_topics)
-        topics_[*ns].insert(emitter::namespace_topic(ns_name));
       out.frames.emplace_back(std::move(cmd));
       return;
     }
-    case '1': { // DISCONNECT of one namespace: leave its topics (and its admin role)
+    case '1': { // DISCONNECT of one namespace: the actor leaves its rooms (and its admin role)
       if (!ns || !connected_[*ns])
         return;
       connected_[*ns] = false;
-      auto& topics = topics_[*ns];
       client_command cmd;
       cmd.op = client_op::unsubscribe;
       cmd.format = wire_format{dialect::socketio, false, *ns, 0};
       cmd.ctx.verb = "disconnect";
-      cmd.topics.assign(topics.begin(), topics.end());
-      cmd.names = cmd.topics;
-      topics.clear();
       out.frames.emplace_back(std::move(cmd));
       return;
     }
@@ -389,17 +462,26 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
       fail(error_code::bad_request, "expected {symbols:[...]}", cmd.ctx.verb);
       return;
     }
-    for (auto s : symbols) {
-      for (auto& templ : dialects().subscribe_topics) {
-        auto topic = dialect_settings::expand(templ, s);
-        if (!topic || s.empty() || s.size() > 64) {
-          fail(error_code::invalid_topic, "invalid symbol " + quote_cut(s),
-               cmd.ctx.verb);
-          return;
-        }
-        if (std::find(cmd.topics.begin(), cmd.topics.end(), *topic) == cmd.topics.end()) {
-          cmd.topics.push_back(*topic);
-          cmd.names.emplace_back(s);
+    auto& market = dialects().market_namespace;
+    if (!market.empty() && dialects().namespace_index(market) == ns) {
+      if (auto msg = market_rooms(has_arg ? &arg : nullptr, symbols, cmd); !msg.empty()) {
+        auto code = msg.rfind("invalid symbol", 0) == 0 ? error_code::invalid_topic
+                                                        : error_code::bad_request;
+        fail(code, std::move(msg), cmd.ctx.verb);
+        return;
+      }
+    } else {
+      for (auto s : symbols) {
+        for (auto& templ : dialects().subscribe_topics) {
+          auto topic = dialect_settings::expand(templ, s);
+          if (!topic || s.empty() || s.size() > 64) {
+            fail(error_code::invalid_topic, "invalid symbol " + quote_cut(s), cmd.ctx.verb);
+            return;
+          }
+          if (std::find(cmd.topics.begin(), cmd.topics.end(), *topic) == cmd.topics.end()) {
+            cmd.topics.push_back(*topic);
+            cmd.names.emplace_back(s);
+          }
         }
       }
     }
@@ -461,13 +543,6 @@ void socketio_decoder::on_event(uint8_t ns, std::optional<uint64_t> ack,
            cmd.ctx.verb);
       return;
     }
-  }
-  auto& tracked = topics_[ns];
-  for (auto& t : cmd.topics) {
-    if (cmd.op == client_op::subscribe)
-      tracked.insert(t);
-    else
-      tracked.erase(t);
   }
   out.frames.emplace_back(std::move(cmd));
 }

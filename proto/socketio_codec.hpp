@@ -1,7 +1,6 @@
 #pragma once
 
 #include <array>
-#include <set>
 #include <string>
 
 #include "proto/frame_codec.hpp"
@@ -21,6 +20,13 @@ namespace tickgate {
 /// subscribes do (`since` keyed by symbol or room). The admin events
 /// (admin.metrics, admin.broadcast, admin.command) become client_op::admin
 /// commands (socketio_admin.hpp).
+/// In the market namespace (dialect_settings::market_namespace) subscribe and
+/// unsubscribe take {symbols, channels} and name one room per symbol and
+/// channel; the command's names are the rooms, and ctx.echo carries the
+/// request's `"symbols":[...],"channels":[...]` members for the ack.
+/// A DISCONNECT of a connected namespace is an unsubscribe with verb
+/// "disconnect" and no topics: the connection actor, which knows every room
+/// it holds in the namespace (its own joins included), leaves them all.
 class socketio_decoder : public frame_decoder {
 public:
   explicit socketio_decoder(decoder_options options);
@@ -36,7 +42,6 @@ private:
 
   decoder_options options_;
   std::array<bool, 256> connected_{};
-  std::array<std::set<std::string>, 256> topics_; // per namespace, for DISCONNECT
 };
 
 namespace socketio {
@@ -46,6 +51,8 @@ std::string packet_prefix(char type, uint8_t ns);
 
 std::string event(const wire_format& f, const event_fields& ev);
 /// `positions` (subscribe / join_room) go into the ack packet's object.
+/// Verb "authenticated" (the rooms a /user client joins on connect) answers
+/// with the `connection.authenticated` event whose object is ctx.echo.
 std::vector<std::string> ack(const reply_to& to, client_op op,
                              std::span<const std::string> names,
                              std::span<const topic_position> positions = {});
@@ -59,6 +66,10 @@ std::vector<std::string> connected(uint8_t ns, std::string_view sid);
 std::string connect_error(uint8_t ns, error_code code, std::string_view message);
 /// The server leaves namespace `ns` (DISCONNECT).
 std::string disconnect(uint8_t ns);
+/// The object of `connection.authenticated`:
+/// {"userId":"42","role":"trader","rooms":["user:42",...]} (role only when set).
+std::string authenticated_body(std::string_view user, std::string_view role,
+                               std::span<const std::string> rooms);
 
 } // namespace socketio
 

@@ -153,8 +153,9 @@ TEST(dialects, all_four_side_by_side_on_one_node_and_one_redis) {
   EXPECT_NE(next(native).find("ack"), std::string::npos);
   auto channels = redis_command(redis.port(), {"PUBSUB", "CHANNELS"});
   std::sort(channels.begin(), channels.end());
-  EXPECT_EQ(channels, (std::vector<std::string>{"channel:trade:AAPL", "channel:trade:AAPL#snapshot",
-                                                "trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels, (std::vector<std::string>{"channel:trade:AAPL", "channel:trade:AAPL#event",
+                                                "channel:trade:AAPL#snapshot", "trade@AAPL",
+                                                "trade@AAPL#event", "trade@AAPL#snapshot"}));
   redis_command(redis.port(), {"PUBLISH", "channel:trade:AAPL", R"({"price":1})"});
   redis_command(redis.port(), {"PUBLISH", "trade@AAPL", R"({"p":"2"})"});
   EXPECT_EQ(next(action), R"({"type":"trade","data":{"price":1},"timestamp":T})");
@@ -186,18 +187,18 @@ TEST(socketio, engine_io_frames_on_the_wire) {
   auto open = next(c);
   EXPECT_EQ(std::regex_replace(open, std::regex{R"("sid":"[0-9a-f]{16}")"}, R"("sid":"S")"),
             R"(0{"sid":"S","upgrades":[],"pingInterval":30000,"pingTimeout":10000,"maxPayload":65536})");
-  c.send_text("40/market,");
+  c.send_text("40/prices,");
   auto ok = next(c);
-  EXPECT_EQ(ok.rfind("40/market,{\"sid\":", 0), 0u) << ok;
-  EXPECT_EQ(next(c).rfind(R"(42/market,["connected",)", 0), 0u);
-  c.send_text(R"(42/market,7["subscribe",{"symbols":["SOL-USDC"]}])");
-  EXPECT_EQ(next(c), R"(43/market,7[{"success":true,"symbols":["SOL-USDC"],"positions":{"SOL-USDC":{"epoch":"E","seq":0}}}])");
-  EXPECT_EQ(next(c), R"(42/market,["subscription.confirmed",{"action":"subscribe","symbols":["SOL-USDC"]}])");
+  EXPECT_EQ(ok.rfind("40/prices,{\"sid\":", 0), 0u) << ok;
+  EXPECT_EQ(next(c).rfind(R"(42/prices,["connected",)", 0), 0u);
+  c.send_text(R"(42/prices,7["subscribe",{"symbols":["SOL-USDC"]}])");
+  EXPECT_EQ(next(c), R"(43/prices,7[{"success":true,"symbols":["SOL-USDC"],"positions":{"SOL-USDC":{"epoch":"E","seq":0}}}])");
+  EXPECT_EQ(next(c), R"(42/prices,["subscription.confirmed",{"action":"subscribe","symbols":["SOL-USDC"]}])");
   ASSERT_EQ(publish(node.port(), "price:SOL-USDC", R"({"p":"150"})"), 200);
-  EXPECT_EQ(next(c), R"(42/market,["price.update",{"p":"150"}])");
-  c.send_text(R"(42/market,["fly",{}])");
-  EXPECT_EQ(next(c), R"(42/market,["error",{"message":"unknown event fly","code":"unknown_op"}])");
-  c.send_text("41/market,"); // leaving the namespace drops its subscriptions
+  EXPECT_EQ(next(c), R"(42/prices,["price.update",{"p":"150"}])");
+  c.send_text(R"(42/prices,["fly",{}])");
+  EXPECT_EQ(next(c), R"(42/prices,["error",{"message":"unknown event fly","code":"unknown_op"}])");
+  c.send_text("41/prices,"); // leaving the namespace drops its subscriptions
   // A namespace disconnect has no acknowledgement: wait until the node applied it.
   ASSERT_TRUE(eventually([&] {
     return http_request(node.port(), "GET", "/health").body.find(R"("subscriptions":0)")

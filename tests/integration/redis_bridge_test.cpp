@@ -110,12 +110,14 @@ TEST(redis_bridge, channels_appear_with_the_first_subscriber_and_vanish_after_th
   ws_client b{node.port()};
   subscribe(a, 1, "trade@AAPL");
   // The ack waits for Redis to confirm the SUBSCRIBE (of the channel and
-  // its snapshot twin, in one command).
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  // its snapshot and event twins, in one command).
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event",
+                                                       "trade@AAPL#snapshot"}));
   subscribe(b, 1, "trade@AAPL");
   subscribe(b, 2, "depth@AAPL");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "depth@AAPL#snapshot",
-                                                       "trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@AAPL", "depth@AAPL#event",
+                                                       "depth@AAPL#snapshot", "trade@AAPL",
+                                                       "trade@AAPL#event", "trade@AAPL#snapshot"}));
   EXPECT_EQ(redis_command(redis.port(), {"PUBSUB", "NUMSUB", "trade@AAPL"}),
             (std::vector<std::string>{"trade@AAPL", "1"}));
   a.send_text(R"({"op":"unsubscribe","id":3,"topics":["trade@AAPL"]})");
@@ -176,7 +178,7 @@ TEST(redis_bridge, deliveries_resume_on_the_same_connections_in_a_new_epoch_afte
   EXPECT_EQ(json_field(ev->data, "seq"), "1");
   EXPECT_EQ(json_field(ev->data, "epoch"), json_field(reset->data, "epoch"));
   EXPECT_LT(std::chrono::steady_clock::now() - back, 2s);
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event", "trade@AAPL#snapshot"}));
   EXPECT_EQ(node_stat(node.port(), "bridge", "reconnects"), 1);
 }
 
@@ -206,7 +208,7 @@ TEST(redis_bridge, node_starts_without_redis_and_becomes_healthy_when_it_appears
   ASSERT_TRUE(up);
   EXPECT_EQ(json_field(up->data, "state"), "\"feed_up\"");
   // The subscription made during the outage is live in Redis now.
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"trade@AAPL", "trade@AAPL#event", "trade@AAPL#snapshot"}));
   publish(redis, "trade@AAPL", R"({"p":"1"})");
   auto ev = next_event(c);
   ASSERT_TRUE(ev);
@@ -277,7 +279,8 @@ TEST(redis_bridge, pattern_mode_routes_symbols_never_subscribed_in_redis) {
   EXPECT_FALSE(c.read(200ms));
   // Channels outside the pattern still get their own SUBSCRIBE.
   subscribe(c, 2, "ticker@NEWSYM");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"ticker@NEWSYM", "ticker@NEWSYM#snapshot"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"ticker@NEWSYM", "ticker@NEWSYM#event",
+                                                       "ticker@NEWSYM#snapshot"}));
 }
 
 TEST(redis_bridge, http_publish_goes_through_redis_to_every_node_in_order) {
@@ -386,15 +389,68 @@ TEST(redis_bridge, the_snapshot_suffix_is_configurable_and_can_be_turned_off) {
   node_process custom({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="!full")"});
   ws_client c{custom.port()};
   subscribe(c, 1, "depth@Y");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Y#event"}));
   node_process off({"--redis.url=" + redis.url(), R"(--redis.snapshot-suffix="")"});
   ws_client d{off.port()};
   subscribe(d, 1, "depth@Z");
-  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Z"}));
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"depth@Y", "depth@Y!full", "depth@Y#event",
+                                                       "depth@Z", "depth@Z#event"}));
   // A suffix a topic's own channel could end with is refused at start.
   auto r = run_command("timeout 20 " + tickgate_binary() + " --redis.url=" + redis.url()
                        + " --redis.snapshot-suffix=_snap --ws.host=127.0.0.1 --ws.port=0"
                        + " --admin.port=0");
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("redis.snapshot-suffix"), std::string::npos) << r.out;
+}
+
+TEST(redis_bridge, event_names_travel_on_the_event_twin_and_plain_publishes_stay_plain) {
+  redis_process redis;
+  node_process a({"--redis.url=" + redis.url()});
+  node_process b({"--redis.url=" + redis.url()});
+  ws_client on_a{a.port()};
+  ws_client on_b{b.port()};
+  subscribe(on_a, 1, "prices:BTC"); // node a's link is up
+  subscribe(on_b, 1, "prices:BTC");
+  EXPECT_EQ(channels(redis), (std::vector<std::string>{"prices:BTC", "prices:BTC#event",
+                                                       "prices:BTC#snapshot"}));
+  // Named publications go out on the event twin in an envelope; unnamed ones
+  // stay plain payloads on the channel. Node b sees every name and mark.
+  redis_watcher twin{redis.port(), "prices:BTC#event"};
+  auto res = http_request(a.port(), "POST", "/api/publish",
+                          R"([{"topic":"prices:BTC","event":"price.trade","data":{"id":1}},)"
+                          R"({"topic":"prices:BTC","data":{"id":2}},)"
+                          R"({"topic":"prices:BTC","event":"price.update","snapshot":true,"data":{"id":1}}])");
+  ASSERT_EQ(res.status, 200) << res.body;
+  EXPECT_EQ(twin.next(), "{\"event\":\"price.trade\"}\n{\"id\":1}");
+  EXPECT_EQ(twin.next(), "{\"event\":\"price.update\",\"snapshot\":true}\n{\"id\":1}");
+  auto expect_event = [&](const char* event, const char* data, const char* seq,
+                          const char* snapshot) {
+    auto ev = next_event(on_b);
+    ASSERT_TRUE(ev) << "no event seq " << seq;
+    EXPECT_EQ(json_field(ev->data, "event"), event) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "data"), data) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "seq"), seq) << ev->data;
+    EXPECT_EQ(json_field(ev->data, "snapshot"), snapshot) << ev->data;
+  };
+  expect_event(R"("price.trade")", R"({"id":1})", "1", "<missing>");
+  expect_event("<missing>", R"({"id":2})", "2", "<missing>");
+  expect_event(R"("price.update")", R"({"id":1})", "3", "true");
+  // Other publishers: a plain PUBLISH works as before, an envelope on the
+  // twin names the event, and a message there without one is dropped and
+  // counted, never delivered nameless.
+  publish(redis, "prices:BTC", R"({"id":3})");
+  publish(redis, "prices:BTC#event", "{\"event\":\"price.trade\"}\n{\"id\":3}");
+  publish(redis, "prices:BTC#event", R"({"id":4})");
+  publish(redis, "prices:BTC", R"({"id":5})");
+  expect_event("<missing>", R"({"id":3})", "4", "<missing>");
+  expect_event(R"("price.trade")", R"({"id":3})", "5", "<missing>");
+  expect_event("<missing>", R"({"id":5})", "6", "<missing>");
+  EXPECT_EQ(node_stat(b.port(), "bridge", "bad_envelope"), 1);
+  // redis.event-suffix="" subscribes no twin (and names stay on this node).
+  node_process off({"--redis.url=" + redis.url(), R"(--redis.event-suffix="")"});
+  ws_client on_off{off.port()};
+  subscribe(on_off, 1, "prices:ETH");
+  auto all = channels(redis);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "prices:ETH#event"), 0);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "prices:ETH"), 1);
 }

@@ -91,7 +91,7 @@ TEST_F(redis_feed_with_fake_link, subscribes_a_followed_topics_channel_and_confi
   feed->on_link(true, "");
   EXPECT_EQ(next_report(), "up");
   EXPECT_FALSE(feed->follow("trade@AAPL"));
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE trade@AAPL trade@AAPL#snapshot");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE trade@AAPL trade@AAPL#snapshot trade@AAPL#event");
   feed->on_subscribed("trade@AAPL", false);
   EXPECT_EQ(next_report(), "confirmed trade@AAPL");
 }
@@ -107,9 +107,9 @@ TEST_F(redis_feed_with_fake_link, two_topics_sharing_a_channel_share_its_subscri
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed x@a x@b");
   feed->unfollow("x@a");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ch:x ch:x#snapshot");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ch:x ch:x#snapshot ch:x#event");
   feed->unfollow("x@b");
-  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE ch:x ch:x#snapshot");
+  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE ch:x ch:x#snapshot ch:x#event");
 }
 
 TEST_F(redis_feed_with_fake_link, resubscribes_every_followed_channel_after_a_reconnect) {
@@ -119,12 +119,12 @@ TEST_F(redis_feed_with_fake_link, resubscribes_every_followed_channel_after_a_re
   feed->on_link(false, "connection refused");
   EXPECT_EQ(next_report(), "down: redis unavailable: connection refused");
   feed->on_link(true, "");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot x#event");
   feed->on_subscribed("x", false);
   feed->on_link(false, "connection lost");
   feed->on_subscribed("x", false); // from before the loss: ignored
   feed->on_link(true, "");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#snapshot x#event");
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed x");
   EXPECT_EQ(next_report(), "down: redis unavailable: connection lost");
@@ -142,7 +142,7 @@ TEST_F(redis_feed_with_fake_link, channels_covered_by_a_pattern_get_no_subscribe
   feed->on_subscribed("channel:trade:*", true);
   EXPECT_TRUE(feed->follow("trade@Y")); // the pattern already delivers it
   EXPECT_FALSE(feed->follow("ticker@Z"));
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ticker@Z ticker@Z#snapshot");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE ticker@Z ticker@Z#snapshot ticker@Z#event");
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "confirmed trade@Z");
 }
@@ -187,9 +187,9 @@ TEST_F(redis_feed_with_fake_link, without_a_snapshot_suffix_a_channel_has_no_twi
   start(std::move(s));
   feed->on_link(true, "");
   feed->follow("x");
-  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x");
+  EXPECT_EQ(port->calls.back(), "SUBSCRIBE x x#event");
   feed->unfollow("x");
-  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE x");
+  EXPECT_EQ(port->calls.back(), "UNSUBSCRIBE x x#event");
   redis_batch batch{{"x#snapshot", "1"}};
   feed->on_messages(batch);
   EXPECT_EQ(next_report(), "up");
@@ -234,11 +234,47 @@ TEST_F(redis_feed_with_fake_link, patterns_not_ending_in_a_star_get_a_twin_patte
   s.patterns = {"book:*", "trade:?", "x[*]"};
   start(std::move(s));
   feed->on_link(true, "");
-  EXPECT_EQ(port->calls.back(), "PSUBSCRIBE book:* trade:? x[*] trade:?#snapshot x[*]#snapshot");
+  EXPECT_EQ(port->calls.back(), "PSUBSCRIBE book:* trade:? x[*] trade:?#snapshot x[*]#snapshot trade:?#event x[*]#event");
   // Confirming a twin pattern confirms nothing of its own.
   feed->on_subscribed("trade:?#snapshot", true);
   EXPECT_EQ(next_report(), "up");
   EXPECT_EQ(next_report(), "<none>");
   EXPECT_TRUE(glob_match("trade:?" + glob_escape("#sn*p"), "trade:A#sn*p"));
   EXPECT_FALSE(glob_match("trade:?" + glob_escape("#sn*p"), "trade:A#snap"));
+}
+
+TEST_F(redis_feed_with_fake_link, publishes_named_publications_in_an_envelope_on_the_event_twin) {
+  redis_feed_settings s;
+  ASSERT_FALSE(channel_map::parse({"depth@{s} -> book:{s}"}, s.mapping));
+  start(std::move(s));
+  feed->on_link(true, "");
+  auto named = std::make_shared<publication>(*pub("depth@A", "1"));
+  named->event = "book.reset";
+  named->snapshot = true;
+  feed->publish({pub("depth@A", "0"), named});
+  EXPECT_EQ(port->calls.back(),
+            "PUBLISH book:A=0 book:A#event={\"event\":\"book.reset\",\"snapshot\":true}\n1");
+}
+
+TEST_F(redis_feed_with_fake_link, a_message_on_the_event_twin_carries_its_name_or_is_dropped) {
+  redis_feed_settings s;
+  ASSERT_FALSE(channel_map::parse({"depth@{s} -> book:{s}"}, s.mapping));
+  start(std::move(s));
+  auto bad_before = node_metrics().bridge_bad_envelope.load();
+  redis_batch batch{{"book:A#event", "{\"event\":\"order.new\"}\n{\"id\":1}"},
+                    {"book:A#event", R"({"id":2})"}, // no header line
+                    {"book:A", R"({"id":3})"}};
+  feed->on_messages(batch);
+  publication_batch got;
+  owner->receive([&](deliver_atom, const publication_batch& pubs) { got = pubs; },
+                 caf::after(std::chrono::seconds(3)) >> [] {});
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]->topic, "depth@A");
+  EXPECT_EQ(got[0]->event, "order.new");
+  EXPECT_EQ(got[0]->payload, R"({"id":1})");
+  EXPECT_EQ(got[0]->kind, payload_kind::json);
+  EXPECT_FALSE(got[0]->snapshot);
+  EXPECT_EQ(got[1]->event, "");
+  EXPECT_EQ(got[1]->payload, R"({"id":3})");
+  EXPECT_EQ(node_metrics().bridge_bad_envelope.load(), bad_before + 1);
 }

@@ -47,6 +47,11 @@ std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
   if (!cfg.redis_snapshot_suffix.empty() && is_valid_topic(cfg.redis_snapshot_suffix))
     return "redis.snapshot-suffix: needs a character outside the topic alphabet, e.g. '#'";
   feed_cfg.snapshot_suffix = cfg.redis_snapshot_suffix;
+  if (!cfg.redis_event_suffix.empty() && is_valid_topic(cfg.redis_event_suffix))
+    return "redis.event-suffix: needs a character outside the topic alphabet, e.g. '#'";
+  if (!cfg.redis_event_suffix.empty() && cfg.redis_event_suffix == cfg.redis_snapshot_suffix)
+    return "redis.event-suffix: must differ from redis.snapshot-suffix";
+  feed_cfg.event_suffix = cfg.redis_event_suffix;
   feed_cfg.endpoint = ep->describe();
   out.all.push_back(std::make_shared<net::redis_feed>(
     std::move(feed_cfg), std::make_shared<net::redis_link>(link_settings(cfg, *ep))));

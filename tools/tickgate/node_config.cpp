@@ -14,6 +14,7 @@
 #include <caf/settings.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/user_registry.hpp"
 #include "proto/dialect_settings.hpp"
 #include "proto/frame_decoder.hpp"
 
@@ -82,7 +83,8 @@ node_config::node_config() {
     .add(redis_reconnect_min, "reconnect-min", "first reconnect delay (doubles, with jitter)")
     .add(redis_reconnect_max, "reconnect-max", "longest reconnect delay")
     .add(redis_max_pending_publishes, "max-pending-publishes", "PUBLISHes awaiting Redis; more are dropped and counted")
-    .add(redis_snapshot_suffix, "snapshot-suffix", "a message on a topic's channel plus this suffix is a snapshot of the topic; empty: none");
+    .add(redis_snapshot_suffix, "snapshot-suffix", "a message on a topic's channel plus this suffix is a snapshot of the topic; empty: none")
+    .add(redis_event_suffix, "event-suffix", "publications with an event name travel on the topic's channel plus this suffix, in an envelope; empty: names are not carried");
   opt_group{custom_options_, "socketio"}
     .add(socketio_redis_emitter, "redis-emitter", "deliver what @socket.io/redis-emitter and redis-adapter servers publish (needs redis.url)")
     .add(socketio_redis_channel_prefix, "redis-channel-prefix", "their `key`: channels <prefix>#<nsp># and <prefix>#<nsp>#<room>#");
@@ -100,7 +102,15 @@ node_config::node_config() {
     .add(dialect.action_last, "action-last", "retained events an action-protocol subscribe starts with (0: live only)")
     .add(dialect.stream_last, "stream-last", "retained events a stream-protocol SUBSCRIBE starts with (0: live only)")
     .add(dialect.typed_last, "typed-last", "retained events a typed-envelope subscribe starts with (0: live only)")
-    .add(dialect.socketio_last, "socketio-last", "retained events a Socket.IO subscribe/join_room without its own options starts with (0: live only)");
+    .add(dialect.socketio_last, "socketio-last", "retained events a Socket.IO subscribe/join_room without its own options starts with (0: live only)")
+    .add(dialect.market_namespace, "socketio-market-namespace", "namespace whose subscribe {symbols, channels} joins market rooms (empty: none)")
+    .add(dialect.market_topic, "socketio-market-topic", "market room of a symbol and channel ({channel}, {symbol})")
+    .add(dialect.market_channels, "socketio-market-channels", "channels a market subscribe may name (default: all of them)")
+    .add(dialect.user_namespace, "socketio-user-namespace", "namespace whose authenticated clients join their own rooms on connect (empty: none)")
+    .add(dialect.user_rooms, "socketio-user-rooms", "rooms an authenticated client of that namespace joins ({id}: the token's sub; private to that user)");
+  opt_group{custom_options_, "limits"}
+    .add(max_channels_per_user, "max-channels-per-user", "subscriptions one authenticated user may hold across its connections on this node (0: no limit)")
+    .add(max_rooms_per_namespace, "max-rooms-per-namespace", "rooms one Socket.IO connection may join per namespace (0: no limit)");
   opt_group{custom_options_, "admin"}
     .add(admin_host, "host", "tickgatectl listener address (loopback by default)")
     .add(admin_port, "port", "tickgatectl port (CAF middleman); 0 picks one (env ADMIN_PORT)")
@@ -203,6 +213,8 @@ routing_settings node_config::routing() const {
                                    as<std::chrono::milliseconds>(restart_backoff_max));
   protection.apply(r.inbound); // edge() reported any bad value
   r.track_membership = socketio_redis_emitter; // emits with except / several rooms
+  r.max_rooms_per_namespace = max_rooms_per_namespace;
+  r.users = std::make_shared<user_registry>(max_channels_per_user);
   return r;
 }
 
@@ -226,6 +238,14 @@ std::optional<std::string> node_config::auth(auth_settings& out) const {
   for (auto& pattern : out.private_topics)
     if (pattern.find("{id}") == std::string::npos)
       return "auth.private-topics: '" + pattern + "' has no {id}";
+  // A user's own Socket.IO rooms are private to that user.
+  for (auto& room : dialect.user_rooms) {
+    if (room.find("{id}") == std::string::npos)
+      return "dialects.socketio-user-rooms: '" + room + "' has no {id}";
+    auto& p = out.private_topics;
+    if (std::find(p.begin(), p.end(), room) == p.end())
+      p.push_back(room);
+  }
   if (!auth_public_key_file.empty()) {
     std::ifstream in{auth_public_key_file};
     std::stringstream pem;

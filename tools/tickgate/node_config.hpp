@@ -67,6 +67,7 @@ struct node_config : caf::actor_system_config {
   caf::timespan redis_reconnect_max = std::chrono::seconds(1);
   size_t redis_max_pending_publishes = 100000;
   std::string redis_snapshot_suffix = "#snapshot";
+  std::string redis_event_suffix = "#event";
 
   // [kafka]: read by the Kafka feed's maker (tools/tickgate/feeds.cpp)
   kafka_options kafka;
@@ -76,6 +77,10 @@ struct node_config : caf::actor_system_config {
 
   // [dialects]: the options bind to these fields; the defaults live in dialect_settings.
   dialect_settings dialect;
+
+  // [limits]: the namespace system's per-user and per-namespace caps (0: none)
+  size_t max_channels_per_user = 50;
+  size_t max_rooms_per_namespace = 20;
 
   // [admin]
   std::string admin_host = "127.0.0.1";

@@ -1,0 +1,51 @@
+#include "proto/event_envelope.hpp"
+
+#include <simdjson.h>
+
+#include "proto/json_text.hpp"
+#include "proto/payload.hpp"
+
+namespace tickgate {
+
+std::string encode_event_envelope(std::string_view event, bool snapshot,
+                                  std::string_view payload) {
+  std::string out;
+  out.reserve(event.size() + payload.size() + 32);
+  out += R"({"event":)";
+  json_text::append_string(out, event);
+  if (snapshot)
+    out += R"(,"snapshot":true)";
+  out += "}\n";
+  out += payload;
+  return out;
+}
+
+std::optional<event_envelope> decode_event_envelope(std::string_view message,
+                                                    std::string& error) {
+  auto newline = message.find('\n');
+  if (newline == std::string_view::npos || newline > max_envelope_header) {
+    error = "no header line of at most " + std::to_string(max_envelope_header) + " bytes";
+    return std::nullopt;
+  }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object header;
+  auto text = message.substr(0, newline);
+  if (parser.parse(text.data(), text.size(), true).get_object().get(header)) {
+    error = "the header is not a JSON object";
+    return std::nullopt;
+  }
+  std::string_view name;
+  if (header["event"].get_string().get(name) || !is_valid_event_name(name)) {
+    error = "the header names no valid event";
+    return std::nullopt;
+  }
+  event_envelope out;
+  bool snapshot = false;
+  if (!header["snapshot"].get_bool().get(snapshot))
+    out.snapshot = snapshot;
+  out.event = std::string{name};
+  out.payload = message.substr(newline + 1);
+  return out;
+}
+
+} // namespace tickgate
