@@ -256,20 +256,26 @@ void engineio_session::deliver() {
     end(end_reason::server_closed);
 }
 
+// A GET or POST for a session that has ended (400, unknown sid) or moved to
+// the WebSocket (400): answered and counted here, with `lk` released first.
+bool engineio_session::refused_as_ended(std::unique_lock<std::mutex>& lk, const polling_reply& r) {
+  if (state_ != state::closed && state_ != state::upgraded)
+    return false;
+  auto e = state_ == state::closed ? engineio::error::unknown_sid : engineio::error::bad_request;
+  lk.unlock();
+  count_bad_request();
+  respond(r, 400, engineio::error_body(e));
+  return true;
+}
+
 void engineio_session::poll(polling_reply reply) {
   auto r = std::make_shared<polling_reply>(std::move(reply));
   std::string payload;
   bool closes = false;
   {
     std::unique_lock<std::mutex> lk{mtx_};
-    if (state_ == state::closed || state_ == state::upgraded) {
-      auto e = state_ == state::closed ? engineio::error::unknown_sid
-                                       : engineio::error::bad_request;
-      lk.unlock();
-      count_bad_request();
-      respond(*r, 400, engineio::error_body(e));
+    if (refused_as_ended(lk, *r))
       return;
-    }
     if (parked_) {
       // Engine.IO allows one GET at a time: a second one is a broken or
       // hostile client, and the session ends (the first GET gets "1").
@@ -316,14 +322,8 @@ void engineio_session::post(const http_request& req, polling_reply reply) {
   bool client_closed = false;
   {
     std::unique_lock<std::mutex> lk{mtx_};
-    if (state_ == state::closed || state_ == state::upgraded) {
-      auto e = state_ == state::closed ? engineio::error::unknown_sid
-                                       : engineio::error::bad_request;
-      lk.unlock();
-      count_bad_request();
-      respond(reply, 400, engineio::error_body(e));
+    if (refused_as_ended(lk, reply))
       return;
-    }
     m.conn_bytes_in.fetch_add(body.size(), std::memory_order_relaxed);
     last_in_us_.store(now_us(), std::memory_order_relaxed);
     auto now = clock::now();

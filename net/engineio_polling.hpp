@@ -119,6 +119,7 @@ private:
   /// the close packet queued by close(), so the session ends once it is sent.
   std::string take_payload_locked(bool& closes);
   void respond(const polling_reply& r, int status, std::string body) const;
+  bool refused_as_ended(std::unique_lock<std::mutex>& lk, const polling_reply& r);
 
   net_context& ctx_;
   const std::string sid_;
