@@ -50,15 +50,8 @@ kafka_process::~kafka_process() {
     fclose(to_);
   if (from_)
     fclose(from_);
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status;
-    if (!eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
-                    std::chrono::milliseconds(3000))) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    }
-  }
+  if (pid_ > 0)
+    terminate_child(pid_);
 }
 
 std::string kafka_process::control(const std::string& line) {

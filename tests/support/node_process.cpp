@@ -127,4 +127,13 @@ std::string node_process::log() const {
   return ss.str();
 }
 
+void terminate_child(pid_t pid, std::chrono::milliseconds grace) {
+  ::kill(pid, SIGTERM);
+  int status;
+  if (!eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; }, grace)) {
+    ::kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+  }
+}
+
 } // namespace tickgate::test

@@ -9,6 +9,10 @@
 
 namespace tickgate::test {
 
+/// Stops a child process the test started: SIGTERM, then SIGKILL if it is
+/// still there after `grace`; reaps it either way.
+void terminate_child(pid_t pid, std::chrono::milliseconds grace = std::chrono::milliseconds(3000));
+
 /// Runs the real tickgate binary on a free port for one test. The node
 /// reports its port through --ready-file; the destructor stops it with
 /// SIGTERM (SIGKILL if it hangs).

@@ -30,15 +30,8 @@ redis_process::redis_process(uint16_t port, std::vector<std::string> extra_args)
 }
 
 redis_process::~redis_process() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    int status;
-    if (!eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
-                    std::chrono::milliseconds(3000))) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-    }
-  }
+  if (pid_ > 0)
+    terminate_child(pid_);
 }
 
 void redis_process::start() {
