@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include <caf/detail/set_thread_name.hpp>
 #include <librdkafka/rdkafka.h>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -414,6 +415,7 @@ void kafka_feed::stop() {
 }
 
 void kafka_feed::run() {
+  caf::detail::set_thread_name("tg.kafka"); // per-thread CPU in top and the Kafka bench
   consumer c{*this};
   c.run();
 }

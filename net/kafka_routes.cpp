@@ -33,23 +33,80 @@ bool known_variables(std::string_view tpl) {
   return true;
 }
 
-// A record's fields a template or the payload reads.
+// A record's fields a template or the payload reads (views into the
+// parser's document, valid until the next record).
 struct record_fields {
   std::string_view type;
   std::optional<std::string> symbol; // text, or a number's digits
   std::optional<std::string> user_id;
-  std::string symbol_json;           // as it appears in the record, minified
-  std::string timestamp_json;        // minified; empty: absent
+  std::optional<simdjson::dom::element> symbol_value;
+  std::optional<simdjson::dom::element> timestamp; // a number, or absent
   simdjson::dom::element data;
   bool has_data = false;
 };
+
+// Appends `e` as compact JSON, as simdjson::minify writes it but into the
+// payload being built: a record's payload is made in one buffer instead
+// of a temporary string per member.
+void append_json(std::string& out, simdjson::dom::element e) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+  case element_type::ARRAY: {
+    out += '[';
+    bool first = true;
+    for (auto v : simdjson::dom::array(e)) {
+      if (!first)
+        out += ',';
+      first = false;
+      append_json(out, v);
+    }
+    out += ']';
+    break;
+  }
+  case element_type::OBJECT: {
+    out += '{';
+    bool first = true;
+    for (auto field : simdjson::dom::object(e)) {
+      if (!first)
+        out += ',';
+      first = false;
+      json_text::append_string(out, field.key);
+      out += ':';
+      append_json(out, field.value);
+    }
+    out += '}';
+    break;
+  }
+  case element_type::INT64:
+    json_text::append_int(out, e.get_int64().value_unsafe());
+    break;
+  case element_type::UINT64:
+    json_text::append_uint(out, e.get_uint64().value_unsafe());
+    break;
+  case element_type::DOUBLE:
+    json_text::append_double(out, e.get_double().value_unsafe());
+    break;
+  case element_type::STRING:
+    json_text::append_string(out, e.get_string().value_unsafe());
+    break;
+  case element_type::BOOL:
+    out += e.get_bool().value_unsafe() ? "true" : "false";
+    break;
+  case element_type::NULL_VALUE:
+    out += "null";
+    break;
+  }
+}
 
 // A string field's value, or an integer's digits; nothing for other types.
 std::optional<std::string> text_of(simdjson::dom::element e) {
   if (std::string_view s; e.get_string().get(s) == simdjson::SUCCESS)
     return std::string{s};
-  if (e.is_int64() || e.is_uint64())
-    return simdjson::minify(e);
+  if (e.is_int64() || e.is_uint64()) {
+    std::string digits;
+    append_json(digits, e);
+    return digits;
+  }
   return std::nullopt;
 }
 
@@ -63,17 +120,21 @@ std::optional<std::string> fill(std::string_view tpl, const record_fields& r) {
       continue;
     }
     auto rest = tpl.substr(i);
-    const std::optional<std::string>* value = nullptr;
-    std::optional<std::string> type{std::string{r.type}};
-    if (rest.starts_with("{symbol}"))
-      value = &r.symbol;
-    else if (rest.starts_with("{userId}"))
-      value = &r.user_id;
-    else
-      value = &type;
-    if (!*value || (*value)->empty())
+    std::string_view value;
+    if (rest.starts_with("{symbol}")) {
+      if (!r.symbol)
+        return std::nullopt;
+      value = *r.symbol;
+    } else if (rest.starts_with("{userId}")) {
+      if (!r.user_id)
+        return std::nullopt;
+      value = *r.user_id;
+    } else {
+      value = r.type;
+    }
+    if (value.empty())
       return std::nullopt;
-    out += **value;
+    out += value;
     i = tpl.find('}', i) + 1;
   }
   return out;
@@ -81,28 +142,36 @@ std::optional<std::string> fill(std::string_view tpl, const record_fields& r) {
 
 // {"symbol":..., <data's members>, "timestamp":...}: what the MoonX gateway
 // emits. The record's symbol and timestamp win over members of the same name.
-std::string make_payload(const record_fields& r, int64_t now_us) {
-  std::string out = "{";
-  auto member = [&](std::string_view key, std::string_view json) {
+std::string make_payload(const record_fields& r, int64_t now_us, size_t record_size) {
+  std::string out;
+  out.reserve(record_size + 32);
+  out += '{';
+  auto key = [&](std::string_view k) {
     if (out.size() > 1)
       out += ',';
-    json_text::append_string(out, key);
+    json_text::append_string(out, k);
     out += ':';
-    out += json;
   };
-  if (!r.symbol_json.empty())
-    member("symbol", r.symbol_json);
+  if (r.symbol_value) {
+    key("symbol");
+    append_json(out, *r.symbol_value);
+  }
   if (simdjson::dom::object obj; r.data.get_object().get(obj) == simdjson::SUCCESS) {
     for (auto field : obj) {
       if (field.key == "symbol" || field.key == "timestamp" || field.key == "personal")
         continue;
-      member(field.key, simdjson::minify(field.value));
+      key(field.key);
+      append_json(out, field.value);
     }
   } else {
-    member("data", simdjson::minify(r.data));
+    key("data");
+    append_json(out, r.data);
   }
-  member("timestamp", r.timestamp_json.empty() ? std::to_string(now_us / 1000)
-                                               : r.timestamp_json);
+  key("timestamp");
+  if (r.timestamp)
+    append_json(out, *r.timestamp);
+  else
+    json_text::append_int(out, now_us / 1000);
   out += '}';
   return out;
 }
@@ -189,14 +258,14 @@ std::optional<skip_reason> kafka_record_router::route(std::string_view kafka_top
       (void)field.value.get_string().get(r.type);
     } else if (field.key == "symbol") {
       r.symbol = text_of(field.value);
-      r.symbol_json = simdjson::minify(field.value);
+      r.symbol_value = field.value;
     } else if (field.key == "userId") {
       r.user_id = text_of(field.value);
     } else if (field.key == "data") {
       r.data = field.value;
       r.has_data = true;
     } else if (field.key == "timestamp" && field.value.is_number()) {
-      r.timestamp_json = simdjson::minify(field.value);
+      r.timestamp = field.value;
     }
   }
   const kafka_route* route = nullptr;
@@ -210,11 +279,12 @@ std::optional<skip_reason> kafka_record_router::route(std::string_view kafka_top
     return skip_reason::no_route;
   if (!r.has_data)
     return skip_reason::missing_field;
-  std::string event = route->event.empty() ? std::string{r.type} : route->event;
+  std::string_view event = route->event.empty() ? r.type : std::string_view{route->event};
   if (!event.empty() && !is_valid_event_name(event))
-    event.clear(); // a record's type that is no event name: the namespace's name applies
+    event = {}; // a record's type that is no event name: the namespace's name applies
   // Check every target before making anything: a record routes whole or not at all.
-  std::vector<std::pair<std::string, bool>> topics; // filled in, personal
+  auto& topics = topics_; // filled in, personal
+  topics.clear();
   bool broadcast = false;
   for (auto& t : route->targets) {
     if (t.topic == "*") {
@@ -230,18 +300,18 @@ std::optional<skip_reason> kafka_record_router::route(std::string_view kafka_top
   }
   if (topics.empty() && !broadcast)
     return skip_reason::missing_field;
-  auto payload = make_payload(r, now_us);
+  auto payload = make_payload(r, now_us, value.size());
   if (broadcast)
-    out.broadcasts.emplace_back(payload, event);
-  for (auto& [topic, personal] : topics) {
+    out.broadcasts.emplace_back(payload, std::string{event});
+  for (size_t i = 0; i < topics.size(); ++i) {
+    auto& [topic, personal] = topics[i];
     auto p = std::make_shared<publication>();
     p->topic = std::move(topic);
+    // The last target takes the payload itself; the others copy it.
+    p->payload = i + 1 == topics.size() ? std::move(payload) : payload;
     if (personal) {
-      p->payload = payload;
       p->payload.back() = ',';
       p->payload += R"("personal":true})";
-    } else {
-      p->payload = payload;
     }
     p->kind = payload_kind::json;
     p->ts_us = now_us;

@@ -85,6 +85,7 @@ private:
   const std::vector<kafka_route> routes_;
   const size_t max_payload_bytes_;
   simdjson::dom::parser parser_;
+  std::vector<std::pair<std::string, bool>> topics_; // route()'s targets, filled in (reused)
 };
 
 } // namespace tickgate::net

@@ -1,8 +1,6 @@
 #include "proto/emitter_packet.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -40,16 +38,6 @@ const msgpack::object* field(const msgpack::object& map, std::string_view key) {
     if (kv.key.type == msgpack::type::STR && text_of(kv.key) == key)
       return &kv.val;
   return nullptr;
-}
-
-void append_double(std::string& out, double v) {
-  if (!std::isfinite(v)) { // JSON.stringify writes NaN and Infinity as null
-    out += "null";
-    return;
-  }
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
 }
 
 uint64_t big_endian(const char* p, size_t n) {
@@ -107,7 +95,7 @@ std::optional<skip> append_json(std::string& out, const msgpack::object& o) {
       return std::nullopt;
     case msgpack::type::FLOAT32:
     case msgpack::type::FLOAT64:
-      append_double(out, o.via.f64);
+      json_text::append_double(out, o.via.f64);
       return std::nullopt;
     case msgpack::type::STR:
       if (!json_text::is_valid_utf8(text_of(o)))

@@ -1,6 +1,7 @@
 #include "proto/json_text.hpp"
 
 #include <charconv>
+#include <cmath>
 
 #include <simdjson.h>
 
@@ -46,6 +47,16 @@ void append_uint(std::string& out, uint64_t v) {
 
 void append_int(std::string& out, int64_t v) {
   char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, res.ptr);
+}
+
+void append_double(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  char buf[32];
   auto res = std::to_chars(buf, buf + sizeof(buf), v);
   out.append(buf, res.ptr);
 }

@@ -17,6 +17,10 @@ void append_uint(std::string& out, uint64_t v);
 
 void append_int(std::string& out, int64_t v);
 
+/// The shortest text that reads back as `v`; null for NaN and the
+/// infinities, as JavaScript's JSON.stringify writes them.
+void append_double(std::string& out, double v);
+
 /// Appends `bytes` base64-encoded (RFC 4648, with padding), unquoted.
 void append_base64(std::string& out, std::string_view bytes);
 

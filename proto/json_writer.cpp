@@ -1,7 +1,6 @@
 #include "proto/json_writer.hpp"
 
 #include <cassert>
-#include <charconv>
 #include <cmath>
 
 #include <simdjson.h>
@@ -121,9 +120,7 @@ json_writer& json_writer::value(double d) {
   if (!std::isfinite(d))
     return null();
   before_value();
-  char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof buf, d);
-  out_.append(buf, res.ptr);
+  json_text::append_double(out_, d);
   return *this;
 }
 

@@ -136,6 +136,25 @@ TEST(kafka_routes, data_that_is_no_object_is_kept_under_data) {
   EXPECT_EQ(out.publications.at(0)->payload, R"({"symbol":"A","data":[1,2],"timestamp":3})");
 }
 
+TEST(kafka_routes, every_kind_of_json_value_in_data_comes_out_compact_and_equal) {
+  auto router = moonx_router();
+  routed_record out;
+  ASSERT_EQ(router.route("x",
+                         "{ \"type\" : \"price_update\", \"symbol\" : 42 ,\n"
+                         "  \"data\" : { \"bids\" : [ [ 1.25 , 3 ] , [ ] ], \"ok\" : true, \"off\" : false,"
+                         " \"none\" : null, \"neg\" : -7, \"big\" : 18446744073709551615,"
+                         " \"exp\" : 1e21, \"tiny\" : 0.1, \"text\" : \"a\\\"b\\\\c\\u0001\u00e9\","
+                         " \"nested\" : { \"k\" : { } } } , \"timestamp\" : 5 }",
+                         now, out),
+            std::nullopt);
+  ASSERT_EQ(out.publications.size(), 1u);
+  EXPECT_EQ(out.publications[0]->topic, "price:42");
+  EXPECT_EQ(out.publications[0]->payload,
+            R"({"symbol":42,"bids":[[1.25,3],[]],"ok":true,"off":false,"none":null,"neg":-7,)"
+            R"("big":18446744073709551615,"exp":1e+21,"tiny":0.1,"text":"a\"b\\c\u0001é",)"
+            R"("nested":{"k":{}},"timestamp":5})");
+}
+
 TEST(kafka_routes, bad_records_are_skipped_by_reason) {
   auto router = moonx_router(200);
   auto skip = [&](std::string_view value) {

@@ -1,5 +1,7 @@
 #include "proto/json_text.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 using namespace tickgate;
@@ -14,6 +16,15 @@ TEST(json_text, leaves_utf8_untouched) {
   std::string out;
   json_text::append_string(out, "€ ok");
   EXPECT_EQ(out, "\"€ ok\"");
+}
+
+TEST(json_text, writes_doubles_shortest_and_non_finite_as_null) {
+  std::string out;
+  for (double d : {0.1, 100.5, -2.0, 1e21, 5e-324})
+    (json_text::append_double(out, d), out += ' ');
+  for (double d : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()})
+    (json_text::append_double(out, d), out += ' ');
+  EXPECT_EQ(out, "0.1 100.5 -2 1e+21 5e-324 null null ");
 }
 
 TEST(json_text, encodes_base64_with_padding) {

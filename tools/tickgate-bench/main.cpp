@@ -57,6 +57,8 @@ struct options {
   size_t concurrency = 100;
   std::string redis;
   std::string http; // http://host:port; default: the node of --url
+  std::string kafka; // bootstrap servers: publish through Kafka
+  std::string kafka_topic = "price.updates";
   pid_t server_pid = 0;
   size_t pad = 0;
   size_t resumers = 5000;
@@ -159,11 +161,15 @@ int64_t rss_kib_of(pid_t pid) {
 }
 
 std::string topic_name(const options& o, size_t i) {
+  if (!o.kafka.empty()) // the default Kafka route: price:{symbol}
+    return "price:K" + std::to_string(i);
   return o.protocol == "action" ? "B" + std::to_string(i) : "bench." + std::to_string(i);
 }
 
-// What the publisher publishes to for topic i.
+// What the publisher publishes to for topic i (for Kafka: the record's symbol).
 std::string channel_name(const options& o, size_t i) {
+  if (!o.kafka.empty())
+    return "K" + std::to_string(i);
   return o.protocol == "action" ? "channel:trade:B" + std::to_string(i) : topic_name(o, i);
 }
 
@@ -221,6 +227,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "generator threads");
   app.add_option("--concurrency", o.concurrency, "churn loops at once");
   app.add_option("--redis", o.redis, "publish through Redis (redis://host:port)");
+  app.add_option("--kafka", o.kafka, "publish MoonX price updates to Kafka (bootstrap host:port[,...]); subscribers follow price:K<i>");
+  app.add_option("--kafka-topic", o.kafka_topic, "the Kafka topic for --kafka");
   app.add_option("--http", o.http, "publish through POST /api/publish at http://host:port (default: the --url node)");
   app.add_option("--server-pid", o.server_pid, "gateway process: CPU and RSS are reported");
   app.add_option("--pad", o.pad, "extra payload bytes");
@@ -333,7 +341,9 @@ int main(int argc, char** argv) {
   if (o.scenario != "idle") {
     publisher::settings ps;
     ps.redis_url = o.redis;
-    if (o.redis.empty()) {
+    ps.kafka_brokers = o.kafka;
+    ps.kafka_topic = o.kafka_topic;
+    if (o.redis.empty() && o.kafka.empty()) {
       std::string h = o.http.empty() ? "http://" + ep.host + ":" + std::to_string(ep.port) : o.http;
       if (h.rfind("http://", 0) == 0)
         h = h.substr(7);

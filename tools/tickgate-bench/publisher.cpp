@@ -7,6 +7,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <hiredis/hiredis.h>
+#include <librdkafka/rdkafka.h>
 
 #include "net/redis_endpoint.hpp"
 
@@ -24,6 +25,8 @@ publisher::~publisher() {
   stop();
   if (redis_)
     redisFree(static_cast<redisContext*>(redis_));
+  if (kafka_)
+    rd_kafka_destroy(static_cast<rd_kafka_t*>(kafka_));
 }
 
 bool publisher::start(std::string& error) {
@@ -42,6 +45,31 @@ bool publisher::start(std::string& error) {
       freeReplyObject(redisCommand(c, "AUTH %b", ep->password.data(), ep->password.size()));
     redis_ = c;
     thread_ = std::thread([this] { run_redis(); });
+    return true;
+  }
+  if (!s_.kafka_brokers.empty()) {
+    char err[512];
+    auto* conf = rd_kafka_conf_new();
+    for (auto [key, value] : {std::pair{"bootstrap.servers", s_.kafka_brokers.c_str()},
+                              {"linger.ms", "5"}, {"acks", "1"}})
+      if (rd_kafka_conf_set(conf, key, value, err, sizeof err) != RD_KAFKA_CONF_OK) {
+        error = err;
+        rd_kafka_conf_destroy(conf);
+        return false;
+      }
+    rd_kafka_conf_set_opaque(conf, this);
+    rd_kafka_conf_set_dr_msg_cb(conf, [](rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+      if (m->err)
+        ++static_cast<publisher*>(opaque)->failed_;
+    });
+    auto* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+    if (!rk) {
+      error = err;
+      rd_kafka_conf_destroy(conf);
+      return false;
+    }
+    kafka_ = rk;
+    thread_ = std::thread([this] { run_kafka(); });
     return true;
   }
   thread_ = std::thread([this] { run_http(); });
@@ -79,6 +107,16 @@ void paced(std::atomic<bool>& stop, double rate, Emit emit) {
   }
 }
 
+// {"k":k,"n":n,"P":ts[,"pad":pad]}: what receivers read (receipt.hpp).
+std::string bench_payload(size_t k, uint64_t n, int64_t ts, const std::string& pad) {
+  auto out = "{\"k\":" + std::to_string(k) + ",\"n\":" + std::to_string(n) + ",\"P\":"
+             + std::to_string(ts);
+  if (!pad.empty())
+    out += ",\"pad\":\"" + pad + "\"";
+  out += '}';
+  return out;
+}
+
 } // namespace
 
 void publisher::run_redis() {
@@ -91,11 +129,7 @@ void publisher::run_redis() {
     auto ts = now_us();
     for (uint64_t i = 0; i < n; ++i) {
       auto k = next++ % s_.channels.size();
-      payload = "{\"k\":" + std::to_string(k) + ",\"n\":" + std::to_string(++counters[k])
-                + ",\"P\":" + std::to_string(ts);
-      if (!pad.empty())
-        payload += ",\"pad\":\"" + pad + "\"";
-      payload += '}';
+      payload = bench_payload(k, ++counters[k], ts, pad);
       const char* argv[] = {"PUBLISH", s_.channels[k].data(), payload.data()};
       size_t lens[] = {7, s_.channels[k].size(), payload.size()};
       redisAppendCommandArgv(c, 3, argv, lens);
@@ -133,11 +167,8 @@ void publisher::run_http() {
       auto k = next++ % s_.channels.size();
       if (i)
         body += ',';
-      body += "{\"topic\":\"" + s_.channels[k] + "\",\"data\":{\"k\":" + std::to_string(k)
-              + ",\"n\":" + std::to_string(++counters[k]) + ",\"P\":" + std::to_string(ts);
-      if (!pad.empty())
-        body += ",\"pad\":\"" + pad + "\"";
-      body += "}}";
+      body += "{\"topic\":\"" + s_.channels[k]
+              + "\",\"data\":" + bench_payload(k, ++counters[k], ts, pad) + "}";
     }
     body += ']';
     http::request<http::string_body> req{http::verb::post, "/api/publish", 11};
@@ -154,6 +185,34 @@ void publisher::run_http() {
     else
       sent_ += n;
   });
+}
+
+void publisher::run_kafka() {
+  auto* rk = static_cast<rd_kafka_t*>(kafka_);
+  std::vector<uint64_t> counters(s_.channels.size(), 0);
+  size_t next = 0;
+  std::string pad(s_.pad_bytes, 'x');
+  std::string record;
+  paced(stop_, s_.rate, [&](uint64_t n) {
+    for (uint64_t i = 0; i < n; ++i) {
+      auto k = next++ % s_.channels.size();
+      auto& symbol = s_.channels[k];
+      auto ts = now_us();
+      record = "{\"type\":\"price_update\",\"symbol\":\"" + symbol + "\",\"data\":"
+               + bench_payload(k, ++counters[k], ts, pad) + ",\"timestamp\":"
+               + std::to_string(ts / 1000) + "}";
+      auto rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(s_.kafka_topic.c_str()),
+                                  RD_KAFKA_V_KEY(symbol.data(), symbol.size()),
+                                  RD_KAFKA_V_VALUE(record.data(), record.size()),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (rc != RD_KAFKA_RESP_ERR_NO_ERROR)
+        ++failed_;
+      else
+        ++sent_;
+    }
+    rd_kafka_poll(rk, 0); // delivery reports
+  });
+  rd_kafka_flush(rk, 2000);
 }
 
 } // namespace tickgate::bench

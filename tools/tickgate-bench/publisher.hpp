@@ -9,13 +9,19 @@
 namespace tickgate::bench {
 
 /// Publishes `rate` messages/s round-robin over `channels` from a thread of
-/// its own, pipelined to Redis or batched to POST /api/publish. Payloads:
+/// its own, pipelined to Redis, batched to POST /api/publish, or produced
+/// to Kafka. Payloads:
 /// {"k":<channel index>,"n":<per-channel counter from 1>,"P":<publish time, us>}
-/// so receivers measure latency and count gaps.
+/// so receivers measure latency and count gaps. To Kafka each is a MoonX
+/// price update, {"type":"price_update","symbol":<channel>,"data":<payload>},
+/// keyed by the symbol (one partition per symbol keeps its order), and
+/// handed to the client library as it is made (sent within linger.ms=5).
 class publisher {
 public:
   struct settings {
-    std::string redis_url;           // one of these two
+    std::string redis_url;           // one of these three
+    std::string kafka_brokers;       // with kafka_topic
+    std::string kafka_topic;
     std::string http_host;
     uint16_t http_port = 0;
     std::vector<std::string> channels;
@@ -36,6 +42,7 @@ public:
 private:
   void run_redis();
   void run_http();
+  void run_kafka();
 
   settings s_;
   std::atomic<bool> stop_{false};
@@ -43,6 +50,7 @@ private:
   std::atomic<uint64_t> failed_{0};
   std::thread thread_;
   void* redis_ = nullptr; // redisContext
+  void* kafka_ = nullptr; // rd_kafka_t (producer)
 };
 
 int64_t now_us();
