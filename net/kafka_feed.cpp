@@ -395,6 +395,12 @@ std::vector<std::pair<std::string, std::string>> kafka_feed::client_properties()
     {"enable.auto.commit", "false"},
     {"enable.auto.offset.store", "false"},
     {"enable.partition.eof", "false"},
+    // librdkafka 2.0 stops fetching a partition once the local queue holds
+    // queued.min.messages (100,000 by default) and looks at it again only at
+    // its broker thread's next wakeup, up to a second later: a backlog of
+    // small records then comes in bursts with pauses (the Kafka bench).
+    // The prefetch stays bounded by queued.max.messages.kbytes (64 MB).
+    {"queued.min.messages", "1000000"},
   };
   for (auto& kv : settings_.properties)
     p.push_back(kv);
