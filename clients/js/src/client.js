@@ -1,0 +1,422 @@
+import { Emitter } from './emitter.js';
+import { Subscription } from './subscription.js';
+
+export const Status = Object.freeze({
+  CONNECTING: 'CONNECTING',
+  OPEN: 'OPEN',
+  CLOSED: 'CLOSED',
+  RECONNECTING: 'RECONNECTING',
+  FALLBACK: 'FALLBACK',
+  ERROR: 'ERROR',
+});
+
+const defaults = {
+  reconnect: { initialMs: 2000, maxMs: 30000, maxAttempts: 5, jitter: 0.3 },
+  pollIntervalMs: 5000,
+  queueSize: 1000,
+};
+
+// The most topics /api/snapshot answers in one request.
+const snapshotBatch = 100;
+
+// Node ≥ 22 and browsers have a global WebSocket; Node 18/20 use the `ws`
+// package, imported only there so the browser path has no Node import.
+async function webSocketClass() {
+  if (globalThis.WebSocket)
+    return globalThis.WebSocket;
+  const mod = await import('ws');
+  return mod.WebSocket ?? mod.default;
+}
+
+// A native-protocol (/v1) client that never loses an event silently.
+//
+//   CONNECTING ──open──► OPEN ──drop──► RECONNECTING ──open──► OPEN
+//        │                ▲                  │ maxAttempts failed
+//        └──fail──► RECONNECTING             ▼
+//                         └──────open─── FALLBACK (polls HTTP, keeps probing)
+//   ERROR: the node refused the token (close 4001); reconnecting continues.
+//   close() from any state ──► CLOSED.
+export class TickgateClient extends Emitter {
+  #url;
+  #httpUrl;
+  #token;
+  #reconnect;
+  #pollIntervalMs;
+  #queueSize;
+  #timers;
+  #random;
+  #fetch;
+  #WebSocket;
+
+  #ws = null;
+  #status = null;
+  #failures = 0;
+  #retryTimer = null;
+  #pollTimer = null;
+  #polling = false;
+  #closed = false;
+  #nextId = 1;
+  #queue = [];
+  #requests = new Map();
+  #subscriptions = new Map();
+
+  constructor(options) {
+    super();
+    if (!options?.url)
+      throw new TypeError('TickgateClient: url is required');
+    this.#url = options.url;
+    this.#httpUrl = (options.httpUrl ?? defaultHttpUrl(options.url)).replace(/\/$/, '');
+    this.#token = options.token ?? null;
+    this.#reconnect = { ...defaults.reconnect, ...options.reconnect };
+    this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
+    this.#queueSize = options.queueSize ?? defaults.queueSize;
+    // Injectable for tests and special environments.
+    this.#timers = options.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
+    this.#random = options.random ?? Math.random;
+    this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+    this.#WebSocket = options.WebSocket ?? null;
+    this.stats = {
+      delivered: 0, duplicatesDropped: 0, resets: 0, reconnects: 0,
+      polls: 0, queued: 0, droppedQueued: 0,
+    };
+    // Announced after the constructor returns, so a listener added at once
+    // sees the whole sequence from CONNECTING.
+    this.#status = Status.CONNECTING;
+    queueMicrotask(() => this.emit('status', Status.CONNECTING));
+    this.#connect();
+  }
+
+  get status() {
+    return this.#status;
+  }
+
+  // Follows `topic`; onEvent receives each event once, in seq order.
+  subscribe(topic, options = {}, onEvent = undefined) {
+    if (typeof options === 'function')
+      [options, onEvent] = [{}, options];
+    if (this.#closed)
+      throw new Error('TickgateClient: closed');
+    if (this.#subscriptions.has(topic))
+      throw new Error(`TickgateClient: already subscribed to ${topic}`);
+    const sub = new Subscription(this, topic, options, onEvent);
+    this.#subscriptions.set(topic, sub);
+    this.#request({ build: (id) => this.#subscribeFrame(sub, id), onDrop: () => this.#dropSubscription(sub) });
+    return sub;
+  }
+
+  // Sends a raw native-protocol frame (queued while disconnected).
+  send(frame) {
+    this.#request({ build: () => frame });
+  }
+
+  // Replaces the token: the `auth` frame refreshes the identity on the open
+  // connection (resolves on its ack, rejects on an error or when the
+  // connection closes first); every later handshake carries the new token.
+  setToken(token) {
+    this.#token = token;
+    return new Promise((resolve, reject) => {
+      this.#request({
+        build: (id) => {
+          this.#requests.set(id, { kind: 'auth', resolve, reject });
+          return { op: 'auth', id, token };
+        },
+        onDrop: () => reject(new Error('auth request dropped from the offline queue')),
+      });
+    });
+  }
+
+  close() {
+    if (this.#closed)
+      return;
+    this.#closed = true;
+    this.#timers.clearTimeout(this.#retryTimer);
+    this.#stopPolling();
+    for (const sub of this.#subscriptions.values())
+      sub.active = false;
+    this.#subscriptions.clear();
+    this.#failRequests(new Error('client closed'));
+    const ws = this.#ws;
+    this.#ws = null;
+    ws?.close(1000);
+    this.#setStatus(Status.CLOSED);
+  }
+
+  // ---- used by Subscription ----
+
+  _unsubscribe(sub) {
+    if (this.#subscriptions.get(sub.topic) === sub)
+      this.#subscriptions.delete(sub.topic);
+    this.#request({ build: (id) => ({ op: 'unsubscribe', id, topics: [sub.topic] }) });
+  }
+
+  async _snapshot(topic) {
+    const body = await this.#get(`/api/snapshot?topics=${encodeURIComponent(topic)}`);
+    return body.topics?.[topic] ?? null;
+  }
+
+  _history(topic, epoch, since) {
+    const query = `topic=${encodeURIComponent(topic)}&epoch=${encodeURIComponent(epoch)}&since=${since}&limit=1000`;
+    return this.#get(`/api/history?${query}`);
+  }
+
+  // ---- connection ----
+
+  async #connect() {
+    if (this.#closed)
+      return;
+    let ws;
+    try {
+      this.#WebSocket ??= await webSocketClass();
+      ws = new this.#WebSocket(this.#socketUrl());
+    } catch (err) {
+      this.emit('error', err);
+      this.#onSocketClosed(false, null);
+      return;
+    }
+    if (this.#closed) {
+      ws.close(1000);
+      return;
+    }
+    this.#ws = ws;
+    let opened = false;
+    ws.onopen = () => {
+      if (this.#ws !== ws)
+        return;
+      opened = true;
+      this.#onOpen();
+    };
+    ws.onmessage = (m) => {
+      if (this.#ws === ws)
+        this.#onMessage(m.data);
+    };
+    ws.onerror = () => {};
+    ws.onclose = (e) => {
+      if (this.#ws !== ws)
+        return;
+      this.#ws = null;
+      this.#onSocketClosed(opened, e);
+    };
+  }
+
+  #onOpen() {
+    if (this.#failures > 0 || this.#status !== Status.CONNECTING)
+      this.stats.reconnects++;
+    this.#failures = 0;
+    this.#stopPolling();
+    this.#setStatus(Status.OPEN);
+    // Topics the node knew first (resuming with `since`), then what waited.
+    for (const sub of this.#subscriptions.values())
+      if (sub.sent && sub.active)
+        this.#sendNow(this.#subscribeFrame(sub, this.#nextId++));
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const entry of queue)
+      this.#sendNow(entry.build(this.#nextId++));
+  }
+
+  #onSocketClosed(opened, event) {
+    this.#failRequests(new Error('connection closed'));
+    if (this.#closed)
+      return;
+    if (event?.code === 4001) {
+      this.emit('error', Object.assign(new Error(event.reason || 'unauthorized'), { code: 'unauthorized' }));
+      this.#setStatus(Status.ERROR);
+    }
+    if (!opened)
+      this.#failures++;
+    const { initialMs, maxMs, maxAttempts, jitter } = this.#reconnect;
+    if (this.#failures >= maxAttempts) {
+      this.#setStatus(Status.FALLBACK);
+      this.#startPolling();
+    } else {
+      this.#setStatus(Status.RECONNECTING);
+    }
+    // Exponential backoff: initialMs doubling per failure up to maxMs, less
+    // up to `jitter` of it at random so many clients do not return at once.
+    const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures, 30));
+    const delay = base * (1 - jitter * this.#random());
+    this.#retryTimer = this.#timers.setTimeout(() => this.#connect(), delay);
+  }
+
+  #socketUrl() {
+    if (!this.#token)
+      return this.#url;
+    // A browser WebSocket cannot set headers: the token goes in the query.
+    const sep = this.#url.includes('?') ? '&' : '?';
+    return `${this.#url}${sep}token=${encodeURIComponent(this.#token)}`;
+  }
+
+  #setStatus(status) {
+    if (status === this.#status)
+      return;
+    this.#status = status;
+    this.emit('status', status);
+  }
+
+  // ---- requests and the offline queue ----
+
+  // Sends now when open; else queues, dropping (and counting) the oldest
+  // request beyond queueSize. `build(id)` makes the frame when it is sent.
+  #request(entry) {
+    if (this.#ws && this.#status === Status.OPEN) {
+      this.#sendNow(entry.build(this.#nextId++));
+      return;
+    }
+    this.#queue.push(entry);
+    this.stats.queued++;
+    while (this.#queue.length > this.#queueSize) {
+      const dropped = this.#queue.shift();
+      this.stats.droppedQueued++;
+      dropped.onDrop?.();
+    }
+  }
+
+  #sendNow(frame) {
+    if (frame)
+      this.#ws.send(JSON.stringify(frame));
+  }
+
+  // null for a handle unsubscribed while its subscribe waited in the queue.
+  #subscribeFrame(sub, id) {
+    if (!sub.active)
+      return null;
+    sub.sent = true;
+    this.#requests.set(id, { kind: 'subscribe', sub });
+    return sub.subscribeFrame(id);
+  }
+
+  #dropSubscription(sub) {
+    if (this.#subscriptions.get(sub.topic) === sub)
+      this.#subscriptions.delete(sub.topic);
+    sub.active = false;
+    sub.emit('error', Object.assign(new Error(`subscribe ${sub.topic} dropped from the offline queue`), { code: 'dropped' }));
+  }
+
+  #failRequests(err) {
+    for (const [id, req] of this.#requests) {
+      if (req.kind === 'auth')
+        req.reject(err);
+      this.#requests.delete(id);
+    }
+  }
+
+  // ---- frames from the node ----
+
+  #onMessage(text) {
+    let frame;
+    try {
+      frame = JSON.parse(typeof text === 'string' ? text : String(text));
+    } catch {
+      this.emit('error', new Error('unparsable frame from the node'));
+      return;
+    }
+    switch (frame.type) {
+      case 'event': {
+        const { type, ...event } = frame;
+        this.#subscriptions.get(frame.topic)?.ingest({ ...event, source: 'live' });
+        break;
+      }
+      case 'ack':
+        this.#onAck(frame);
+        break;
+      case 'reset':
+        this.#subscriptions.get(frame.topic)?.onReset(frame.epoch);
+        break;
+      case 'error':
+        this.#onError(frame);
+        break;
+      case 'status':
+        this.#subscriptions.get(frame.topic)?.emit('status', frame);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onAck(frame) {
+    const req = this.#requests.get(frame.id);
+    this.#requests.delete(frame.id);
+    if (frame.op === 'auth') {
+      req?.resolve?.();
+    } else if (frame.op === 'subscribe') {
+      for (const topic of frame.topics ?? []) {
+        const sub = this.#subscriptions.get(topic);
+        if (sub && (!req?.sub || req.sub === sub))
+          sub.onAck(frame.positions?.[topic], frame.recovered?.[topic]);
+      }
+    }
+  }
+
+  #onError(frame) {
+    const err = Object.assign(new Error(frame.message ?? frame.code), { code: frame.code });
+    const req = this.#requests.get(frame.id);
+    this.#requests.delete(frame.id);
+    if (req?.kind === 'auth') {
+      req.reject(err);
+    } else if (req?.kind === 'subscribe') {
+      this.#dropSubscription(req.sub);
+      req.sub.emit('error', err);
+    } else {
+      this.emit('error', err);
+    }
+  }
+
+  // ---- HTTP fallback ----
+
+  #startPolling() {
+    if (this.#polling)
+      return;
+    this.#polling = true;
+    this.#pollSoon(0);
+  }
+
+  #stopPolling() {
+    this.#polling = false;
+    this.#timers.clearTimeout(this.#pollTimer);
+    this.#pollTimer = null;
+  }
+
+  #pollSoon(delay) {
+    this.#pollTimer = this.#timers.setTimeout(async () => {
+      if (!this.#polling)
+        return;
+      try {
+        await this.#pollOnce();
+      } catch (err) {
+        this.emit('error', err);
+      }
+      if (this.#polling)
+        this.#pollSoon(this.#pollIntervalMs);
+    }, delay);
+  }
+
+  // One round: the latest event of every topic from /api/snapshot; a
+  // subscription that is behind fills the gap from /api/history.
+  async #pollOnce() {
+    const topics = [...this.#subscriptions.keys()];
+    this.stats.polls++;
+    for (let i = 0; i < topics.length; i += snapshotBatch) {
+      const batch = topics.slice(i, i + snapshotBatch);
+      const body = await this.#get(`/api/snapshot?topics=${batch.map(encodeURIComponent).join(',')}`);
+      if (!this.#polling)
+        return;
+      for (const topic of batch)
+        this.#subscriptions.get(topic)?.poll(body.topics?.[topic] ?? null);
+    }
+  }
+
+  async #get(path) {
+    const headers = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
+    const res = await this.#fetch(`${this.#httpUrl}${path}`, { headers });
+    const body = await res.json().catch(() => ({}));
+    if (!res.ok)
+      throw Object.assign(new Error(`GET ${path}: ${res.status} ${body.error ?? ''}`.trim()), { status: res.status });
+    return body;
+  }
+}
+
+function defaultHttpUrl(url) {
+  const u = new URL(url);
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  return u.origin;
+}
