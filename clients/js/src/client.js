@@ -357,6 +357,17 @@ export class TickgateClient extends Emitter {
       this.#dropSubscription(req.sub);
       req.sub.emit('error', err);
     } else {
+      // A token that expired without a refresh (or another user's) closes
+      // private subscriptions, named in the message: those handles end.
+      const closed = /subscriptions closed:(.*)$/.exec(err.message)?.[1].trim().split(/\s+/) ?? [];
+      for (const topic of closed) {
+        const sub = this.#subscriptions.get(topic);
+        if (!sub)
+          continue;
+        this.#subscriptions.delete(topic);
+        sub.active = false;
+        sub.emit('error', err);
+      }
       this.emit('error', err);
     }
   }

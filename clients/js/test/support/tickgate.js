@@ -79,7 +79,7 @@ export class TickgateNode {
   async stop(signal = 'SIGTERM') {
     if (this.#child.exitCode === null && this.#child.signalCode === null) {
       process.kill(this.#child.pid, signal);
-      const done = await Promise.race([this.exited.then(() => true), sleep(8000).then(() => false)]);
+      const done = await Promise.race([this.exited.then(() => true), sleep(8000, false, { ref: false })]);
       if (!done) {
         process.kill(this.#child.pid, 'SIGKILL');
         await this.exited;
