@@ -27,6 +27,8 @@ export interface ClientOptions {
   pollIntervalMs?: number;
   /** Requests kept while disconnected; the oldest beyond it are dropped. Default 1000. */
   queueSize?: number;
+  /** Ping interval; a connection silent for one interval after a ping is given up. 0: off. Default 25000. */
+  heartbeatMs?: number;
   /** A WebSocket class; default: globalThis.WebSocket, else the `ws` package. */
   WebSocket?: unknown;
   /** A fetch function; default: globalThis.fetch. */

@@ -14,6 +14,7 @@ const defaults = {
   reconnect: { initialMs: 2000, maxMs: 30000, maxAttempts: 5, jitter: 0.3 },
   pollIntervalMs: 5000,
   queueSize: 1000,
+  heartbeatMs: 25000,
 };
 
 // The most topics /api/snapshot answers in one request.
@@ -43,6 +44,7 @@ export class TickgateClient extends Emitter {
   #reconnect;
   #pollIntervalMs;
   #queueSize;
+  #heartbeatMs;
   #timers;
   #random;
   #fetch;
@@ -52,6 +54,8 @@ export class TickgateClient extends Emitter {
   #status = null;
   #failures = 0;
   #retryTimer = null;
+  #heartbeatTimer = null;
+  #heard = false;
   #pollTimer = null;
   #polling = false;
   #closed = false;
@@ -70,6 +74,7 @@ export class TickgateClient extends Emitter {
     this.#reconnect = { ...defaults.reconnect, ...options.reconnect };
     this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.#queueSize = options.queueSize ?? defaults.queueSize;
+    this.#heartbeatMs = options.heartbeatMs ?? defaults.heartbeatMs;
     // Injectable for tests and special environments.
     this.#timers = options.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
     this.#random = options.random ?? Math.random;
@@ -100,7 +105,11 @@ export class TickgateClient extends Emitter {
       throw new Error(`TickgateClient: already subscribed to ${topic}`);
     const sub = new Subscription(this, topic, options, onEvent);
     this.#subscriptions.set(topic, sub);
-    this.#request({ build: (id) => this.#subscribeFrame(sub, id), onDrop: () => this.#dropSubscription(sub) });
+    this.#request({
+      build: (id) => this.#subscribeFrame(sub, id),
+      onDrop: () => this.#endSubscription(sub, Object.assign(
+        new Error(`subscribe ${topic} dropped from the offline queue`), { code: 'dropped' })),
+    });
     return sub;
   }
 
@@ -130,6 +139,7 @@ export class TickgateClient extends Emitter {
       return;
     this.#closed = true;
     this.#timers.clearTimeout(this.#retryTimer);
+    this.#timers.clearTimeout(this.#heartbeatTimer);
     this.#stopPolling();
     for (const sub of this.#subscriptions.values())
       sub.active = false;
@@ -186,8 +196,10 @@ export class TickgateClient extends Emitter {
       this.#onOpen();
     };
     ws.onmessage = (m) => {
-      if (this.#ws === ws)
-        this.#onMessage(m.data);
+      if (this.#ws !== ws)
+        return;
+      this.#heard = true;
+      this.#onMessage(m.data);
     };
     ws.onerror = () => {};
     ws.onclose = (e) => {
@@ -203,6 +215,8 @@ export class TickgateClient extends Emitter {
       this.stats.reconnects++;
     this.#failures = 0;
     this.#stopPolling();
+    this.#heard = true;
+    this.#scheduleHeartbeat();
     this.#setStatus(Status.OPEN);
     // Topics the node knew first (resuming with `since`), then what waited.
     for (const sub of this.#subscriptions.values())
@@ -215,6 +229,7 @@ export class TickgateClient extends Emitter {
   }
 
   #onSocketClosed(opened, event) {
+    this.#timers.clearTimeout(this.#heartbeatTimer);
     this.#failRequests(new Error('connection closed'));
     if (this.#closed)
       return;
@@ -236,6 +251,32 @@ export class TickgateClient extends Emitter {
     const base = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures, 30));
     const delay = base * (1 - jitter * this.#random());
     this.#retryTimer = this.#timers.setTimeout(() => this.#connect(), delay);
+  }
+
+  // A connection that went silent without a FIN (a dead NAT entry, a
+  // partition) never fires `close`: every heartbeatMs the client pings, and
+  // a connection that sent nothing since the previous ping is given up.
+  #scheduleHeartbeat() {
+    if (!this.#heartbeatMs)
+      return;
+    this.#heartbeatTimer = this.#timers.setTimeout(() => {
+      const ws = this.#ws;
+      if (!ws)
+        return;
+      if (!this.#heard) {
+        this.#ws = null;
+        try {
+          ws.close(4000, 'heartbeat timeout');
+        } catch {
+          // closing a dead socket may throw in some implementations
+        }
+        this.#onSocketClosed(true, { code: 1006, reason: 'heartbeat timeout' });
+        return;
+      }
+      this.#heard = false;
+      this.#sendNow({ op: 'ping', id: this.#nextId++ });
+      this.#scheduleHeartbeat();
+    }, this.#heartbeatMs);
   }
 
   #socketUrl() {
@@ -285,11 +326,12 @@ export class TickgateClient extends Emitter {
     return sub.subscribeFrame(id);
   }
 
-  #dropSubscription(sub) {
+  // The handle ends for a reason the application is told with 'error'.
+  #endSubscription(sub, err) {
     if (this.#subscriptions.get(sub.topic) === sub)
       this.#subscriptions.delete(sub.topic);
     sub.active = false;
-    sub.emit('error', Object.assign(new Error(`subscribe ${sub.topic} dropped from the offline queue`), { code: 'dropped' }));
+    sub.emit('error', err);
   }
 
   #failRequests(err) {
@@ -354,19 +396,15 @@ export class TickgateClient extends Emitter {
     if (req?.kind === 'auth') {
       req.reject(err);
     } else if (req?.kind === 'subscribe') {
-      this.#dropSubscription(req.sub);
-      req.sub.emit('error', err);
+      this.#endSubscription(req.sub, err);
     } else {
       // A token that expired without a refresh (or another user's) closes
       // private subscriptions, named in the message: those handles end.
       const closed = /subscriptions closed:(.*)$/.exec(err.message)?.[1].trim().split(/\s+/) ?? [];
       for (const topic of closed) {
         const sub = this.#subscriptions.get(topic);
-        if (!sub)
-          continue;
-        this.#subscriptions.delete(topic);
-        sub.active = false;
-        sub.emit('error', err);
+        if (sub)
+          this.#endSubscription(sub, err);
       }
       this.emit('error', err);
     }

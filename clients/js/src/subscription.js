@@ -32,6 +32,9 @@ export class Subscription extends Emitter {
     // True once a subscribe frame for this handle reached the socket: only
     // such handles are resubscribed after a reconnect (others are queued).
     this.sent = false;
+    // Events before the first ack belong to an earlier subscription of the
+    // topic on this connection (unsubscribed, its unsubscribe not yet applied).
+    this.acked = false;
   }
 
   get throttled() {
@@ -66,10 +69,13 @@ export class Subscription extends Emitter {
   // The node attached the topic. `recovered` is undefined for a subscribe
   // without `since`, else whether the events after our position follow.
   onAck(position, recovered) {
+    this.acked = true;
+    this.#applyAck(position, recovered);
     this.emit('subscribed', { topic: this.topic, position, recovered });
-    if (!position)
-      return;
-    if (recovered === true)
+  }
+
+  #applyAck(position, recovered) {
+    if (!position || recovered === true)
       return;
     if (recovered === false) {
       // The events after our position are gone (other epoch, or no longer
@@ -91,7 +97,7 @@ export class Subscription extends Emitter {
   }
 
   ingest(event) {
-    if (!this.active)
+    if (!this.active || !this.acked)
       return;
     if (this.#recovering) {
       this.#pending.push(event);

@@ -158,3 +158,34 @@ test('reconnects back off from initialMs doubling to maxMs, less the jitter, and
   assert.equal(back.sent[0].last, undefined);
   client.close();
 });
+
+test('a connection silent for a heartbeat after a ping is given up and retried', async () => {
+  const http = fakeHttp('E1', []);
+  const { client, ws, timers } = await openClient(http, { heartbeatMs: 1000 });
+  const statuses = [];
+  client.on('status', (s) => statuses.push(s));
+  assert.equal(timers.runNext(), 1000);
+  assert.equal(ws.sent.at(-1).op, 'ping');
+  ws.receive({ type: 'pong', id: ws.sent.at(-1).id, ts: 1 });
+  timers.runNext();
+  assert.equal(ws.sent.filter((f) => f.op === 'ping').length, 2);
+  assert.equal(client.status, 'OPEN');
+  timers.runNext(); // nothing heard since the second ping
+  assert.deepEqual(statuses, ['RECONNECTING']);
+  assert.equal(timers.pending.length, 1, 'one retry scheduled');
+  client.close();
+});
+
+test('a refused subscribe ends its handle with the node\'s code; events before the ack are not its own', async () => {
+  const http = fakeHttp('E1', []);
+  const { client, ws } = await openClient(http);
+  const refused = record(client.subscribe('private', {}));
+  ws.receive({ type: 'error', id: ws.sent[0].id, code: 'forbidden', message: 'not yours' });
+  assert.deepEqual(refused.errors.map((e) => e.code), ['forbidden']);
+  const got = record(client.subscribe('t', {}));
+  ws.receive(event(7)); // still of an earlier subscription of 't'
+  ws.receive({ type: 'ack', id: ws.sent[1].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 7 } } });
+  ws.receive(event(8));
+  assert.deepEqual(got.timeline, [8]);
+  client.close();
+});
