@@ -31,11 +31,14 @@ async function webSocketClass() {
 
 // A native-protocol (/v1) client that never loses an event silently.
 //
-//   CONNECTING ──open──► OPEN ──drop──► RECONNECTING ──open──► OPEN
-//        │                ▲                  │ maxAttempts failed
-//        └──fail──► RECONNECTING             ▼
-//                         └──────open─── FALLBACK (polls HTTP, keeps probing)
-//   ERROR: the node refused the token (close 4001); reconnecting continues.
+//   CONNECTING ──open──► OPEN ──drop, or silent past a heartbeat──► RECONNECTING
+//        │                ▲                                          │   │
+//        └──fail──────────┼──────────────────────────────────────────┘   │
+//                         ├──────────────open────────────────────────────┘
+//                         │                       maxAttempts failed in a row
+//                         └──open── FALLBACK ◄───────────────────────────┘
+//   FALLBACK polls HTTP every pollIntervalMs and keeps trying the WebSocket.
+//   ERROR: the node closed with 4001 (token refused); RECONNECTING follows.
 //   close() from any state ──► CLOSED.
 export class TickgateClient extends Emitter {
   #url;
@@ -213,7 +216,6 @@ export class TickgateClient extends Emitter {
   #onOpen() {
     if (this.#failures > 0 || this.#status !== Status.CONNECTING)
       this.stats.reconnects++;
-    this.#failures = 0;
     this.#stopPolling();
     this.#heard = true;
     this.#scheduleHeartbeat();
@@ -233,12 +235,14 @@ export class TickgateClient extends Emitter {
     this.#failRequests(new Error('connection closed'));
     if (this.#closed)
       return;
-    if (event?.code === 4001) {
+    const refused = event?.code === 4001;
+    if (refused) {
       this.emit('error', Object.assign(new Error(event.reason || 'unauthorized'), { code: 'unauthorized' }));
       this.#setStatus(Status.ERROR);
     }
-    if (!opened)
-      this.#failures++;
+    // A refused token counts as a failed attempt, so retrying with it backs
+    // off (and reaches FALLBACK) like an unreachable node does.
+    this.#failures = opened && !refused ? 0 : this.#failures + 1;
     const { initialMs, maxMs, maxAttempts, jitter } = this.#reconnect;
     if (this.#failures >= maxAttempts) {
       this.#setStatus(Status.FALLBACK);
