@@ -1,3 +1,9 @@
+// Reports an application callback's error the way a browser reports an
+// uncaught one, without breaking the client's own bookkeeping.
+export function reportLater(err) {
+  setTimeout(() => { throw err; }, 0);
+}
+
 // A minimal event emitter that runs the same in a browser and in Node
 // (EventTarget would need CustomEvent wrapping for every payload).
 export class Emitter {
@@ -23,14 +29,12 @@ export class Emitter {
     return this.on(name, wrapper);
   }
 
-  // A listener that throws must not break the client's own bookkeeping: the
-  // error is reported asynchronously, as a browser reports an uncaught one.
   emit(name, ...args) {
     for (const fn of [...(this.#listeners.get(name) ?? [])]) {
       try {
         fn(...args);
       } catch (err) {
-        setTimeout(() => { throw err; }, 0);
+        reportLater(err);
       }
     }
   }

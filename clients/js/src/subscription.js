@@ -1,4 +1,4 @@
-import { Emitter } from './emitter.js';
+import { Emitter, reportLater } from './emitter.js';
 
 // One subscribed topic: the handle `client.subscribe` returns. It owns the
 // topic's position (epoch and the seq of the last event handed to the
@@ -80,7 +80,7 @@ export class Subscription extends Emitter {
     if (recovered === false) {
       // The events after our position are gone (other epoch, or no longer
       // retained): live events continue after position.seq; reload first.
-      this.#reload('not_recovered', position.epoch, position.seq, true);
+      this.#reload('not_recovered', position.epoch, position.seq);
       return;
     }
     // A first subscribe. With `last` or `snapshot` the replay (seqs up to the
@@ -93,7 +93,7 @@ export class Subscription extends Emitter {
   // A `reset` frame: a new epoch began and the events in between are unknown.
   onReset(epoch) {
     if (this.active)
-      this.#reload('reset', epoch, null, true);
+      this.#reload('reset', epoch, null);
   }
 
   ingest(event) {
@@ -105,7 +105,7 @@ export class Subscription extends Emitter {
     }
     if (this.epoch !== null && event.epoch !== this.epoch) {
       this.#pending.push(event);
-      this.#reload('epoch_changed', event.epoch, null, true);
+      this.#reload('epoch_changed', event.epoch, null);
       return;
     }
     if (this.seq !== null && event.seq <= this.seq) {
@@ -128,7 +128,7 @@ export class Subscription extends Emitter {
     if (this.epoch === null) {
       this.#deliver(event);
     } else if (latest.epoch !== this.epoch) {
-      this.#reload('epoch_changed', latest.epoch, null, true);
+      this.#reload('epoch_changed', latest.epoch, null);
     } else if (this.seq === null || latest.seq === this.seq + 1 || (this.throttled && latest.seq > this.seq)) {
       this.#deliver(event);
     } else if (latest.seq > this.seq + 1) {
@@ -144,7 +144,7 @@ export class Subscription extends Emitter {
     try {
       this.#onEvent?.(event);
     } catch (err) {
-      setTimeout(() => { throw err; }, 0);
+      reportLater(err);
     }
     this.emit('event', event);
   }
@@ -166,16 +166,24 @@ export class Subscription extends Emitter {
   }
 
   // Fetches the events after our seq from /api/history; if the node no
-  // longer retains them, falls back to a reset and the snapshot.
+  // longer retains them (or cannot be asked), falls back to a reset and the
+  // snapshot. The reload expects no particular seq, so events that waited
+  // are taken from there even if the snapshot cannot be had either.
   #fill() {
     this.#recover(async () => {
       for (;;) {
-        const page = await this.#client._history(this.topic, this.epoch, this.seq);
+        let page;
+        try {
+          page = await this.#client._history(this.topic, this.epoch, this.seq);
+        } catch (err) {
+          this.emit('error', err);
+          await this.#reloadNow('not_retained', this.epoch, null);
+          return;
+        }
         if (!this.active)
           return;
         if (!page.recovered) {
-          const sameEpoch = page.epoch === this.epoch;
-          await this.#reloadNow('not_retained', page.epoch ?? this.epoch, sameEpoch ? this.seq : null, false);
+          await this.#reloadNow('not_retained', page.epoch ?? this.epoch, null);
           return;
         }
         const before = this.seq;
@@ -187,22 +195,22 @@ export class Subscription extends Emitter {
           return;
         if (this.seq === before) {
           // Retained, yet the next event is missing: nothing to resume from.
-          await this.#reloadNow('not_retained', this.epoch, this.seq, false);
+          await this.#reloadNow('not_retained', this.epoch, null);
           return;
         }
       }
     });
   }
 
-  #reload(reason, epoch, seq, inclusive) {
-    this.#recover(() => this.#reloadNow(reason, epoch, seq, inclusive));
+  #reload(reason, epoch, seq) {
+    this.#recover(() => this.#reloadNow(reason, epoch, seq));
   }
 
   // Tells the application to forget what it holds ('reset'), then delivers
-  // the topic's latest event from /api/snapshot. From then on events after
-  // `seq` of `epoch` are expected; `inclusive`: the event at `seq` itself was
-  // never delivered (an ack's position), so a snapshot at that seq is shown.
-  async #reloadNow(reason, epoch, seq, inclusive) {
+  // the topic's latest event from /api/snapshot. `seq` is an ack's position
+  // (live events follow it; the event at it was never delivered, so a
+  // snapshot at that seq is shown), or null: the next event sets it.
+  async #reloadNow(reason, epoch, seq) {
     this.#client.stats.resets++;
     this.epoch = epoch ?? null;
     this.seq = seq ?? null;
@@ -212,7 +220,7 @@ export class Subscription extends Emitter {
       return;
     if (this.epoch !== null && latest.epoch !== this.epoch)
       return; // an older or newer incarnation: a reset frame or event follows
-    if (this.seq === null || latest.seq > this.seq || (inclusive && latest.seq === this.seq))
+    if (this.seq === null || latest.seq >= this.seq)
       this.#deliver({ topic: this.topic, ...latest, source: 'snapshot' });
   }
 }

@@ -189,3 +189,20 @@ test('a refused subscribe ends its handle with the node\'s code; events before t
   assert.deepEqual(got.timeline, [8]);
   client.close();
 });
+
+test('a gap while HTTP is unreachable: error and reset, then the events that waited, without retrying in a loop', async () => {
+  let calls = 0;
+  const http = { fetch: async () => { calls++; throw new TypeError('fetch failed'); } };
+  const { client, ws } = await openClient(http);
+  const got = record(client.subscribe('t', {}));
+  ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
+  ws.receive(event(1));
+  ws.receive(event(5));
+  ws.receive(event(6));
+  for (let i = 0; i < 5; ++i)
+    await settle();
+  assert.deepEqual(got.timeline, [1, 'reset:not_retained', 5, 6]);
+  assert.equal(got.errors.length, 2); // the history request, then the snapshot
+  assert.equal(calls, 2);
+  client.close();
+});
