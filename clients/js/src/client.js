@@ -17,8 +17,9 @@ const defaults = {
   heartbeatMs: 25000,
 };
 
-// The most topics /api/snapshot answers in one request.
-const snapshotBatch = 100;
+// The most topics /api/snapshot answers in one request, and the most a
+// subscribe frame of this client lists (ws.max-subscriptions is 100).
+const topicBatch = 100;
 
 // Node ≥ 22 and browsers have a global WebSocket; Node 18/20 use the `ws`
 // package, imported only there so the browser path has no Node import.
@@ -66,6 +67,7 @@ export class TickgateClient extends Emitter {
   #queue = [];
   #requests = new Map();
   #subscriptions = new Map();
+  #batch = [];
 
   constructor(options) {
     super();
@@ -108,8 +110,16 @@ export class TickgateClient extends Emitter {
       throw new Error(`TickgateClient: already subscribed to ${topic}`);
     const sub = new Subscription(this, topic, options, onEvent);
     this.#subscriptions.set(topic, sub);
+    if (this.#isOpen()) {
+      // Subscribes made in one go leave in one frame when the task ends.
+      if (this.#batch.length === 0)
+        queueMicrotask(() => this.#flushBatch());
+      this.#batch.push(sub);
+      return sub;
+    }
     this.#request({
-      build: (id) => this.#subscribeFrame(sub, id),
+      kind: 'subscribe',
+      build: () => this.#subscribe([sub]),
       onDrop: () => this.#endSubscription(sub, Object.assign(
         new Error(`subscribe ${topic} dropped from the offline queue`), { code: 'dropped' })),
     });
@@ -159,7 +169,8 @@ export class TickgateClient extends Emitter {
   _unsubscribe(sub) {
     if (this.#subscriptions.get(sub.topic) === sub)
       this.#subscriptions.delete(sub.topic);
-    this.#request({ build: (id) => ({ op: 'unsubscribe', id, topics: [sub.topic] }) });
+    this.#request({ kind: 'unsubscribe', topic: sub.topic,
+                    build: (id) => ({ op: 'unsubscribe', id, topics: [sub.topic] }) });
   }
 
   async _snapshot(topic) {
@@ -220,14 +231,19 @@ export class TickgateClient extends Emitter {
     this.#heard = true;
     this.#scheduleHeartbeat();
     this.#setStatus(Status.OPEN);
-    // Topics the node knew first (resuming with `since`), then what waited.
-    for (const sub of this.#subscriptions.values())
-      if (sub.sent && sub.active)
-        this.#sendNow(this.#subscribeFrame(sub, this.#nextId++));
+    // Every topic at once, in as few frames as their options allow (the
+    // node's inbound rate limit counts frames): those the node knew resume
+    // with `since`, those queued meanwhile start as asked. Then what else
+    // waited, in order; an unsubscribe of a topic subscribed again since is
+    // void.
     const queue = this.#queue;
     this.#queue = [];
-    for (const entry of queue)
+    this.#subscribe([...this.#subscriptions.values()]);
+    for (const entry of queue) {
+      if (entry.kind === 'subscribe' || (entry.kind === 'unsubscribe' && this.#subscriptions.has(entry.topic)))
+        continue;
       this.#sendNow(entry.build(this.#nextId++));
+    }
   }
 
   #onSocketClosed(opened, event) {
@@ -301,9 +317,23 @@ export class TickgateClient extends Emitter {
   // ---- requests and the offline queue ----
 
   // Sends now when open; else queues, dropping (and counting) the oldest
-  // request beyond queueSize. `build(id)` makes the frame when it is sent.
+  // request beyond queueSize. `build(id)` makes the frame when it is sent
+  // (or sends it itself and returns null).
+  #isOpen() {
+    return this.#ws !== null && this.#status === Status.OPEN;
+  }
+
+  // Handles still active when the batch leaves; a connection lost meanwhile
+  // subscribes every handle when it opens again.
+  #flushBatch() {
+    const subs = this.#batch;
+    this.#batch = [];
+    if (this.#isOpen())
+      this.#subscribe(subs);
+  }
+
   #request(entry) {
-    if (this.#ws && this.#status === Status.OPEN) {
+    if (this.#isOpen()) {
       this.#sendNow(entry.build(this.#nextId++));
       return;
     }
@@ -321,13 +351,30 @@ export class TickgateClient extends Emitter {
       this.#ws.send(JSON.stringify(frame));
   }
 
-  // null for a handle unsubscribed while its subscribe waited in the queue.
-  #subscribeFrame(sub, id) {
-    if (!sub.active)
-      return null;
-    sub.sent = true;
-    this.#requests.set(id, { kind: 'subscribe', sub });
-    return sub.subscribeFrame(id);
+  // Subscribes the active handles of `subs`, one frame per set of options.
+  #subscribe(subs) {
+    const groups = new Map();
+    for (const sub of subs) {
+      if (!sub.active)
+        continue;
+      const { options, since } = sub.subscribeRequest();
+      const key = JSON.stringify([options, since !== null]);
+      if (!groups.has(key))
+        groups.set(key, { options, members: [] });
+      groups.get(key).members.push({ sub, since });
+    }
+    for (const { options, members } of groups.values()) {
+      for (let i = 0; i < members.length; i += topicBatch) {
+        const batch = members.slice(i, i + topicBatch);
+        const id = this.#nextId++;
+        const frame = { op: 'subscribe', id, topics: batch.map((m) => m.sub.topic), ...options };
+        if (batch[0].since)
+          frame.since = Object.fromEntries(batch.map((m) => [m.sub.topic, m.since]));
+        this.#requests.set(id, { kind: 'subscribe', subs: batch.map((m) => m.sub) });
+        this.#sendNow(frame);
+      }
+    }
+    return null;
   }
 
   // The handle ends for a reason the application is told with 'error'.
@@ -387,7 +434,7 @@ export class TickgateClient extends Emitter {
     } else if (frame.op === 'subscribe') {
       for (const topic of frame.topics ?? []) {
         const sub = this.#subscriptions.get(topic);
-        if (sub && (!req?.sub || req.sub === sub))
+        if (sub && (!req?.subs || req.subs.includes(sub)))
           sub.onAck(frame.positions?.[topic], frame.recovered?.[topic]);
       }
     }
@@ -399,8 +446,13 @@ export class TickgateClient extends Emitter {
     this.#requests.delete(frame.id);
     if (req?.kind === 'auth') {
       req.reject(err);
+    } else if (req?.kind === 'subscribe' && req.subs.length > 1) {
+      // The node refuses a whole frame for one topic (say, one that became
+      // forbidden): ask again topic by topic, so only that one ends.
+      for (const sub of req.subs)
+        this.#subscribe([sub]);
     } else if (req?.kind === 'subscribe') {
-      this.#endSubscription(req.sub, err);
+      this.#endSubscription(req.subs[0], err);
     } else {
       // A token that expired without a refresh (or another user's) closes
       // private subscriptions, named in the message: those handles end.
@@ -448,8 +500,8 @@ export class TickgateClient extends Emitter {
   async #pollOnce() {
     const topics = [...this.#subscriptions.keys()];
     this.stats.polls++;
-    for (let i = 0; i < topics.length; i += snapshotBatch) {
-      const batch = topics.slice(i, i + snapshotBatch);
+    for (let i = 0; i < topics.length; i += topicBatch) {
+      const batch = topics.slice(i, i + topicBatch);
       const body = await this.#get(`/api/snapshot?topics=${batch.map(encodeURIComponent).join(',')}`);
       if (!this.#polling)
         return;

@@ -29,9 +29,6 @@ export class Subscription extends Emitter {
     this.epoch = null;
     this.seq = null;
     this.active = true;
-    // True once a subscribe frame for this handle reached the socket: only
-    // such handles are resubscribed after a reconnect (others are queued).
-    this.sent = false;
     // Events before the first ack belong to an earlier subscription of the
     // topic on this connection (unsubscribed, its unsubscribe not yet applied).
     this.acked = false;
@@ -49,21 +46,19 @@ export class Subscription extends Emitter {
     this.#client._unsubscribe(this);
   }
 
-  // The subscribe frame for this handle, built when it is sent: with `since`
-  // once a position is known, so a resubscribe resumes instead of rewinding.
-  subscribeFrame(id) {
-    const frame = { op: 'subscribe', id, topics: [this.topic] };
-    if (this.epoch !== null && this.seq !== null) {
-      frame.since = { [this.topic]: { epoch: this.epoch, seq: this.seq } };
-    } else {
-      if (this.options.last)
-        frame.last = this.options.last;
-      if (this.options.snapshot)
-        frame.snapshot = true;
-    }
+  // What a subscribe of this handle asks, decided when it is sent: `since`
+  // once a position is known, so a resubscribe resumes instead of rewinding;
+  // the options that apply to every topic of a frame in `options`.
+  subscribeRequest() {
+    const options = {};
+    const resume = this.epoch !== null && this.seq !== null;
+    if (!resume && this.options.last)
+      options.last = this.options.last;
+    if (!resume && this.options.snapshot)
+      options.snapshot = true;
     if (this.options.throttleMs)
-      frame.throttle_ms = this.options.throttleMs;
-    return frame;
+      options.throttle_ms = this.options.throttleMs;
+    return { options, since: resume ? { epoch: this.epoch, seq: this.seq } : null };
   }
 
   // The node attached the topic. `recovered` is undefined for a subscribe

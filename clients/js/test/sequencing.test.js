@@ -72,6 +72,7 @@ test('a gap on a live stream is filled from /api/history, and duplicates are dro
   const http = fakeHttp('E1', [3, 4, 5, 6].map((seq) => ({ seq, ts: seq, data: { n: seq } })));
   const { client, ws } = await openClient(http);
   const got = record(client.subscribe('t', {}));
+  await settle(); // subscribes leave together once the task ends
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
   ws.receive(event(1));
   ws.receive(event(2));
@@ -90,6 +91,7 @@ test('a gap the history no longer covers gives reset, then the snapshot, then la
   const http = fakeHttp('E1', [{ seq: 9, ts: 9, data: { n: 9 } }]);
   const { client, ws } = await openClient(http);
   const got = record(client.subscribe('t', {}));
+  await settle();
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
   ws.receive(event(1));
   ws.receive(event(8));
@@ -105,6 +107,7 @@ test('a reset frame and an event of a new epoch both reload the snapshot of that
   const http = fakeHttp('E2', [{ seq: 4, ts: 4, data: { n: 4 } }]);
   const { client, ws } = await openClient(http);
   const got = record(client.subscribe('t', {}));
+  await settle();
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
   ws.receive(event(1));
   ws.receive({ type: 'reset', topic: 't', epoch: 'E2' });
@@ -119,6 +122,7 @@ test('a throttled subscription takes seq jumps as conflation, not as gaps', asyn
   const http = fakeHttp('E1', []);
   const { client, ws } = await openClient(http);
   const got = record(client.subscribe('t', { throttleMs: 100 }));
+  await settle();
   assert.equal(ws.sent[0].throttle_ms, 100);
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
   ws.receive(event(1));
@@ -136,6 +140,7 @@ test('reconnects back off from initialMs doubling to maxMs, less the jitter, and
     reconnect: { initialMs: 100, maxMs: 1000, maxAttempts: 10, jitter: 0.4 },
   });
   client.subscribe('t', { last: 5 });
+  await settle();
   assert.equal(ws.sent[0].last, 5);
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 3 } } });
   ws.receive(event(1));
@@ -180,9 +185,11 @@ test('a refused subscribe ends its handle with the node\'s code; events before t
   const http = fakeHttp('E1', []);
   const { client, ws } = await openClient(http);
   const refused = record(client.subscribe('private', {}));
+  await settle();
   ws.receive({ type: 'error', id: ws.sent[0].id, code: 'forbidden', message: 'not yours' });
   assert.deepEqual(refused.errors.map((e) => e.code), ['forbidden']);
   const got = record(client.subscribe('t', {}));
+  await settle();
   ws.receive(event(7)); // still of an earlier subscription of 't'
   ws.receive({ type: 'ack', id: ws.sent[1].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 7 } } });
   ws.receive(event(8));
@@ -195,6 +202,7 @@ test('a gap while HTTP is unreachable: error and reset, then the events that wai
   const http = { fetch: async () => { calls++; throw new TypeError('fetch failed'); } };
   const { client, ws } = await openClient(http);
   const got = record(client.subscribe('t', {}));
+  await settle();
   ws.receive({ type: 'ack', id: ws.sent[0].id, op: 'subscribe', topics: ['t'], positions: { t: { epoch: 'E1', seq: 0 } } });
   ws.receive(event(1));
   ws.receive(event(5));
@@ -204,5 +212,32 @@ test('a gap while HTTP is unreachable: error and reset, then the events that wai
   assert.deepEqual(got.timeline, [1, 'reset:not_retained', 5, 6]);
   assert.equal(got.errors.length, 2); // the history request, then the snapshot
   assert.equal(calls, 2);
+  client.close();
+});
+
+test('subscribes made together leave in one frame; a refused frame is asked again topic by topic', async () => {
+  const http = fakeHttp('E1', []);
+  const { client, ws, timers } = await openClient(http);
+  const logs = ['a', 'b', 'c'].map((topic) => record(client.subscribe(topic, {})));
+  record(client.subscribe('d', { throttleMs: 50 }));
+  await settle();
+  assert.deepEqual(ws.sent.map((f) => f.topics), [['a', 'b', 'c'], ['d']]);
+  ws.receive({ type: 'error', id: ws.sent[0].id, code: 'forbidden', message: 'b is not yours' });
+  assert.deepEqual(ws.sent.slice(2).map((f) => f.topics), [['a'], ['b'], ['c']]);
+  ws.receive({ type: 'ack', id: ws.sent[2].id, op: 'subscribe', topics: ['a'], positions: { a: { epoch: 'E1', seq: 0 } } });
+  ws.receive({ type: 'error', id: ws.sent[3].id, code: 'forbidden', message: 'b is not yours' });
+  ws.receive({ type: 'ack', id: ws.sent[4].id, op: 'subscribe', topics: ['c'], positions: { c: { epoch: 'E1', seq: 0 } } });
+  assert.deepEqual(logs.map((l) => l.errors.map((e) => e.code)), [[], ['forbidden'], []]);
+
+  // After a reconnect: the topics with a position resume together.
+  ws.drop();
+  timers.runNext();
+  await settle();
+  const back = FakeSocket.all.at(-1);
+  back.open();
+  assert.deepEqual(back.sent.map((f) => [f.topics, f.since, f.throttle_ms]), [
+    [['a', 'c'], { a: { epoch: 'E1', seq: 0 }, c: { epoch: 'E1', seq: 0 } }, undefined],
+    [['d'], undefined, 50],
+  ]);
   client.close();
 });
