@@ -109,3 +109,27 @@ test('after kill -9 and a restart of the node: reset and snapshot, then live eve
   assert.deepEqual(after.map((e) => e.seq), range(10, 30));
   assert.equal(client.stats.resets, 1);
 });
+
+test('a hundred topics subscribe and resume in single frames, within the node\'s inbound rate limit', async (t) => {
+  // burst 20: a hundred subscribe frames, one per topic, would be refused.
+  const node = await TickgateNode.start(['--protection.rate=10', '--protection.burst=20']);
+  const proxy = await TcpProxy.start(node.port);
+  const client = new TickgateClient({ url: proxy.wsUrl, httpUrl: node.httpUrl, reconnect: fastReconnect });
+  t.after(async () => { client.close(); await proxy.close(); await node.stop(); });
+  const statuses = recordStatus(client);
+  await statuses.waitFor('OPEN');
+  const topics = range(1, 100).map((i) => `many@${i}`);
+  const logs = topics.map((topic) => record(client.subscribe(topic, {})));
+  await until(() => node.get('/health').then((h) => h.subscriptions === 100), { what: '100 subscriptions' });
+
+  proxy.mode = 'refuse';
+  proxy.dropAll();
+  await statuses.waitFor('RECONNECTING');
+  await fetch(`${node.httpUrl}/api/broadcast`, {
+    method: 'POST', body: JSON.stringify({ topics, data: { n: 1 } }),
+  });
+  proxy.mode = 'pass';
+  await Promise.all(logs.map((l) => l.waitFor(1)));
+  assert.deepEqual(logs.map((l) => l.timeline), topics.map(() => [1]));
+  assert.equal(client.stats.resets, 0);
+});
