@@ -119,7 +119,10 @@ test('a hundred topics subscribe and resume in single frames, within the node\'s
   const statuses = recordStatus(client);
   await statuses.waitFor('OPEN');
   const topics = range(1, 100).map((i) => `many@${i}`);
-  const logs = topics.map((topic) => record(client.subscribe(topic, {})));
+  const handles = topics.map((topic) => client.subscribe(topic, {}));
+  const logs = handles.map(record);
+  // Acknowledged: each handle has the position it resumes from.
+  await Promise.all(handles.map((h) => new Promise((resolve) => h.once('subscribed', resolve))));
   await until(() => node.get('/health').then((h) => h.subscriptions === 100), { what: '100 subscriptions' });
 
   proxy.mode = 'refuse';
