@@ -1,5 +1,7 @@
 import { Emitter } from './emitter.js';
 import { Subscription } from './subscription.js';
+import { HttpApi, httpOrigin } from './http_api.js';
+import { Poller } from './poller.js';
 
 export const Status = Object.freeze({
   CONNECTING: 'CONNECTING',
@@ -17,9 +19,9 @@ const defaults = {
   heartbeatMs: 25000,
 };
 
-// The most topics /api/snapshot answers in one request, and the most a
-// subscribe frame of this client lists (ws.max-subscriptions is 100).
-const topicBatch = 100;
+// The most topics a subscribe frame of this client lists (the node's
+// ws.max-subscriptions defaults to 100).
+const subscribeMaxTopics = 100;
 
 // Node ≥ 22 and browsers have a global WebSocket; Node 18/20 use the `ws`
 // package, imported only there so the browser path has no Node import.
@@ -43,15 +45,12 @@ async function webSocketClass() {
 //   close() from any state ──► CLOSED.
 export class TickgateClient extends Emitter {
   #url;
-  #httpUrl;
   #token;
   #reconnect;
-  #pollIntervalMs;
   #queueSize;
   #heartbeatMs;
   #timers;
   #random;
-  #fetch;
   #WebSocket;
 
   #ws = null;
@@ -60,8 +59,7 @@ export class TickgateClient extends Emitter {
   #retryTimer = null;
   #heartbeatTimer = null;
   #heard = false;
-  #pollTimer = null;
-  #polling = false;
+  #poller;
   #closed = false;
   #nextId = 1;
   #queue = [];
@@ -74,16 +72,27 @@ export class TickgateClient extends Emitter {
     if (!options?.url)
       throw new TypeError('TickgateClient: url is required');
     this.#url = options.url;
-    this.#httpUrl = (options.httpUrl ?? defaultHttpUrl(options.url)).replace(/\/$/, '');
     this.#token = options.token ?? null;
     this.#reconnect = { ...defaults.reconnect, ...options.reconnect };
-    this.#pollIntervalMs = options.pollIntervalMs ?? defaults.pollIntervalMs;
     this.#queueSize = options.queueSize ?? defaults.queueSize;
     this.#heartbeatMs = options.heartbeatMs ?? defaults.heartbeatMs;
     // Injectable for tests and special environments.
     this.#timers = options.timers ?? { setTimeout: (f, ms) => setTimeout(f, ms), clearTimeout: (t) => clearTimeout(t) };
     this.#random = options.random ?? Math.random;
-    this.#fetch = options.fetch ?? ((...args) => globalThis.fetch(...args));
+    // Used by the subscriptions (reloads, gap fills) and the poller.
+    this._http = new HttpApi({
+      baseUrl: options.httpUrl ?? httpOrigin(options.url),
+      fetch: options.fetch ?? ((...args) => globalThis.fetch(...args)),
+      token: () => this.#token,
+    });
+    this.#poller = new Poller({
+      http: this._http,
+      timers: this.#timers,
+      intervalMs: options.pollIntervalMs ?? defaults.pollIntervalMs,
+      subscriptions: this.#subscriptions,
+      onRound: () => this.stats.polls++,
+      onError: (err) => this.emit('error', err),
+    });
     this.#WebSocket = options.WebSocket ?? null;
     this.stats = {
       delivered: 0, duplicatesDropped: 0, resets: 0, reconnects: 0,
@@ -153,7 +162,7 @@ export class TickgateClient extends Emitter {
     this.#closed = true;
     this.#timers.clearTimeout(this.#retryTimer);
     this.#timers.clearTimeout(this.#heartbeatTimer);
-    this.#stopPolling();
+    this.#poller.stop();
     for (const sub of this.#subscriptions.values())
       sub.active = false;
     this.#subscriptions.clear();
@@ -171,16 +180,6 @@ export class TickgateClient extends Emitter {
       this.#subscriptions.delete(sub.topic);
     this.#request({ kind: 'unsubscribe', topic: sub.topic,
                     build: (id) => ({ op: 'unsubscribe', id, topics: [sub.topic] }) });
-  }
-
-  async _snapshot(topic) {
-    const body = await this.#get(`/api/snapshot?topics=${encodeURIComponent(topic)}`);
-    return body.topics?.[topic] ?? null;
-  }
-
-  _history(topic, epoch, since) {
-    const query = `topic=${encodeURIComponent(topic)}&epoch=${encodeURIComponent(epoch)}&since=${since}&limit=1000`;
-    return this.#get(`/api/history?${query}`);
   }
 
   // ---- connection ----
@@ -227,7 +226,7 @@ export class TickgateClient extends Emitter {
   #onOpen() {
     if (this.#failures > 0 || this.#status !== Status.CONNECTING)
       this.stats.reconnects++;
-    this.#stopPolling();
+    this.#poller.stop();
     this.#heard = true;
     this.#scheduleHeartbeat();
     this.#setStatus(Status.OPEN);
@@ -262,7 +261,7 @@ export class TickgateClient extends Emitter {
     const { initialMs, maxMs, maxAttempts, jitter } = this.#reconnect;
     if (this.#failures >= maxAttempts) {
       this.#setStatus(Status.FALLBACK);
-      this.#startPolling();
+      this.#poller.start();
     } else {
       this.#setStatus(Status.RECONNECTING);
     }
@@ -364,8 +363,8 @@ export class TickgateClient extends Emitter {
       groups.get(key).members.push({ sub, since });
     }
     for (const { options, members } of groups.values()) {
-      for (let i = 0; i < members.length; i += topicBatch) {
-        const batch = members.slice(i, i + topicBatch);
+      for (let i = 0; i < members.length; i += subscribeMaxTopics) {
+        const batch = members.slice(i, i + subscribeMaxTopics);
         const id = this.#nextId++;
         const frame = { op: 'subscribe', id, topics: batch.map((m) => m.sub.topic), ...options };
         if (batch[0].since)
@@ -465,63 +464,4 @@ export class TickgateClient extends Emitter {
       this.emit('error', err);
     }
   }
-
-  // ---- HTTP fallback ----
-
-  #startPolling() {
-    if (this.#polling)
-      return;
-    this.#polling = true;
-    this.#pollSoon(0);
-  }
-
-  #stopPolling() {
-    this.#polling = false;
-    this.#timers.clearTimeout(this.#pollTimer);
-    this.#pollTimer = null;
-  }
-
-  #pollSoon(delay) {
-    this.#pollTimer = this.#timers.setTimeout(async () => {
-      if (!this.#polling)
-        return;
-      try {
-        await this.#pollOnce();
-      } catch (err) {
-        this.emit('error', err);
-      }
-      if (this.#polling)
-        this.#pollSoon(this.#pollIntervalMs);
-    }, delay);
-  }
-
-  // One round: the latest event of every topic from /api/snapshot; a
-  // subscription that is behind fills the gap from /api/history.
-  async #pollOnce() {
-    const topics = [...this.#subscriptions.keys()];
-    this.stats.polls++;
-    for (let i = 0; i < topics.length; i += topicBatch) {
-      const batch = topics.slice(i, i + topicBatch);
-      const body = await this.#get(`/api/snapshot?topics=${batch.map(encodeURIComponent).join(',')}`);
-      if (!this.#polling)
-        return;
-      for (const topic of batch)
-        this.#subscriptions.get(topic)?.poll(body.topics?.[topic] ?? null);
-    }
-  }
-
-  async #get(path) {
-    const headers = this.#token ? { Authorization: `Bearer ${this.#token}` } : {};
-    const res = await this.#fetch(`${this.#httpUrl}${path}`, { headers });
-    const body = await res.json().catch(() => ({}));
-    if (!res.ok)
-      throw Object.assign(new Error(`GET ${path}: ${res.status} ${body.error ?? ''}`.trim()), { status: res.status });
-    return body;
-  }
-}
-
-function defaultHttpUrl(url) {
-  const u = new URL(url);
-  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
-  return u.origin;
 }

@@ -169,7 +169,7 @@ export class Subscription extends Emitter {
       for (;;) {
         let page;
         try {
-          page = await this.#client._history(this.topic, this.epoch, this.seq);
+          page = await this.#client._http.history(this.topic, this.epoch, this.seq);
         } catch (err) {
           this.emit('error', err);
           await this.#reloadNow('not_retained', this.epoch, null);
@@ -210,7 +210,7 @@ export class Subscription extends Emitter {
     this.epoch = epoch ?? null;
     this.seq = seq ?? null;
     this.emit('reset', { topic: this.topic, epoch: this.epoch, reason });
-    const latest = await this.#client._snapshot(this.topic);
+    const latest = await this.#client._http.snapshot(this.topic);
     if (!this.active || !latest)
       return;
     if (this.epoch !== null && latest.epoch !== this.epoch)
