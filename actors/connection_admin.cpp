@@ -8,6 +8,7 @@
 #include "actors/metrics.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/socketio_admin.hpp"
+#include "proto/socketio_codec.hpp"
 
 namespace tickgate {
 
@@ -99,7 +100,7 @@ void on_admin_push(connection_self self, const std::string& name, const std::str
     return;
   for (size_t ns = 0; ns < a->admin_ns.size(); ++ns)
     if (a->admin_ns.test(ns))
-      send_text(self, socketio::admin_push(static_cast<uint8_t>(ns), name, json));
+      send_text(self, socketio::emit_packet(static_cast<uint8_t>(ns), name, json));
 }
 
 } // namespace tickgate

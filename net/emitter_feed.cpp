@@ -41,8 +41,8 @@ void emitter_feed::unfollow(const std::string& topic) {
 }
 
 publish_outcome emitter_feed::publish(const publication_batch& batch) {
-  // make_feeds builds the Redis feed first, so it publishes; this feed only listens.
-  spdlog::debug("emitter.publish_ignored count={}", batch.size());
+  // Never chosen as the publishing feed (accepts_publishes() is false).
+  spdlog::warn("emitter.publish_ignored count={}", batch.size());
   return publish_outcome::upstream;
 }
 

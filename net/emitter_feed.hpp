@@ -42,6 +42,7 @@ public:
   void stop() override;
   bool follow(const std::string& topic) override;
   void unfollow(const std::string& topic) override;
+  bool accepts_publishes() const override { return false; }
   publish_outcome publish(const publication_batch& batch) override;
   void describe(actor_stats& s) const override;
 

@@ -156,7 +156,7 @@ std::vector<std::string> admin_reply(const reply_to& to, std::string_view json) 
   if (json == ok_only || json.substr(0, ok_first.size()) == ok_first) {
     std::string result = json == ok_only ? "{}" : "{" + std::string{json.substr(ok_first.size())};
     if (to.ctx.verb == "admin.metrics")
-      out.push_back(admin_push(to.format.ns, "admin.metrics", result));
+      out.push_back(emit_packet(to.format.ns, "admin.metrics", result));
     if (to.ctx.ack_id)
       out.push_back(ack_packet(to, R"({"success":true,"result":)" + result + "}"));
     return out;
@@ -175,18 +175,8 @@ std::vector<std::string> admin_reply(const reply_to& to, std::string_view json) 
     out.push_back(ack_packet(to, body));
   } else {
     w.begin_object().field("message", message).field("code", code).end_object();
-    out.push_back(admin_push(to.format.ns, "error", body));
+    out.push_back(emit_packet(to.format.ns, "error", body));
   }
-  return out;
-}
-
-std::string admin_push(uint8_t ns, std::string_view name, std::string_view json) {
-  auto out = packet_prefix('2', ns);
-  out += '[';
-  json_text::append_string(out, name);
-  out += ',';
-  out += json;
-  out += ']';
   return out;
 }
 

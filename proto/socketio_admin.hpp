@@ -38,8 +38,4 @@ admin_request(std::string_view name, std::string_view arg);
 /// `error` event for a failure nobody acks.
 std::vector<std::string> admin_reply(const reply_to& to, std::string_view inspector_json);
 
-/// An event the server pushes into namespace `ns` (admin.stats,
-/// admin.alert): `json` is a valid JSON value.
-std::string admin_push(uint8_t ns, std::string_view name, std::string_view json);
-
 } // namespace tickgate::socketio

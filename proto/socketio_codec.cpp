@@ -25,17 +25,17 @@ std::string packet_prefix(char type, uint8_t ns) {
   return out;
 }
 
-namespace {
-
-std::string emit(uint8_t ns, std::string_view name, const std::string& json_arg) {
+std::string emit_packet(uint8_t ns, std::string_view name, std::string_view json) {
   auto out = packet_prefix('2', ns);
-  out += "[";
+  out += '[';
   json_text::append_string(out, name);
   out += ',';
-  out += json_arg;
+  out += json;
   out += ']';
   return out;
 }
+
+namespace {
 
 std::string ack_packet(uint8_t ns, uint64_t ack_id, const std::string& json_arg) {
   auto out = packet_prefix('3', ns);
@@ -95,7 +95,7 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
   if (verb == "disconnect")
     return out; // the namespace is gone: nobody to tell
   if (verb == "authenticated") {
-    out.push_back(emit(to.format.ns, "connection.authenticated", to.ctx.echo));
+    out.push_back(emit_packet(to.format.ns, "connection.authenticated", to.ctx.echo));
     return out;
   }
   // A market subscribe names symbols and channels (echoed) and the rooms;
@@ -122,7 +122,7 @@ std::vector<std::string> ack(const reply_to& to, client_op op,
       confirmed += "," + to.ctx.echo + R"(,"rooms":)" + string_array(names) + "}";
     else
       confirmed += R"(,"symbols":)" + string_array(names) + "}";
-    out.push_back(emit(to.format.ns, "subscription.confirmed", confirmed));
+    out.push_back(emit_packet(to.format.ns, "subscription.confirmed", confirmed));
   }
   return out;
 }
@@ -140,7 +140,7 @@ std::string error(const reply_to& to, error_code code, std::string_view message)
   msg += R"(,"code":")";
   msg += to_string(code);
   msg += "\"}";
-  return emit(to.format.ns, "error", msg);
+  return emit_packet(to.format.ns, "error", msg);
 }
 
 std::string pong(const reply_to& to, int64_t ts_us) {
@@ -149,7 +149,7 @@ std::string pong(const reply_to& to, int64_t ts_us) {
   body += '}';
   if (to.ctx.ack_id)
     return ack_packet(to.format.ns, *to.ctx.ack_id, body);
-  return emit(to.format.ns, "pong", body);
+  return emit_packet(to.format.ns, "pong", body);
 }
 
 std::string status(const wire_format& f, std::string_view topic, std::string_view state,
@@ -161,7 +161,7 @@ std::string status(const wire_format& f, std::string_view topic, std::string_vie
   body += R"(","message":)";
   json_text::append_string(body, message);
   body += '}';
-  return emit(f.ns, "status", body);
+  return emit_packet(f.ns, "status", body);
 }
 
 std::vector<std::string> connected(uint8_t ns, std::string_view sid) {

@@ -49,6 +49,10 @@ namespace socketio {
 /// "42/prices,[...]"-style prefix: packet type, namespace (omitted for "/").
 std::string packet_prefix(char type, uint8_t ns);
 
+/// An EVENT packet `name` with one argument into namespace `ns` (replies,
+/// admin.stats, admin.alert): `json` is a valid JSON value.
+std::string emit_packet(uint8_t ns, std::string_view name, std::string_view json);
+
 std::string event(const wire_format& f, const event_fields& ev);
 /// `positions` (subscribe / join_room) go into the ack packet's object.
 /// Verb "authenticated" (the rooms a /user client joins on connect) answers

@@ -115,7 +115,7 @@ TEST(socketio_admin, admin_metrics_is_answered_with_an_admin_metrics_event) {
   auto frames = socketio::admin_reply(ack_to("admin.metrics", 1), R"({"ok":true,"uptime_ms":5,"conn":{"open":1}})");
   EXPECT_EQ(frames, (args{R"(42/admin,["admin.metrics",{"uptime_ms":5,"conn":{"open":1}}])",
                           R"(43/admin,1[{"success":true,"result":{"uptime_ms":5,"conn":{"open":1}}}])"}));
-  EXPECT_EQ(socketio::admin_push(admin_ns(), "admin.alert", R"({"level":"info"})"),
+  EXPECT_EQ(socketio::emit_packet(admin_ns(), "admin.alert", R"({"level":"info"})"),
             R"(42/admin,["admin.alert",{"level":"info"}])");
 }
 
