@@ -189,23 +189,27 @@ void arm_admin_stats(self_ptr self) {
   self->delayed_send(self, st.settings.admin_stats_interval, adminstat_atom_v);
 }
 
+// Schedules the next $sys:stats event unless one is scheduled or being built.
 void arm_stats_topic(self_ptr self) {
   auto& st = self->state;
-  if (st.stats_topic_due || !st.stats_topic_live)
+  if (st.stats_topic_pending || !st.stats_topic_live)
     return;
-  st.stats_topic_due = true;
+  st.stats_topic_pending = true;
   self->delayed_send(self, st.settings.stats_topic_interval, systopic_atom_v);
 }
 
-// Gathers the topics and feeds, then routes one $sys:stats event.
+// Gathers the topics and feeds, routes one $sys:stats event, and schedules
+// the next once this one is out (a slow gather never overlaps the next).
 void publish_stats_topic(self_ptr self) {
   auto topics = actors_of(self, "topic");
   auto feeds = actors_of(self, "bridge");
   topics.insert(topics.end(), feeds.begin(), feeds.end());
   gather(self, std::move(topics), [self](std::vector<actor_stats> all) {
     auto& st = self->state;
+    st.stats_topic_pending = false;
     if (!st.stats_topic_live || !st.settings.router)
       return;
+    arm_stats_topic(self);
     stats_sample sample;
     for (auto& s : all) {
       if (s.kind == "bridge")
@@ -538,11 +542,11 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
     },
     [self](systopic_atom) {
       auto& st = self->state;
-      st.stats_topic_due = false;
-      if (!st.stats_topic_live)
+      if (!st.stats_topic_live) {
+        st.stats_topic_pending = false;
         return; // the timer stops with the topic; its next follow starts it again
-      publish_stats_topic(self);
-      arm_stats_topic(self);
+      }
+      publish_stats_topic(self); // clears pending once the event is out
     },
     [self](alert_atom, const std::string& level, const std::string& kind,
            const std::string& message) {

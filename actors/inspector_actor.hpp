@@ -74,7 +74,7 @@ struct inspector_state {
   std::vector<caf::actor> admins; // connections in an admin namespace (admin.stats, admin.alert)
   bool admin_stats_due = false;   // an adminstat_atom is on its way
   bool stats_topic_live = false;  // $sys:stats has a topic actor
-  bool stats_topic_due = false;   // a systopic_atom tick is on its way
+  bool stats_topic_pending = false; // a systopic_atom tick, or the gather it began, is on its way
   topic_rates rates;              // for $sys:stats's events/s
   alert_watch alerts;
   std::unordered_map<std::string, size_t> counts; // per kind; never erased
