@@ -189,48 +189,42 @@ void arm_admin_stats(self_ptr self) {
   self->delayed_send(self, st.settings.admin_stats_interval, adminstat_atom_v);
 }
 
-// Schedules the next $sys:stats event unless one is scheduled or being built.
 void arm_stats_topic(self_ptr self) {
   auto& st = self->state;
-  if (st.stats_topic_pending || !st.stats_topic_live)
+  if (st.stats_topic_due || !st.stats_topic_live)
     return;
-  st.stats_topic_pending = true;
+  st.stats_topic_due = true;
   self->delayed_send(self, st.settings.stats_topic_interval, systopic_atom_v);
 }
 
-// Gathers the topics and feeds, routes one $sys:stats event, and schedules
-// the next once this one is out (a slow gather never overlaps the next).
+// Refreshes $sys:stats's busiest topics and feeds from a gather of every
+// actor's stats (others are ignored).
+void refresh_listing(self_ptr self, const std::vector<actor_stats>& all) {
+  auto& st = self->state;
+  std::vector<actor_stats> topics, feeds;
+  for (auto& s : all)
+    if (s.kind == "topic")
+      topics.push_back(s);
+    else if (s.kind == "bridge")
+      feeds.push_back(s);
+  auto rates = st.rates.update(topics, std::chrono::steady_clock::now());
+  st.listing = make_listing(topics, rates, std::move(feeds));
+}
+
 void publish_stats_topic(self_ptr self) {
-  auto topics = actors_of(self, "topic");
-  auto feeds = actors_of(self, "bridge");
-  topics.insert(topics.end(), feeds.begin(), feeds.end());
-  gather(self, std::move(topics), [self](std::vector<actor_stats> all) {
-    auto& st = self->state;
-    st.stats_topic_pending = false;
-    if (!st.stats_topic_live || !st.settings.router)
-      return;
-    arm_stats_topic(self);
-    stats_sample sample;
-    for (auto& s : all) {
-      if (s.kind == "bridge")
-        sample.feeds.push_back(std::move(s));
-      else if (s.kind == "topic" && !is_system_topic(s.name))
-        sample.topics.push_back(std::move(s));
-    }
-    sample.rates = st.rates.update(sample.topics, std::chrono::steady_clock::now());
-    sample.node_id = st.settings.node_id;
-    sample.ts_ms = unix_ms();
-    sample.uptime_ms = uptime_ms(self);
-    if (st.settings.maintenance)
-      sample.maintenance_json = st.settings.maintenance->to_json();
-    auto p = std::make_shared<publication>();
-    p->topic = std::string{stats_topic};
-    p->payload = stats_payload(node_metrics(), std::move(sample));
-    p->kind = payload_kind::json;
-    p->ts_us = now_us();
-    p->snapshot = true; // each event is complete: the latest one is the snapshot
-    self->send(st.settings.router, route_atom_v, publication_batch{std::move(p)});
-  });
+  auto& st = self->state;
+  if (!st.settings.router)
+    return;
+  auto p = std::make_shared<publication>();
+  p->topic = std::string{stats_topic};
+  p->payload = stats_payload(node_metrics(), st.settings.node_id, unix_ms(), uptime_ms(self),
+                             st.listing,
+                             st.settings.maintenance ? st.settings.maintenance->to_json()
+                                                     : std::string{});
+  p->kind = payload_kind::json;
+  p->ts_us = now_us();
+  p->snapshot = true; // each event is complete: the latest one is the snapshot
+  self->send(st.settings.router, route_atom_v, publication_batch{std::move(p)});
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
@@ -475,11 +469,13 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       for (auto& [id, e] : self->state.actors)
         if (e.kind->first != "connection")
           targets.push_back(e.handle);
-      gather(self, std::move(targets), [](std::vector<actor_stats> all) {
+      gather(self, std::move(targets), [self](std::vector<actor_stats> all) {
         uint64_t largest = 0;
         for (auto& s : all)
           largest = std::max(largest, s.mailbox);
         node_metrics().largest_mailbox.store(static_cast<int64_t>(largest));
+        if (self->state.stats_topic_live)
+          refresh_listing(self, all);
       });
       auto evicted = node_metrics().history_evicted_bytes.load(std::memory_order_relaxed);
       if (auto a = self->state.alerts.evictions(evicted, std::chrono::steady_clock::now()))
@@ -537,16 +533,27 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
     [self](systopic_atom, const std::string& topic, bool alive) {
       if (topic != stats_topic)
         return; // the only system topic so far
-      self->state.stats_topic_live = alive;
-      arm_stats_topic(self);
+      auto& st = self->state;
+      bool fresh = alive && !st.stats_topic_live;
+      st.stats_topic_live = alive;
+      if (!fresh)
+        return;
+      // A listing now rather than at the next 5 s sample; events start after it.
+      auto targets = actors_of(self, "topic");
+      auto feeds = actors_of(self, "bridge");
+      targets.insert(targets.end(), feeds.begin(), feeds.end());
+      gather(self, std::move(targets), [self](std::vector<actor_stats> all) {
+        refresh_listing(self, all);
+        arm_stats_topic(self);
+      });
     },
     [self](systopic_atom) {
       auto& st = self->state;
-      if (!st.stats_topic_live) {
-        st.stats_topic_pending = false;
+      st.stats_topic_due = false;
+      if (!st.stats_topic_live)
         return; // the timer stops with the topic; its next follow starts it again
-      }
-      publish_stats_topic(self); // clears pending once the event is out
+      publish_stats_topic(self);
+      arm_stats_topic(self);
     },
     [self](alert_atom, const std::string& level, const std::string& kind,
            const std::string& message) {

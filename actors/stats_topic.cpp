@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
 
 #include "actors/metrics.hpp"
 #include "proto/json_writer.hpp"
+#include "proto/topic_name.hpp"
 
 namespace tickgate {
 
@@ -52,33 +52,32 @@ std::vector<double> topic_rates::update(const std::vector<actor_stats>& topics,
   return out;
 }
 
-std::string stats_payload(const metrics& m, stats_sample sample) {
-  std::vector<size_t> order(sample.topics.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  auto subscribers = [&](size_t i) { return extra_u64(sample.topics[i], "subscribers"); };
-  auto rate = [&](size_t i) { return i < sample.rates.size() ? sample.rates[i] : 0.0; };
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+stats_listing make_listing(const std::vector<actor_stats>& topics, const std::vector<double>& rates,
+                           std::vector<actor_stats> feeds) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < topics.size(); ++i)
+    if (!is_system_topic(topics[i].name))
+      order.push_back(i);
+  auto subscribers = [&](size_t i) { return extra_u64(topics[i], "subscribers"); };
+  auto rate = [&](size_t i) { return i < rates.size() ? rates[i] : 0.0; };
+  auto busier = [&](size_t a, size_t b) {
     if (subscribers(a) != subscribers(b))
       return subscribers(a) > subscribers(b);
     if (rate(a) != rate(b))
       return rate(a) > rate(b);
-    return sample.topics[a].name < sample.topics[b].name;
-  });
-  if (order.size() > stats_topic_top)
-    order.resize(stats_topic_top);
+    return topics[a].name < topics[b].name;
+  };
+  auto top = std::min(order.size(), stats_topic_top);
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(top), order.end(),
+                    busier);
+  order.resize(top);
 
-  std::string out;
-  json_writer w{out};
-  w.begin_object()
-    .field("node", sample.node_id)
-    .field("ts_ms", sample.ts_ms)
-    .field("uptime_ms", sample.uptime_ms)
-    .key("stats")
-    .begin_object();
-  write_stats(m, w);
-  w.end_object().key("topics").begin_array();
+  stats_listing out;
+  out.topics.clear();
+  json_writer w{out.topics};
+  w.begin_array();
   for (auto i : order) {
-    auto& t = sample.topics[i];
+    auto& t = topics[i];
     w.begin_object()
       .field("name", t.name)
       .field("subscribers", subscribers(i))
@@ -90,20 +89,42 @@ std::string stats_payload(const metrics& m, stats_sample sample) {
       .field("retained_bytes", extra_u64(t, "retained_bytes"))
       .end_object();
   }
-  w.end_array().key("feeds").begin_array();
-  std::sort(sample.feeds.begin(), sample.feeds.end(),
-            [](const auto& a, const auto& b) { return a.name < b.name; });
-  for (auto& f : sample.feeds)
-    w.begin_object()
-      .field("name", f.name)
+  w.end_array();
+
+  std::sort(feeds.begin(), feeds.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  out.feeds.clear();
+  json_writer f{out.feeds};
+  f.begin_array();
+  for (auto& feed : feeds)
+    f.begin_object()
+      .field("name", feed.name)
       .key("link")
-      .raw(extra(f, "link").empty() ? std::string_view{"null"} : extra(f, "link"))
-      .field("topics", extra_u64(f, "topics"))
+      .raw(extra(feed, "link").empty() ? std::string_view{"null"} : extra(feed, "link"))
+      .field("topics", extra_u64(feed, "topics"))
       .end_object();
-  w.end_array()
+  f.end_array();
+  return out;
+}
+
+std::string stats_payload(const metrics& m, std::string_view node_id, int64_t ts_ms,
+                          int64_t uptime_ms, const stats_listing& listing,
+                          std::string_view maintenance_json) {
+  std::string out;
+  json_writer w{out};
+  w.begin_object()
+    .field("node", node_id)
+    .field("ts_ms", ts_ms)
+    .field("uptime_ms", uptime_ms)
+    .key("stats")
+    .begin_object();
+  write_stats(m, w);
+  w.end_object()
+    .key("topics")
+    .raw(listing.topics)
+    .key("feeds")
+    .raw(listing.feeds)
     .key("maintenance")
-    .raw(sample.maintenance_json.empty() ? std::string_view{R"({"on":false})"}
-                                         : std::string_view{sample.maintenance_json})
+    .raw(maintenance_json.empty() ? std::string_view{R"({"on":false})"} : maintenance_json)
     .end_object();
   return out;
 }

@@ -30,25 +30,30 @@ private:
   clock::time_point last_at_{};
 };
 
-/// What one $sys:stats event says besides the metrics.
-struct stats_sample {
-  std::string_view node_id;
-  int64_t ts_ms = 0;     // when it was taken, ms since the Unix epoch
-  int64_t uptime_ms = 0;
-  std::vector<actor_stats> topics; // every live topic (system topics are left out)
-  std::vector<double> rates;       // events/s of each of `topics`
-  std::vector<actor_stats> feeds;  // the feed actors' entries
-  std::string maintenance_json;    // maintenance_mode::to_json()
-};
-
 /// Topics $sys:stats lists, busiest first.
 constexpr size_t stats_topic_top = 10;
 
+/// The members of $sys:stats that come from asking actors for their stats:
+/// JSON arrays, refreshed when the inspector samples them (every 5 s), not
+/// for every event.
+struct stats_listing {
+  std::string topics = "[]"; // the busiest topics
+  std::string feeds = "[]";
+};
+
+/// The listing from every live topic's and feed actor's entry (`rates`: the
+/// events/s of each of `topics`; system topics are left out): the
+/// stats_topic_top topics with the most subscribers, then the highest rate
+/// (name, subscribers, events_per_s, seq, epoch, retained, retained_bytes),
+/// and the feeds by name (name, link, topics).
+stats_listing make_listing(const std::vector<actor_stats>& topics, const std::vector<double>& rates,
+                           std::vector<actor_stats> feeds);
+
 /// The $sys:stats event's data: {"node", "ts_ms", "uptime_ms", "stats" (the
-/// /api/stats groups), "topics" (the stats_topic_top topics with the most
-/// subscribers, then the highest rate: name, subscribers, events_per_s, seq,
-/// epoch, retained, retained_bytes), "feeds" (name, link, topics),
-/// "maintenance"}.
-std::string stats_payload(const metrics& m, stats_sample sample);
+/// /api/stats groups, read now), "topics" and "feeds" (from `listing`),
+/// "maintenance" (maintenance_mode::to_json(), or off)}.
+std::string stats_payload(const metrics& m, std::string_view node_id, int64_t ts_ms,
+                          int64_t uptime_ms, const stats_listing& listing,
+                          std::string_view maintenance_json);
 
 } // namespace tickgate

@@ -50,43 +50,57 @@ TEST(topic_rates, are_the_published_difference_over_the_time_between_samples) {
   EXPECT_EQ(fourth, std::vector<double>{0.0});
 }
 
-TEST(stats_payload, lists_the_busiest_topics_first_with_feeds_figures_and_maintenance) {
+TEST(stats_listing, lists_the_busiest_topics_first_then_the_feeds_by_name) {
+  std::vector<actor_stats> topics;
+  for (int i = 0; i < 12; ++i)
+    topics.push_back(topic("t" + std::to_string(i), 0, i % 3, 40 + i));
+  topics.push_back(topic("$sys:stats", 0, 9)); // never listed
+  std::vector<double> rates(topics.size(), 0.0);
+  rates[3] = 12.34; // t3 leads the topics without subscribers
+  auto listing = make_listing(topics, rates, {feed_entry("redis", false), feed_entry("bus", true)});
+
+  simdjson::dom::parser parser;
+  auto list = parser.parse(listing.topics).get_array();
+  ASSERT_FALSE(list.error()) << listing.topics;
+  ASSERT_EQ(list.size(), stats_topic_top);
+  std::vector<std::string> names;
+  for (auto t : list)
+    names.push_back(std::string{t["name"].get_string().value()});
+  // Two subscribers first (by name), then one, then none, the fastest first.
+  EXPECT_EQ(names, (std::vector<std::string>{"t11", "t2", "t5", "t8", "t1", "t10", "t4", "t7",
+                                             "t3", "t0"}));
+  auto t3 = list.at(8);
+  EXPECT_DOUBLE_EQ(t3["events_per_s"].get_double().value(), 12.3);
+  EXPECT_EQ(t3["seq"].get_uint64().value(), 43u);
+  EXPECT_EQ(t3["epoch"].get_string().value(), "tg-1-1");
+  EXPECT_EQ(t3["retained_bytes"].get_uint64().value(), 120u);
+
+  simdjson::dom::parser feed_parser;
+  auto feeds = feed_parser.parse(listing.feeds).get_array();
+  ASSERT_EQ(feeds.size(), 2u);
+  EXPECT_EQ(feeds.at(0)["name"].get_string().value(), "bus");
+  EXPECT_EQ(feeds.at(1)["link"].get_string().value(), "down");
+  EXPECT_EQ(feeds.at(1)["topics"].get_uint64().value(), 4u);
+}
+
+TEST(stats_payload, carries_the_figures_read_now_with_the_listing_and_maintenance) {
   metrics m;
   m.conn_open = 7;
-  stats_sample sample;
-  sample.node_id = "tg-test";
-  sample.ts_ms = 1700000000000;
-  sample.uptime_ms = 5000;
-  for (int i = 0; i < 12; ++i)
-    sample.topics.push_back(topic("t" + std::to_string(i), 0, i % 3, 40 + i));
-  sample.rates.assign(12, 0.0);
-  sample.rates[3] = 12.34; // t3 and t0, t6, t9 have no subscriber-lead; t3 is fastest of its group
-  sample.feeds = {feed_entry("redis", false), feed_entry("bus", true)};
-  sample.maintenance_json = R"({"on":true,"message":"upgrade"})";
-  auto json = stats_payload(m, std::move(sample));
-
+  stats_listing listing;
+  listing.topics = R"([{"name":"a"}])";
+  auto json = stats_payload(m, "tg-test", 1700000000000, 5000, listing,
+                            R"({"on":true,"message":"upgrade"})");
   simdjson::dom::parser parser;
   auto doc = parser.parse(json);
   ASSERT_FALSE(doc.error()) << json;
   EXPECT_EQ(doc["node"].get_string().value(), "tg-test");
   EXPECT_EQ(doc["ts_ms"].get_int64().value(), 1700000000000);
+  EXPECT_EQ(doc["uptime_ms"].get_int64().value(), 5000);
   EXPECT_EQ(doc["stats"]["conn"]["open"].get_int64().value(), 7);
-  auto topics = doc["topics"].get_array();
-  ASSERT_EQ(topics.size(), stats_topic_top);
-  std::vector<std::string> names;
-  for (auto t : topics)
-    names.push_back(std::string{t["name"].get_string().value()});
-  // Two subscribers first (by name), then one, then none, the fastest first.
-  EXPECT_EQ(names, (std::vector<std::string>{"t11", "t2", "t5", "t8", "t1", "t10", "t4", "t7",
-                                             "t3", "t0"}));
-  auto t3 = topics.at(8);
-  EXPECT_DOUBLE_EQ(t3["events_per_s"].get_double().value(), 12.3);
-  EXPECT_EQ(t3["seq"].get_uint64().value(), 43u);
-  EXPECT_EQ(t3["epoch"].get_string().value(), "tg-1-1");
-  EXPECT_EQ(t3["retained_bytes"].get_uint64().value(), 120u);
-  auto feeds = doc["feeds"].get_array();
-  ASSERT_EQ(feeds.size(), 2u);
-  EXPECT_EQ(feeds.at(0)["name"].get_string().value(), "bus");
-  EXPECT_EQ(feeds.at(1)["link"].get_string().value(), "down");
+  EXPECT_EQ(doc["stats"]["latency"]["count"].get_uint64().value(), 0u);
+  EXPECT_EQ(doc["topics"].at(0)["name"].get_string().value(), "a");
+  EXPECT_EQ(doc["feeds"].get_array().size(), 0u);
   EXPECT_TRUE(doc["maintenance"]["on"].get_bool().value());
+  auto off = stats_payload(m, "tg-test", 0, 0, listing, "");
+  EXPECT_FALSE(parser.parse(off)["maintenance"]["on"].get_bool().value());
 }

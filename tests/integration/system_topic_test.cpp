@@ -93,6 +93,7 @@ TEST(system_topic, the_admin_secret_as_token_follows_the_node_figures_every_seco
   ASSERT_TRUE(trader.read_until([](auto& m) { return is_type(m, "ack"); }));
   ASSERT_EQ(http_request(node.port(), "POST", "/api/publish",
                          R"({"topic":"trade@DASH","data":{"p":1}})").status, 200);
+  ASSERT_TRUE(trader.read_until([](auto& m) { return is_type(m, "event"); }));
 
   watcher.send_text(subscribe("$sys:stats"));
   auto ack = watcher.read_until([](auto& m) { return is_type(m, "ack") || is_type(m, "error"); });
