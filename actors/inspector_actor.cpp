@@ -211,6 +211,14 @@ void refresh_listing(self_ptr self, const std::vector<actor_stats>& all) {
   st.listing = make_listing(topics, rates, std::move(feeds));
 }
 
+// The actors $sys:stats lists: topics and feeds.
+std::vector<caf::actor> listed_actors(self_ptr self) {
+  auto targets = actors_of(self, "topic");
+  auto feeds = actors_of(self, "bridge");
+  targets.insert(targets.end(), feeds.begin(), feeds.end());
+  return targets;
+}
+
 void publish_stats_topic(self_ptr self) {
   auto& st = self->state;
   if (!st.settings.router)
@@ -539,10 +547,8 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       if (!fresh)
         return;
       // A listing now rather than at the next 5 s sample; events start after it.
-      auto targets = actors_of(self, "topic");
-      auto feeds = actors_of(self, "bridge");
-      targets.insert(targets.end(), feeds.begin(), feeds.end());
-      gather(self, std::move(targets), [self](std::vector<actor_stats> all) {
+      st.listing_rates_pending = true;
+      gather(self, listed_actors(self), [self](std::vector<actor_stats> all) {
         refresh_listing(self, all);
         arm_stats_topic(self);
       });
@@ -552,6 +558,17 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       st.stats_topic_due = false;
       if (!st.stats_topic_live)
         return; // the timer stops with the topic; its next follow starts it again
+      if (st.listing_rates_pending) {
+        // The first listing had no rates yet (one sample); a second, an
+        // interval later, gives them without waiting for the 5 s sampling.
+        st.listing_rates_pending = false;
+        gather(self, listed_actors(self), [self](std::vector<actor_stats> all) {
+          refresh_listing(self, all);
+          publish_stats_topic(self);
+          arm_stats_topic(self);
+        });
+        return;
+      }
       publish_stats_topic(self);
       arm_stats_topic(self);
     },

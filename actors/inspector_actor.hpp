@@ -80,6 +80,7 @@ struct inspector_state {
   bool stats_topic_due = false;   // a systopic_atom tick is on its way
   topic_rates rates;              // for $sys:stats's events/s, between samples
   stats_listing listing;          // $sys:stats's topics and feeds, as of the last sample
+  bool listing_rates_pending = false; // the listing has one sample only: no rates yet
   alert_watch alerts;
   std::unordered_map<std::string, size_t> counts; // per kind; never erased
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
