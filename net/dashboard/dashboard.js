@@ -126,7 +126,9 @@ function showTopics(topics) {
   ], { 'data-topic': t.name })));
 }
 
-function onSystemStats(data) {
+function onSystemStats(client, data) {
+  if (stream?.client !== client)
+    return; // signed out, or signed in again, meanwhile
   stream.feeds = data.feeds ?? null;
   showState($('signin-state'), 'signed-in', `signed in · ${systemTopic} live`);
   $('topics-note').textContent = `From ${systemTopic} on ${data.node}, ${new Date(data.ts_ms).toISOString().slice(11, 19)} UTC.`;
@@ -135,6 +137,7 @@ function onSystemStats(data) {
     showFeeds(data.feeds);
   $('feeds-source').textContent = `from ${systemTopic}`;
   $('maintenance').hidden = !data.maintenance?.on;
+  $('maintenance').textContent = data.maintenance?.message ? `maintenance on: ${data.maintenance.message}` : 'maintenance on';
 }
 
 function notAuthorized(reason) {
@@ -149,15 +152,17 @@ function startStream(token) {
   const client = new TickgateClient({ url: wsUrl, token, reconnect: { initialMs: 1000, maxMs: 5000, maxAttempts: 1e9, jitter: 0.3 } });
   stream = { client, feeds: null };
   client.on('error', (err) => {
-    if (err.code === 'unauthorized')
+    if (err.code === 'unauthorized' && stream?.client === client)
       notAuthorized(err.message);
   });
   client.on('status', (s) => {
     if (stream?.client === client && s !== 'OPEN' && s !== 'ERROR' && s !== 'CLOSED')
       showState($('signin-state'), 'connecting', `signed in · stream ${s.toLowerCase()}`);
   });
-  const handle = client.subscribe(systemTopic, {}, (e) => onSystemStats(e.data));
+  const handle = client.subscribe(systemTopic, {}, (e) => onSystemStats(client, e.data));
   handle.on('error', (err) => {
+    if (stream?.client !== client)
+      return;
     if (err.code === 'unauthorized' || err.code === 'forbidden')
       notAuthorized(err.message);
     else if (!handle.active)

@@ -16,7 +16,7 @@ export function startWatch(wsUrl) {
     count = 0;
     $('watch-count').textContent = '0';
     $('watch-rows').replaceChildren();
-    handle = client.subscribe(topic, { last: 5 }, (e) => {
+    const current = client.subscribe(topic, { last: 5 }, (e) => {
       count++;
       $('watch-count').textContent = String(count);
       const data = e.data !== undefined ? JSON.stringify(e.data) : `(binary, ${e.data_b64.length} base64 chars)`;
@@ -25,11 +25,12 @@ export function startWatch(wsUrl) {
       while ($('watch-rows').rows.length > shownRows)
         $('watch-rows').lastElementChild.remove();
     });
-    handle.on('reset', () => $('watch-rows').replaceChildren());
-    handle.on('error', (err) => {
-      if (!handle.active)
+    current.on('reset', () => $('watch-rows').replaceChildren());
+    current.on('error', (err) => {
+      if (!current.active && current === handle)
         showState($('watch-status'), 'ERROR', `${topic}: ${err.code ?? 'error'} ${err.message}`);
     });
+    handle = current;
   }
 
   $('watch-form').addEventListener('submit', (ev) => {

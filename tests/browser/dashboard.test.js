@@ -73,10 +73,12 @@ async function signIn(page, credential) {
   await page.click('#signin-button');
 }
 
-// The page's outcome line after clicking `selector` (a new result each time).
+// The page's outcome line after clicking `selector` (a new result each
+// time). The click happens inside the page, in the same task as finding the
+// button: the connection list is drawn again every few seconds.
 async function act(page, selector) {
   await page.$eval('#action-result', (node) => { node.dataset.state = ''; node.textContent = ''; });
-  await page.click(selector);
+  await page.$eval(selector, (button) => button.click());
   await page.waitForFunction(() => document.querySelector('#action-result').dataset.state !== '', { timeout: 10000 });
   return { state: await page.$eval('#action-result', (n) => n.dataset.state), text: await text(page, '#action-result') };
 }
