@@ -5,6 +5,9 @@
 #include <memory>
 
 #include <jwt.h>
+#include <openssl/crypto.h>
+
+#include "proto/topic_name.hpp"
 
 namespace tickgate {
 
@@ -81,7 +84,23 @@ bool authenticator::enabled() const {
   return !settings_.jwt_secret.empty() || !settings_.jwt_public_key.empty();
 }
 
+bool authenticator::judges(std::string_view token) const {
+  return enabled() || secret_matches(settings_.admin_secret, token);
+}
+
+bool secret_matches(std::string_view expected, std::string_view given) {
+  return !expected.empty() && expected.size() == given.size()
+         && CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
 auth_verdict authenticator::verify(std::string_view token, int64_t now_s) const {
+  if (secret_matches(settings_.admin_secret, token)) {
+    auth_verdict v;
+    v.claims.emplace();
+    v.claims->user = admin_user;
+    v.claims->role = settings_.admin_role;
+    return v;
+  }
   if (!enabled())
     return refuse(auth_failure::disabled, "authentication is not enabled on this node");
   if (token.empty() || token.size() > max_token_bytes)
@@ -149,12 +168,26 @@ std::optional<std::string_view> authenticator::owner_of(std::string_view topic) 
 }
 
 topic_access authenticator::access(std::string_view topic, const auth_claims* who) const {
+  if (is_system_topic(topic))
+    return is_admin(who) ? topic_access::granted
+           : who         ? topic_access::forbidden
+                         : topic_access::unauthorized;
   auto owner = owner_of(topic);
   if (!owner)
     return topic_access::open;
   if (!who)
     return topic_access::unauthorized;
   return *owner == who->user ? topic_access::granted : topic_access::forbidden;
+}
+
+std::string authenticator::denial_message(std::string_view topic, topic_access access) const {
+  std::string out{topic};
+  if (is_system_topic(topic))
+    return out + " is a system topic: present the admin secret or a token with role "
+           + settings_.admin_role;
+  if (access == topic_access::unauthorized)
+    return out + " is a private topic: present a token of its owner";
+  return out + " is a private topic of another user";
 }
 
 bool authenticator::is_admin(const auth_claims* who) const {

@@ -59,6 +59,9 @@ struct auth_settings {
   std::vector<std::string> private_topics{"user:{id}", "orders:{id}", "positions:{id}",
                                           "wallet:{id}"};
   std::string admin_role = "admin";
+  // The node's admin secret (admin.secret; empty: none). Presented where a
+  // token goes, it proves the identity `admin_user` with the admin role.
+  std::string admin_secret;
   // Socket.IO namespaces only clients with admin_role may connect to.
   std::vector<std::string> admin_namespaces{"/admin"};
 };
@@ -69,14 +72,23 @@ class authenticator {
 public:
   explicit authenticator(auth_settings settings);
 
-  /// True once a key is configured; without one every token is refused and
-  /// private topics stay closed to everyone.
+  /// True once a key is configured; without one every token but the admin
+  /// secret is refused and private topics stay closed to everyone.
   bool enabled() const;
+
+  /// Whether verify() should judge `token`: a key is configured, or the token
+  /// is the admin secret. Otherwise a node ignores the tokens clients send.
+  bool judges(std::string_view token) const;
+
+  /// The user an admin-secret holder is known as (its "sub").
+  static constexpr std::string_view admin_user = "admin";
 
   const auth_settings& settings() const { return settings_; }
 
   /// Verifies `token` at `now_s` (seconds since the Unix epoch). The token's
   /// alg must be one a key is configured for; the key is never chosen by it.
+  /// The admin secret, if configured, is accepted as a token that never
+  /// expires: user admin_user, role admin_role.
   auth_verdict verify(std::string_view token, int64_t now_s) const;
 
   /// The owner ({id}) if `topic` is private, else nullopt.
@@ -86,11 +98,22 @@ public:
   topic_access access(std::string_view topic, const auth_claims* who) const;
 
   bool is_admin(const auth_claims* who) const;
+
+  /// What a client is told when access() refused `topic` with `access`.
+  std::string denial_message(std::string_view topic, topic_access access) const;
+
+  /// System topics ($sys:...) are for admins only: granted to the admin
+  /// role, unauthorized to anonymous clients, forbidden to anyone else.
   bool is_admin_namespace(std::string_view ns) const;
 
 private:
   auth_settings settings_;
 };
+
+/// Compares a configured secret with a presented one in constant time (the
+/// time taken reveals at most whether the lengths match). An empty
+/// `expected` matches nothing.
+bool secret_matches(std::string_view expected, std::string_view given);
 
 /// What one connection has proven about its client. Owned by the connection
 /// actor (connection_state::auth).

@@ -357,6 +357,7 @@ void unsubscribe(self_ptr self, client_command& cmd) {
   // Leaving a Socket.IO namespace leaves every room held in it, those the
   // node joined for the client included.
   if (cmd.format.kind == dialect::socketio && cmd.ctx.verb == "disconnect") {
+    st.namespaces.leave(cmd.format.ns);
     cmd.topics.clear();
     for (auto& [topic, sub] : st.subs)
       if (sub.format.kind == dialect::socketio && sub.format.ns == cmd.format.ns)
@@ -420,7 +421,28 @@ bool admit(self_ptr self, const reply_to& to) {
 
 } // namespace
 
+namespace_tally::~namespace_tally() {
+  for (size_t i = 0; i < in_.size(); ++i)
+    if (in_[i])
+      node_metrics().conn_by_namespace[i].fetch_sub(1, std::memory_order_relaxed);
+}
+
+void namespace_tally::join(uint8_t ns) {
+  if (ns < in_.size() && !in_[ns]) {
+    in_.set(ns);
+    node_metrics().conn_by_namespace[ns].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void namespace_tally::leave(uint8_t ns) {
+  if (ns < in_.size() && in_[ns]) {
+    in_.reset(ns);
+    node_metrics().conn_by_namespace[ns].fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
 void follow_namespace(self_ptr self, uint8_t ns) {
+  self->state.namespaces.join(ns);
   auto& names = dialects().namespaces;
   if (!dialects().socketio_namespace_topics || ns >= names.size())
     return;

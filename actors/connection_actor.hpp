@@ -1,5 +1,6 @@
 #pragma once
 
+#include <bitset>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -17,6 +18,7 @@
 
 #include "actors/rate_limit.hpp"
 #include "actors/auth.hpp"
+#include "actors/metrics.hpp"
 #include "actors/settings.hpp"
 #include "actors/small_map.hpp"
 #include "actors/user_registry.hpp"
@@ -66,6 +68,22 @@ struct client_info {
   std::string dialect; // of the listener path
   std::string origin;  // Origin header (empty: none)
   std::string token;   // bearer token from `Authorization: Bearer` or `?token=` (empty: none)
+};
+
+/// The Socket.IO namespaces one connection is in, counted in the node's
+/// conn_by_namespace gauges while it is (and no longer once it is gone).
+class namespace_tally {
+public:
+  namespace_tally() = default;
+  namespace_tally(const namespace_tally&) = delete;
+  namespace_tally& operator=(const namespace_tally&) = delete;
+  ~namespace_tally();
+
+  void join(uint8_t ns);
+  void leave(uint8_t ns);
+
+private:
+  std::bitset<metrics::max_namespaces> in_;
 };
 
 struct connection_state {
@@ -132,6 +150,7 @@ struct connection_state {
   // subs entries with `counted`; it changes with them in subscribe and
   // drop_subscription only.
   user_quota quota;
+  namespace_tally namespaces;
 
   bool subscribed_once = false;     // the idle timeout spares connections that ever subscribed
   bool closing = false;             // closed by this actor: ignore what the client still sends

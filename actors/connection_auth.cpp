@@ -9,6 +9,7 @@
 #include "actors/metrics.hpp"
 #include "proto/dialect_settings.hpp"
 #include "proto/socketio_codec.hpp"
+#include "proto/topic_name.hpp"
 
 namespace tickgate {
 
@@ -187,7 +188,7 @@ void socketio_connect(connection_self self, client_command& cmd) {
     node_metrics().count_error(code);
     send_text(self, cmd.format, socketio::connect_error(ns, code, message));
   };
-  if (!cmd.token.empty() && rules(self)->enabled()) {
+  if (!cmd.token.empty() && rules(self)->judges(cmd.token)) {
     auto verdict = verify(self, cmd.token, "socketio");
     if (!verdict) {
       refuse(error_code::unauthorized, "unauthorized: " + verdict.message);
@@ -221,7 +222,7 @@ void start_auth(connection_self self, const std::string& token) {
   auto& st = self->state;
   if (!rules(self) || token.empty())
     return;
-  if (!rules(self)->enabled()) {
+  if (!rules(self)->judges(token)) {
     spdlog::debug("auth.ignored peer={} reason=no key configured", st.peer());
     return;
   }
@@ -247,7 +248,7 @@ void on_auth(connection_self self, client_command& cmd) {
     socketio_connect(self, cmd);
     return;
   }
-  if (!rules(self) || !rules(self)->enabled()) {
+  if (!rules(self) || !rules(self)->judges(cmd.token)) {
     send_error(self, to, error_code::unsupported, "authentication is not enabled on this node");
     return;
   }
@@ -264,9 +265,16 @@ void on_auth(connection_self self, client_command& cmd) {
 
 bool admit(connection_self self, const client_command& cmd) {
   auto* a = rules(self);
-  if (!a)
-    return true;
   auto& st = self->state;
+  if (!a) { // no rules: nobody is an admin, every other topic is open
+    for (auto& topic : cmd.topics)
+      if (cmd.op == client_op::subscribe && is_system_topic(topic)) {
+        send_error(self, reply_to{cmd.format, cmd.id, cmd.ctx}, error_code::unauthorized,
+                   topic + " is a system topic: this node has no admins");
+        return false;
+      }
+    return true;
+  }
   reply_to to{cmd.format, cmd.id, cmd.ctx};
   // A new CONNECT may be admitted; leaving a refused namespace needs no answer.
   if (cmd.format.kind == dialect::socketio && st.auth && st.auth->refused_ns.test(cmd.format.ns)
@@ -287,12 +295,10 @@ bool admit(connection_self self, const client_command& cmd) {
     node_metrics().auth_denied.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("auth.denied peer={} topic={} user={}", st.peer(), topic,
                  who(self) ? who(self)->user : std::string{"-"});
-    if (access == topic_access::unauthorized)
-      send_error(self, to, error_code::unauthorized,
-                 topic + " is a private topic: present a token of its owner");
-    else
-      send_error(self, to, error_code::forbidden,
-                 topic + " is a private topic of another user");
+    send_error(self, to,
+               access == topic_access::unauthorized ? error_code::unauthorized
+                                                    : error_code::forbidden,
+               a->denial_message(topic, access));
     return false;
   }
   return true;

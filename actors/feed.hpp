@@ -120,6 +120,11 @@ public:
   /// The node no longer has a live topic `topic` (follow()ed before).
   virtual void unfollow(const std::string& topic) = 0;
 
+  /// True only for the node's system feed (actors/system_feed.hpp): it alone
+  /// follows the system topics ($sys:...), and other feeds never do, nor may
+  /// deliver to them (the feed actor drops such publications).
+  virtual bool system() const { return false; }
+
   /// False for a feed that only delivers (Kafka): the node then sends its
   /// HTTP publishes to another feed (the bus when there is no other).
   virtual bool accepts_publishes() const { return true; }

@@ -7,6 +7,7 @@
 #include "actors/admin_alerts.hpp"
 #include "actors/inspector_actor.hpp"
 #include "proto/json_writer.hpp"
+#include "proto/topic_name.hpp"
 
 namespace tickgate {
 
@@ -24,11 +25,23 @@ void tell_all(self_ptr self, const feed_state::topic_entry& e, bool up) {
     tell(self, t, up);
 }
 
+// Whether this feed follows `topic`: the system feed the system topics, every
+// other feed the rest.
+bool ours(self_ptr self, std::string_view topic) {
+  return is_system_topic(topic) == self->state.upstream->system();
+}
+
+// A topic this feed does not follow is up as far as it is concerned.
 void add_interest(self_ptr self, const std::string& name, const caf::actor& topic) {
   auto& st = self->state;
   auto [it, fresh] = st.topics.try_emplace(name);
   auto& e = it->second;
   e.actors.push_back(topic);
+  if (!ours(self, name)) {
+    e.confirmed = true;
+    tell(self, topic, true);
+    return;
+  }
   if (fresh)
     e.confirmed = st.upstream->follow(name);
   if (!st.up)
@@ -48,7 +61,8 @@ void drop_interest(self_ptr self, const std::string& name, const caf::actor& top
   if (!actors.empty())
     return;
   st.topics.erase(it);
-  st.upstream->unfollow(name);
+  if (ours(self, name))
+    st.upstream->unfollow(name);
 }
 
 void on_status(self_ptr self, bool up, const std::string& reason) {
@@ -70,6 +84,8 @@ void on_status(self_ptr self, bool up, const std::string& reason) {
   }
   st.down_reason = reason;
   for (auto& [name, e] : st.topics) {
+    if (!ours(self, name))
+      continue; // followed by another feed; this one's state is not its business
     e.confirmed = false;
     if (was_up)
       tell_all(self, e, false);
@@ -91,6 +107,11 @@ void on_confirmed(self_ptr self, const std::vector<std::string>& names) {
 
 void deliver(self_ptr self, publication_batch batch) {
   auto& st = self->state;
+  // No upstream may reach a system topic (a Redis pattern could match one).
+  if (!st.upstream->system())
+    std::erase_if(batch, [](const publication_ptr& p) {
+      return p->topic.starts_with(system_topic_prefix);
+    });
   st.delivered += batch.size();
   self->send(st.router, route_atom_v, std::move(batch));
 }

@@ -5,7 +5,6 @@
 
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
-#include <openssl/crypto.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
@@ -33,13 +32,10 @@ std::string ok() {
   return R"({"ok":true})";
 }
 
-// Compares secrets in constant time: the answer takes as long wherever they
-// differ, and reveals at most whether the lengths match.
-bool secret_matches(const std::string& expected, const std::string& given) {
-  if (expected.empty())
-    return true;
-  return expected.size() == given.size()
-         && CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+// Whether `given` opens the inspector: any secret when none is configured
+// (the admin port is loopback-only then), else the configured one.
+bool secret_ok(const std::string& expected, const std::string& given) {
+  return expected.empty() || secret_matches(expected, given);
 }
 
 std::vector<caf::actor> actors_of(self_ptr self, std::string_view kind) {
@@ -191,6 +187,46 @@ void arm_admin_stats(self_ptr self) {
     return;
   st.admin_stats_due = true;
   self->delayed_send(self, st.settings.admin_stats_interval, adminstat_atom_v);
+}
+
+void arm_stats_topic(self_ptr self) {
+  auto& st = self->state;
+  if (st.stats_topic_due || !st.stats_topic_live)
+    return;
+  st.stats_topic_due = true;
+  self->delayed_send(self, st.settings.stats_topic_interval, systopic_atom_v);
+}
+
+// Gathers the topics and feeds, then routes one $sys:stats event.
+void publish_stats_topic(self_ptr self) {
+  auto topics = actors_of(self, "topic");
+  auto feeds = actors_of(self, "bridge");
+  topics.insert(topics.end(), feeds.begin(), feeds.end());
+  gather(self, std::move(topics), [self](std::vector<actor_stats> all) {
+    auto& st = self->state;
+    if (!st.stats_topic_live || !st.settings.router)
+      return;
+    stats_sample sample;
+    for (auto& s : all) {
+      if (s.kind == "bridge")
+        sample.feeds.push_back(std::move(s));
+      else if (s.kind == "topic" && !is_system_topic(s.name))
+        sample.topics.push_back(std::move(s));
+    }
+    sample.rates = st.rates.update(sample.topics, std::chrono::steady_clock::now());
+    sample.node_id = st.settings.node_id;
+    sample.ts_ms = unix_ms();
+    sample.uptime_ms = uptime_ms(self);
+    if (st.settings.maintenance)
+      sample.maintenance_json = st.settings.maintenance->to_json();
+    auto p = std::make_shared<publication>();
+    p->topic = std::string{stats_topic};
+    p->payload = stats_payload(node_metrics(), std::move(sample));
+    p->kind = payload_kind::json;
+    p->ts_us = now_us();
+    p->snapshot = true; // each event is complete: the latest one is the snapshot
+    self->send(st.settings.router, route_atom_v, publication_batch{std::move(p)});
+  });
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
@@ -459,7 +495,7 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
     [self](admin_atom, const std::string& secret, const std::string& command,
            const std::vector<std::string>& args) -> caf::result<std::string> {
       auto& st = self->state;
-      if (!secret_matches(st.settings.secret, secret)) {
+      if (!secret_ok(st.settings.secret, secret)) {
         spdlog::warn("admin.denied command={}", command);
         return failure("denied", "access denied: wrong or missing secret");
       }
@@ -493,6 +529,20 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       for (auto& c : st.admins)
         self->send(c, adminev_atom_v, std::string{"admin.stats"}, json);
       arm_admin_stats(self);
+    },
+    [self](systopic_atom, const std::string& topic, bool alive) {
+      if (topic != stats_topic)
+        return; // the only system topic so far
+      self->state.stats_topic_live = alive;
+      arm_stats_topic(self);
+    },
+    [self](systopic_atom) {
+      auto& st = self->state;
+      st.stats_topic_due = false;
+      if (!st.stats_topic_live)
+        return; // the timer stops with the topic; its next follow starts it again
+      publish_stats_topic(self);
+      arm_stats_topic(self);
     },
     [self](alert_atom, const std::string& level, const std::string& kind,
            const std::string& message) {

@@ -14,6 +14,7 @@
 
 #include "actors/admin_alerts.hpp"
 #include "actors/maintenance.hpp"
+#include "actors/stats_topic.hpp"
 #include "actors/vocabulary.hpp"
 
 namespace tickgate {
@@ -27,6 +28,9 @@ struct inspector_settings {
   std::shared_ptr<maintenance_mode> maintenance;
   // admin.stats goes to the admin namespace's clients this often, while any is joined.
   std::chrono::milliseconds admin_stats_interval{5000};
+  // $sys:stats gets an event this often while the topic lives.
+  std::chrono::milliseconds stats_topic_interval{1000};
+  std::string node_id;
   alert_settings alerts;
 };
 
@@ -51,6 +55,11 @@ struct inspector_settings {
 /// (alert_atom from the feed actors), a slow-consumer storm (slowclose_atom
 /// from the sessions), history evictions by max-bytes (the eviction counter,
 /// read at each 5 s sample).
+///
+/// System topics (actors/system_feed.hpp): (systopic_atom, topic, alive)
+/// says $sys:stats came alive or ended; while it lives the inspector gathers
+/// every topic's and feed's stats each stats_topic_interval and routes one
+/// event (actors/stats_topic.hpp) to it through the router, on this node only.
 struct inspector_state {
   using kind_count = std::pair<const std::string, size_t>; // an element of `counts`
   struct entry {
@@ -64,6 +73,9 @@ struct inspector_state {
   std::unordered_map<caf::actor_id, entry> actors;
   std::vector<caf::actor> admins; // connections in an admin namespace (admin.stats, admin.alert)
   bool admin_stats_due = false;   // an adminstat_atom is on its way
+  bool stats_topic_live = false;  // $sys:stats has a topic actor
+  bool stats_topic_due = false;   // a systopic_atom tick is on its way
+  topic_rates rates;              // for $sys:stats's events/s
   alert_watch alerts;
   std::unordered_map<std::string, size_t> counts; // per kind; never erased
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

@@ -1,11 +1,13 @@
 #include "actors/metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <variant>
 #include <vector>
 
 #include <spdlog/fmt/fmt.h>
 
+#include "proto/dialect_settings.hpp"
 #include "proto/json_writer.hpp"
 
 namespace tickgate {
@@ -37,6 +39,34 @@ std::string_view metrics::kafka_skip_name(size_t i) {
 
 std::string_view metrics::emitter_skip_name(size_t i) {
   return emitter::to_string(static_cast<emitter::skip>(i));
+}
+
+std::string_view metrics::namespace_name(size_t i) {
+  auto& names = dialects().namespaces;
+  return i < names.size() ? std::string_view{names[i]} : std::string_view{};
+}
+
+std::optional<double> histogram_quantile(std::span<const int64_t> bounds_us,
+                                         std::span<const uint64_t> counts, double q) {
+  uint64_t total = 0;
+  for (auto c : counts)
+    total += c;
+  if (total == 0 || bounds_us.empty())
+    return std::nullopt;
+  auto rank = std::clamp(q, 0.0, 1.0) * static_cast<double>(total);
+  double below = 0; // samples in the buckets before i
+  for (size_t i = 0; i < counts.size(); ++i) {
+    auto in = static_cast<double>(counts[i]);
+    if (in > 0 && below + in >= rank) {
+      if (i >= bounds_us.size())
+        return static_cast<double>(bounds_us.back());
+      double lower = i == 0 ? 0.0 : static_cast<double>(bounds_us[i - 1]);
+      double upper = static_cast<double>(bounds_us[i]);
+      return lower + (upper - lower) * std::max(rank - below, 0.0) / in;
+    }
+    below += in;
+  }
+  return static_cast<double>(bounds_us.back());
 }
 
 namespace {
@@ -85,8 +115,8 @@ const std::vector<metric_def>& metric_table() {
 #define TICKGATE_METRIC_ARRAY(type, field, size, label_of, stats, prometheus, label, help)  \
   metric_def{metric_type::type, "", stats, prometheus, label, help, size, &label_of,         \
              [](const metrics& m, size_t i) { return load(m.field, i); }},
-#define TICKGATE_HISTOGRAM(field, prometheus, help)                                          \
-  metric_def{metric_type::histogram, "", "", prometheus, "", help, 1, nullptr, nullptr,      \
+#define TICKGATE_HISTOGRAM(field, stats, prometheus, help)                                   \
+  metric_def{metric_type::histogram, "", stats, prometheus, "", help, 1, nullptr, nullptr,   \
              [](const metrics& m) {                                                          \
                return histogram_view{metrics::field##_bounds_us, m.field##_buckets,          \
                                      m.field##_sum_us, m.field##_count};                     \
@@ -103,6 +133,30 @@ const std::vector<metric_def>& metric_table() {
 std::pair<std::string_view, std::string_view> stats_path(std::string_view stats) {
   auto dot = stats.find('.');
   return {stats.substr(0, dot), stats.substr(dot + 1)};
+}
+
+// A histogram as a JSON object (metrics.def says which members).
+void write_histogram(json_writer& w, const histogram_view& h) {
+  std::vector<uint64_t> counts;
+  for (auto& b : h.buckets)
+    counts.push_back(b.load(std::memory_order_relaxed));
+  w.begin_object().key("bounds_us").begin_array();
+  for (auto b : h.bounds_us)
+    w.value(b);
+  w.end_array().key("counts").begin_array();
+  for (auto c : counts)
+    w.value(c);
+  w.end_array()
+    .field("count", h.count.load(std::memory_order_relaxed))
+    .field("sum_us", h.sum_us.load(std::memory_order_relaxed));
+  for (auto [key, q] : {std::pair{"p50_us", 0.5}, {"p90_us", 0.9}, {"p99_us", 0.99}}) {
+    w.key(key);
+    if (auto v = histogram_quantile(h.bounds_us, counts, q))
+      w.value(std::round(*v));
+    else
+      w.null();
+  }
+  w.end_object();
 }
 
 void write_value(json_writer& w, const metric_value& v) {
@@ -204,7 +258,7 @@ void write_stats(const metrics& m, json_writer& w) {
   auto& table = metric_table();
   std::vector<std::string_view> groups; // in order of first appearance
   for (auto& d : table)
-    if (!d.stats.empty()) {
+    if (!d.stats.empty() && d.type != metric_type::histogram) {
       auto group = stats_path(d.stats).first;
       if (std::find(groups.begin(), groups.end(), group) == groups.end())
         groups.push_back(group);
@@ -212,7 +266,8 @@ void write_stats(const metrics& m, json_writer& w) {
   for (auto group : groups) {
     w.key(group).begin_object();
     for (auto& d : table) {
-      if (d.stats.empty() || stats_path(d.stats).first != group)
+      if (d.stats.empty() || d.type == metric_type::histogram
+          || stats_path(d.stats).first != group)
         continue;
       w.key(stats_path(d.stats).second);
       if (d.type == metric_type::labelled) {
@@ -238,6 +293,9 @@ void write_stats(const metrics& m, json_writer& w) {
     }
     w.end_object();
   }
+  for (auto& d : table)
+    if (d.type == metric_type::histogram && !d.stats.empty())
+      write_histogram(w.key(d.stats), d.histogram(m));
 }
 
 void write_prometheus(const metrics& m, std::string& out) {

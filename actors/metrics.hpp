@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,10 @@ struct metrics {
   static std::string_view auth_failure_name(size_t i);
   static std::string_view kafka_skip_name(size_t i); // net/kafka_routes.hpp: skip_reason
   static std::string_view emitter_skip_name(size_t i); // emitter::skip
+  static std::string_view namespace_name(size_t i);    // dialects().namespaces
+  // Socket.IO namespaces counted by conn_by_namespace; the node refuses to
+  // start with more configured.
+  static constexpr size_t max_namespaces = 16;
 
   // Publish-to-write latency bucket upper bounds, in microseconds.
   static constexpr std::array<int64_t, 13> latency_bounds_us{
@@ -66,7 +71,7 @@ struct metrics {
 #define TICKGATE_METRIC(type, field, summary, stats, prometheus, label, help) type field{0};
 #define TICKGATE_METRIC_ARRAY(type, field, size, label_of, stats, prometheus, label, help) \
   std::array<type, size> field{};
-#define TICKGATE_HISTOGRAM(field, prometheus, help)                                       \
+#define TICKGATE_HISTOGRAM(field, stats, prometheus, help)                                \
   std::array<counter, field##_bounds_us.size() + 1> field##_buckets{}; /* last: +Inf */  \
   counter field##_sum_us{0};                                                              \
   counter field##_count{0};
@@ -129,6 +134,13 @@ void write_summary(const metrics& m, json_writer& w);
 
 /// The headline figures as `key=value` pairs separated by spaces, for logs.
 std::string summary_line(const metrics& m);
+
+/// The value below which a fraction `q` (0..1) of a histogram's samples
+/// fall: `counts` has one bucket per bound in `bounds_us` plus +Inf. Linear
+/// within the bucket (its lower edge is the previous bound, or 0); a rank in
+/// the +Inf bucket gives the last bound. Empty when there is no sample.
+std::optional<double> histogram_quantile(std::span<const int64_t> bounds_us,
+                                         std::span<const uint64_t> counts, double q);
 
 /// Every metric with a `stats` key, as members `"group":{"key":value,...}`
 /// of the JSON object `w` is writing (the body of /api/stats).

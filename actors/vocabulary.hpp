@@ -122,6 +122,10 @@ TICKGATE_ATOM(alert_atom, "alert")
 TICKGATE_ATOM(slowclose_atom, "slowclose")
 // inspector -> itself: time to push admin.stats to the admin namespace.
 TICKGATE_ATOM(adminstat_atom, "adminstat")
+// system feed -> inspector: (systopic_atom, topic, alive) a system topic
+// ($sys:...) came alive or ended; inspector -> itself: (systopic_atom) time
+// to publish $sys:stats.
+TICKGATE_ATOM(systopic_atom, "systopic")
 
 #undef TICKGATE_ATOM
 

@@ -83,7 +83,7 @@ std::variant<std::vector<std::string>, refusal> read_list(const http_request& re
 }
 
 std::optional<refusal> check_topic(std::string_view key, std::string_view topic) {
-  if (is_valid_topic(topic))
+  if (is_valid_topic(topic) || is_system_topic(topic)) // authorize() guards system topics
     return std::nullopt;
   return bad_parameter(key, quoted(topic) + " is not a topic name (" + std::string{topic_rule}
                               + ")");
@@ -173,7 +173,7 @@ std::optional<refusal> authorize(const history_request& r, const http_request& r
   auto& m = node_metrics();
   std::optional<auth_claims> claims;
   auto token = bearer_token(req);
-  if (!token.empty() && auth->enabled()) {
+  if (!token.empty() && auth->judges(token)) {
     auto verdict = auth->verify(token, unix_now());
     if (!verdict) {
       m.count_auth_failure(verdict.failure);
@@ -193,11 +193,9 @@ std::optional<refusal> authorize(const history_request& r, const http_request& r
     m.auth_denied.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("auth.denied peer={} via=http topic={} user={}", peer, q.topic,
                  who ? who->user : std::string{"-"});
-    if (access == topic_access::unauthorized)
-      return refuse(http::status::unauthorized, "topic", q.topic,
-                    q.topic + " is a private topic: present a token of its owner");
-    return refuse(http::status::forbidden, "topic", q.topic,
-                  q.topic + " is a private topic of another user");
+    return refuse(access == topic_access::unauthorized ? http::status::unauthorized
+                                                       : http::status::forbidden,
+                  "topic", q.topic, auth->denial_message(q.topic, access));
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 #include "proto/json_writer.hpp"
 #include "proto/publish_codec.hpp"
 #include "net/maintenance_gate.hpp"
+#include "net/static_files.hpp"
 
 namespace tickgate::net {
 
@@ -325,6 +326,8 @@ http_response handle_http(net_context& ctx, const http_request& req) {
       return error_response(req, http::status::method_not_allowed, "use POST");
     return broadcast(ctx, req);
   }
+  if (auto file = static_file_response(req))
+    return std::move(*file);
   if (auto* dialect = ctx.edge.dialect_at(path)) {
     if (*dialect == "socketio") // a long-polling or otherwise plain request
       return socketio_error_response(

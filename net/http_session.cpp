@@ -14,9 +14,11 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 
+#include "actors/auth.hpp"
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
 #include "proto/json_text.hpp"
+#include "proto/json_writer.hpp"
 
 namespace tickgate::net {
 
@@ -293,12 +295,13 @@ void http_session::refuse_upgrade(const http_request& req, const admission::deci
 //   GET  /admin/info | stats | actors?kind=&sort=&limit= | topics | connections | show?id=
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
 //        | maintenance?state=on|off&message=&retry_after=
-// The secret, if configured, comes in the X-Admin-Secret header.
+// Credentials: the admin secret in the X-Admin-Secret header, or
+// `Authorization: Bearer` with the admin secret or a JWT with the admin role.
 void http_session::admin(const http_request& req) {
   if (!ctx_.admin_http) {
     send(error_response(req, http::status::forbidden,
-                        "/admin/ over HTTP needs admin.secret (ADMIN_SECRET) on the node; "
-                        "tickgatectl on the loopback admin port works without one"));
+                        "/admin/ over HTTP needs admin.secret (ADMIN_SECRET) or a JWT key on the "
+                        "node; tickgatectl on the loopback admin port works without one"));
     return;
   }
   auto target = req.target();
@@ -328,7 +331,19 @@ void http_session::admin(const http_request& req) {
                         "POST kick, restart, publish, broadcast, maintenance)"));
     return;
   }
-  auto secret = std::string{req["X-Admin-Secret"]};
+  if (auto denied = admin_denial(req)) {
+    spdlog::warn("admin.denied via=http peer={} reason={}", peer_address(), *denied);
+    std::string body;
+    json_writer{body}
+      .begin_object()
+      .field("ok", false)
+      .field("code", "denied")
+      .field("error", "access denied: " + *denied)
+      .end_object();
+    send(json_response(req, http::status::forbidden, std::move(body)));
+    return;
+  }
+  auto secret = ctx_.admin_secret; // the caller proved it may; the inspector checks again
   auto self = shared_from_this();
   auto version = req.version();
   auto keep_alive = req.keep_alive();
@@ -347,6 +362,30 @@ void http_session::admin(const http_request& req) {
               self->answer_admin(version, keep_alive, json);
             });
   }, secret, command, args);
+}
+
+std::optional<std::string> http_session::admin_denial(const http_request& req) {
+  auto header = std::string_view{req["X-Admin-Secret"]};
+  if (secret_matches(ctx_.admin_secret, header))
+    return std::nullopt;
+  auto token = bearer_token(req);
+  if (token.empty())
+    return header.empty() ? "no credentials (X-Admin-Secret, or Authorization: Bearer with the "
+                            "admin secret or an admin JWT)"
+                          : "wrong secret";
+  auto* rules = ctx_.routing.auth.get();
+  if (!rules || !rules->judges(token))
+    return std::string{"wrong secret or token"};
+  auto verdict = rules->verify(token, unix_now());
+  if (!verdict) {
+    node_metrics().count_auth_failure(verdict.failure);
+    return "token refused: " + verdict.message;
+  }
+  if (!rules->is_admin(&*verdict.claims)) {
+    node_metrics().auth_denied.fetch_add(1, std::memory_order_relaxed);
+    return "token has no role " + rules->settings().admin_role;
+  }
+  return std::nullopt;
 }
 
 void http_session::answer_admin(unsigned version, bool keep_alive, const std::string& json) {

@@ -48,6 +48,8 @@ private:
   void send(http_response res);
   void admin(const http_request& req);        // /admin/...: asks the inspector
   void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
+  // Why `req` may not run an admin command (nullopt: it may).
+  std::optional<std::string> admin_denial(const http_request& req);
   // /api/snapshot, /api/history, /api/market/snapshot: asks the router
   void retained(const http_request& req, history_endpoint endpoint);
   // Writes a JSON answer made on another thread (an actor's reply).

@@ -99,7 +99,10 @@ struct net_context {
   caf::actor router; // subscribes go here
   caf::actor bus;    // publishes go here
   caf::actor inspector; // /admin/... requests go here
-  bool admin_http = false; // serve /admin/ on the public port (only when a secret is set)
+  // Serve /admin/ on the public port: only when admin.secret or a JWT key is
+  // configured (http_session checks the caller's credentials).
+  bool admin_http = false;
+  std::string admin_secret; // admin.secret ("" when none)
   routing_settings routing;
 
   /// `routing` as every connection actor shares it (made on first use, once

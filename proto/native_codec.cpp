@@ -38,7 +38,7 @@ std::string check_topics(std::vector<std::string>& topics, error_code& code) {
     return "at most " + std::to_string(max_topics_per_request)
            + " topics per request";
   for (auto& t : topics) {
-    if (!is_valid_topic(t)) {
+    if (!is_valid_topic(t) && !is_system_topic(t)) {
       code = error_code::invalid_topic;
       if (t.empty())
         return "topic names must not be empty";

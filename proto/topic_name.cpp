@@ -16,6 +16,11 @@ bool is_valid_topic(std::string_view name) {
   return true;
 }
 
+bool is_system_topic(std::string_view name) {
+  return name.size() <= max_topic_length && name.starts_with(system_topic_prefix)
+         && is_valid_topic(name.substr(system_topic_prefix.size()));
+}
+
 bool glob_match(std::string_view p, std::string_view s) {
   size_t pi = 0, si = 0;
   size_t star_p = std::string_view::npos, star_s = 0;

@@ -164,3 +164,49 @@ TEST(admin_role, admin_namespaces_need_the_configured_role) {
   EXPECT_TRUE(a.is_admin_namespace("/admin"));
   EXPECT_FALSE(a.is_admin_namespace("/prices"));
 }
+
+TEST(admin_secret, presented_as_a_token_it_proves_the_admin_role_and_never_expires) {
+  auth_settings s;
+  s.admin_secret = "s3cret-for-operators";
+  authenticator only_secret{s};
+  EXPECT_FALSE(only_secret.enabled()); // no JWT key: other tokens stay ignored
+  EXPECT_TRUE(only_secret.judges("s3cret-for-operators"));
+  EXPECT_FALSE(only_secret.judges(hs_token().sign()));
+  auto v = only_secret.verify("s3cret-for-operators", now_s());
+  ASSERT_TRUE(v) << v.message;
+  EXPECT_EQ(v.claims->user, authenticator::admin_user);
+  EXPECT_EQ(v.claims->role, "admin");
+  EXPECT_FALSE(v.claims->expires);
+  EXPECT_TRUE(only_secret.is_admin(&*v.claims));
+  EXPECT_FALSE(only_secret.verify("s3cret-for-operatorz", now_s()));
+  EXPECT_FALSE(only_secret.verify("", now_s()));
+
+  s.jwt_secret = secret;
+  authenticator both{s};
+  EXPECT_TRUE(both.judges("anything at all"));
+  EXPECT_TRUE(both.verify("s3cret-for-operators", now_s()));
+  EXPECT_TRUE(both.verify(hs_token().sign(), now_s()));
+  EXPECT_EQ(both.verify("s3cret", now_s()).failure, auth_failure::malformed);
+}
+
+TEST(admin_secret, no_configured_secret_matches_nothing) {
+  EXPECT_FALSE(secret_matches("", ""));
+  EXPECT_FALSE(secret_matches("", "x"));
+  EXPECT_FALSE(secret_matches("abc", "abcd"));
+  EXPECT_TRUE(secret_matches("abc", "abc"));
+  EXPECT_FALSE(hs256().verify("", now_s())); // no admin secret: "" is no token either
+}
+
+TEST(system_topics, are_granted_to_the_admin_role_only) {
+  auto a = hs256();
+  auth_claims admin{"ops", "admin", std::nullopt};
+  auth_claims trader{"alice", "trader", std::nullopt};
+  EXPECT_EQ(a.access("$sys:stats", &admin), topic_access::granted);
+  EXPECT_EQ(a.access("$sys:stats", &trader), topic_access::forbidden);
+  EXPECT_EQ(a.access("$sys:stats", nullptr), topic_access::unauthorized);
+  EXPECT_EQ(a.access("sys:stats", nullptr), topic_access::open); // not a system topic
+  EXPECT_NE(a.denial_message("$sys:stats", topic_access::forbidden).find("role admin"),
+            std::string::npos);
+  EXPECT_NE(a.denial_message("user:bob", topic_access::forbidden).find("another user"),
+            std::string::npos);
+}

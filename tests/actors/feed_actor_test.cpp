@@ -14,6 +14,7 @@
 
 #include "actors/bus_feed.hpp"
 #include "actors/feed_actor.hpp"
+#include "actors/system_feed.hpp"
 #include "support/node_process.hpp"
 #include "support/routing_core.hpp"
 
@@ -181,6 +182,52 @@ TEST_F(feed_actor_with_fake, publishes_through_the_feed_without_delivering_them_
   router->receive([&](route_atom, const publication_batch&) { routed = true; },
                   caf::after(100ms) >> [] {});
   EXPECT_FALSE(routed); // it comes back from the upstream, if at all
+}
+
+TEST_F(feed_actor_with_fake, leaves_system_topics_to_the_system_feed_and_drops_deliveries_to_them) {
+  start(); // down at start: a topic it follows would hear "down"
+  interest("$sys:stats", true);
+  EXPECT_EQ(next_feed(), "up"); // not this feed's topic: up as far as it is concerned
+  interest("x", true);
+  EXPECT_EQ(upstream->call(0), "FOLLOW x"); // the first call: $sys:stats was never followed
+  EXPECT_EQ(next_feed(), "down: fake not connected yet");
+  upstream->reports.status(false, "fake unavailable: connection lost");
+  interest("$sys:stats", false);
+  interest("x", false);
+  EXPECT_EQ(upstream->call(1), "UNFOLLOW x");
+  // A delivery naming a system topic (a Redis pattern could match one) is dropped.
+  upstream->reports.deliver({make_pub("$sys:stats", "{\"forged\":1}"), make_pub("b", "2")});
+  publication_batch got;
+  router->receive([&](route_atom, const publication_batch& pubs) { got = pubs; },
+                  caf::after(3s) >> [] {});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->topic, "b");
+}
+
+TEST(system_feed, follows_only_system_topics_and_tells_the_inspector) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::scoped_actor inspector{sys};
+  caf::scoped_actor router{sys};
+  caf::scoped_actor topic{sys};
+  auto f = sys.spawn(feed_actor, std::make_shared<system_feed>(caf::actor{inspector}),
+                     caf::actor{router});
+  caf::anon_send(f, interest_atom_v, std::string{"trade@AAPL"}, caf::actor{topic}, true);
+  caf::anon_send(f, interest_atom_v, std::string{"$sys:stats"}, caf::actor{topic}, true);
+  caf::anon_send(f, interest_atom_v, std::string{"$sys:stats"}, caf::actor{topic}, false);
+  std::vector<std::string> told;
+  for (int i = 0; i < 2; ++i)
+    inspector->receive(
+      [&](systopic_atom, const std::string& t, bool alive) {
+        told.push_back(t + (alive ? " alive" : " gone"));
+      },
+      caf::after(3s) >> [] {});
+  EXPECT_EQ(told, (std::vector<std::string>{"$sys:stats alive", "$sys:stats gone"}));
+  bool more = false;
+  inspector->receive([&](systopic_atom, const std::string&, bool) { more = true; },
+                     caf::after(100ms) >> [] {});
+  EXPECT_FALSE(more); // trade@AAPL is not its business
+  caf::anon_send(f, stop_atom_v);
 }
 
 TEST_F(feed_actor_with_fake, describes_itself_as_the_bridge_with_its_feeds_name_and_status) {

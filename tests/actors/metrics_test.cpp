@@ -152,3 +152,44 @@ TEST(metrics, summary_lists_the_headline_figures_in_json_and_as_a_log_line) {
   EXPECT_EQ(line.rfind("connections=1 subscriptions=2 topics=3 ", 0), 0u) << line;
   EXPECT_NE(line.find(" events_out=4"), std::string::npos) << line;
 }
+
+TEST(metrics, histogram_quantiles_interpolate_within_the_bucket_holding_the_rank) {
+  std::array<int64_t, 3> bounds{100, 200, 400};
+  std::array<uint64_t, 4> none{};
+  EXPECT_FALSE(histogram_quantile(bounds, none, 0.5));
+  // 10 samples in (0,100], 10 in (100,200]: the median is the first bucket's top.
+  std::array<uint64_t, 4> two{10, 10, 0, 0};
+  EXPECT_DOUBLE_EQ(*histogram_quantile(bounds, two, 0.5), 100.0);
+  EXPECT_DOUBLE_EQ(*histogram_quantile(bounds, two, 0.75), 150.0);
+  EXPECT_DOUBLE_EQ(*histogram_quantile(bounds, two, 0.25), 50.0);
+  // Empty buckets before the rank are skipped; beyond the last bound the
+  // answer is that bound (no upper edge to interpolate to).
+  std::array<uint64_t, 4> late{0, 0, 4, 0};
+  EXPECT_DOUBLE_EQ(*histogram_quantile(bounds, late, 0.5), 300.0);
+  std::array<uint64_t, 4> overflow{1, 0, 0, 99};
+  EXPECT_DOUBLE_EQ(*histogram_quantile(bounds, overflow, 0.99), 400.0);
+}
+
+TEST(metrics, stats_json_gives_the_latency_histogram_with_its_percentiles) {
+  metrics m;
+  {
+    metrics::latency_tally tally{m};
+    for (int i = 0; i < 90; ++i)
+      tally.add(300);     // (0, 500]
+    for (int i = 0; i < 10; ++i)
+      tally.add(20000);   // (10000, 25000]
+  }
+  auto json = stats_json(m);
+  simdjson::dom::parser parser;
+  auto latency = parser.parse(json)["latency"];
+  EXPECT_EQ(latency["count"].get_uint64().value(), 100u);
+  EXPECT_EQ(latency["sum_us"].get_uint64().value(), 90u * 300 + 10u * 20000);
+  EXPECT_EQ(latency["bounds_us"].get_array().size(), metrics::latency_bounds_us.size());
+  EXPECT_EQ(latency["counts"].get_array().at(0).get_uint64().value(), 90u);
+  EXPECT_EQ(latency["counts"].get_array().at(5).get_uint64().value(), 10u);
+  EXPECT_DOUBLE_EQ(latency["p50_us"].get_double().value(), 278.0); // 500 * 50/90, rounded
+  EXPECT_DOUBLE_EQ(latency["p99_us"].get_double().value(), 23500.0); // 10000 + 15000 * 9/10
+  metrics empty;
+  auto none = stats_json(empty);
+  EXPECT_TRUE(parser.parse(none)["latency"]["p90_us"].is_null());
+}

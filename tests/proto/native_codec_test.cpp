@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "proto/topic_name.hpp"
 #include "tickgate.pb.h"
 
 using namespace tickgate;
@@ -514,4 +515,17 @@ TEST(native_codec_proto, subscribe_options_round_trip_through_protobuf) {
   EXPECT_EQ(from_proto.options.snapshot, from_json.options.snapshot);
   EXPECT_EQ(from_proto.options.throttle_ms, from_json.options.throttle_ms);
   EXPECT_EQ(from_proto.options.last, from_json.options.last);
+}
+
+TEST(native_codec_json, accepts_system_topics_and_nothing_else_with_a_dollar) {
+  auto cmd = as_command(decode_client_frame(R"({"op":"subscribe","topics":["$sys:stats"]})", false));
+  EXPECT_EQ(cmd.topics, (std::vector<std::string>{"$sys:stats"}));
+  EXPECT_EQ(json_error(R"({"op":"subscribe","topics":["$sys:"]})").code, error_code::invalid_topic);
+  EXPECT_EQ(json_error(R"({"op":"subscribe","topics":["$stats"]})").code, error_code::invalid_topic);
+  EXPECT_EQ(json_error(R"({"op":"subscribe","topics":["trade$sys:x"]})").code,
+            error_code::invalid_topic);
+  EXPECT_TRUE(is_system_topic("$sys:stats"));
+  EXPECT_FALSE(is_valid_topic("$sys:stats")); // so no publish path takes it
+  EXPECT_FALSE(is_system_topic("$sys:a b"));
+  EXPECT_FALSE(is_system_topic("$sys:" + std::string(124, 'x')));
 }

@@ -18,6 +18,7 @@
 
 #include "actors/demo_feed_actor.hpp"
 #include "actors/feed_actor.hpp"
+#include "actors/system_feed.hpp"
 #include "actors/inspector_actor.hpp"
 #include <caf/io/middleman.hpp>
 #include "actors/metrics.hpp"
@@ -70,12 +71,13 @@ void print_banner(const tickgate::net::node_info& node,
     "tickgate %s  node %s  mode %s%s\n"
     "  WebSocket  ws://%s:%u/v1   (%s)\n"
     "  HTTP       http://%s:%u    (/health, /api/stats, POST /api/publish, POST /api/broadcast)\n"
+    "  dashboard  http://%s:%u/dashboard\n"
     "  try        wscat -c ws://%s:%u/v1  then  {\"op\":\"subscribe\",\"id\":1,\"topics\":[\"trade@AAPL\"]}\n"
     "  publish    curl -XPOST %s:%u/api/publish -d '{\"topic\":\"trade@AAPL\",\"data\":{\"p\":\"189.20\",\"q\":\"5\"}}'\n"
     "  Ctrl-C stops the node.\n",
     version, node.node_id.c_str(), node.mode.c_str(),
     demo ? " + demo feed" : "", host.c_str(), port,
-    endpoints.c_str(), host.c_str(),
+    endpoints.c_str(), host.c_str(), port, host.c_str(),
     port, host.c_str(), port, host.c_str(), port);
   std::fflush(stdout);
 }
@@ -145,12 +147,13 @@ int main(int argc, char** argv) {
   ctx.routing.history = std::move(history_cfg);
   ctx.routing.auth = std::make_shared<const tickgate::authenticator>(std::move(auth_cfg));
   if (!ctx.routing.auth->enabled())
-    spdlog::info("auth.disabled no JWT key configured: tokens are refused, private topics "
-                 "and admin namespaces closed to every client");
+    spdlog::info("auth.disabled no JWT key configured: tokens other than the admin secret are "
+                 "refused, private topics and admin namespaces closed to every other client");
   ctx.edge = edge;
   ctx.gate = std::make_shared<tickgate::net::admission>(edge.admission);
-  // The HTTP port is public; its /admin/ needs the shared secret.
-  ctx.admin_http = !cfg.admin_secret.empty();
+  // The HTTP port is public; its /admin/ needs the shared secret or an admin JWT.
+  ctx.admin_http = !cfg.admin_secret.empty() || ctx.routing.auth->enabled();
+  ctx.admin_secret = cfg.admin_secret;
   ctx.node = {cfg.node_id, version, feeds.mode(), std::chrono::steady_clock::now()};
   // The inspector first: every other actor registers with it at start.
   tickgate::inspector_settings inspector_cfg;
@@ -158,8 +161,11 @@ int main(int argc, char** argv) {
   inspector_cfg.maintenance = std::make_shared<tickgate::maintenance_mode>();
   ctx.maintenance = inspector_cfg.maintenance;
   cfg.admin_events(inspector_cfg.admin_stats_interval, inspector_cfg.alerts);
+  inspector_cfg.node_id = cfg.node_id;
   ctx.inspector = system.spawn(tickgate::inspector_actor, inspector_cfg);
   ctx.routing.inspector = ctx.inspector;
+  // The system topics' feed: the inspector publishes them.
+  feeds.all.push_back(std::make_shared<tickgate::system_feed>(ctx.inspector));
   // One feed actor per feed; topics follow every feed, and publishes (HTTP,
   // admin, demo) go to the publishing feed, which delivers them to every node
   // it reaches (the bus: this node).

@@ -14,6 +14,7 @@
 #include <caf/settings.hpp>
 #include <spdlog/spdlog.h>
 
+#include "actors/metrics.hpp"
 #include "actors/user_registry.hpp"
 #include "proto/dialect_settings.hpp"
 #include "proto/frame_decoder.hpp"
@@ -234,6 +235,7 @@ std::optional<std::string> node_config::history(history_settings& out) const {
 
 std::optional<std::string> node_config::auth(auth_settings& out) const {
   out = auth_rules;
+  out.admin_secret = admin_secret;
   out.leeway = std::max(std::chrono::seconds{0}, as<std::chrono::seconds>(auth_leeway));
   for (auto& pattern : out.private_topics)
     if (pattern.find("{id}") == std::string::npos)
@@ -263,6 +265,9 @@ void node_config::apply_dialects() const {
 }
 
 std::optional<std::string> node_config::edge(net::edge_settings& e) const {
+  if (dialect.namespaces.size() > metrics::max_namespaces)
+    return "dialects.socketio-namespaces: at most " + std::to_string(metrics::max_namespaces)
+           + " namespaces";
   e.host = ws_host;
   e.port = ws_port;
   e.endpoints.clear();
