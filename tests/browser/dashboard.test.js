@@ -38,6 +38,32 @@ async function connectClient(node, i) {
   return ws;
 }
 
+// A client of another dialect that only stays connected: the stream
+// dialect, or Socket.IO (Engine.IO over WebSocket, answering pings) in
+// namespace /prices.
+async function connectOther(node, kind) {
+  const path = kind === 'socketio' ? '/socket.io/?EIO=4&transport=websocket' : '/stream';
+  const ws = new WebSocket(`ws://127.0.0.1:${node.port}${path}`);
+  const frames = [];
+  ws.on('message', (m) => {
+    const text = String(m);
+    frames.push(text);
+    if (text === '2')
+      ws.send('3');
+    else if (text.startsWith('0{'))
+      ws.send('40/prices,');
+  });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  if (kind === 'socketio')
+    await until(() => frames.some((f) => f.startsWith('40/prices,{')), { what: 'the Socket.IO namespace' });
+  else
+    ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: [topics[0]], id: 1 }));
+  return ws;
+}
+
 // Publishes round-robin over the topics at about `perSecond` until stopped;
 // after a stall (a busy machine) it goes on at that pace without catching up
 // in a burst, so one second's rate stays close to the next.
@@ -87,35 +113,43 @@ test('the dashboard shows the node\'s figures, its busiest topics when signed in
   { timeout: 90000 }, async (t) => {
     const node = await TickgateNode.start([`--admin.secret=${secret}`, '--history.size=100']);
     const clients = [];
+    const others = [];
     const browser = await launchBrowser();
     let publisher = null;
     t.after(async () => {
       await publisher?.stop();
-      for (const ws of clients)
+      for (const ws of [...clients, ...others])
         ws.terminate();
       await browser.close();
       await node.stop();
     });
     for (let i = 0; i < clientCount; i++)
       clients.push(await connectClient(node, i));
+    others.push(await connectOther(node, 'stream'), await connectOther(node, 'socketio'));
     publisher = startPublishing(node, publishPerSecond);
 
     const page = await openPage(browser, `${node.httpUrl}/dashboard`);
 
     // Connections: the test's clients plus the page's own (its "watch a
-    // topic" panel), total and by dialect, exactly as /api/stats says once
-    // the page has refreshed after the last change.
+    // topic" panel), total, by dialect and by namespace, exactly as
+    // /api/stats says once the page has refreshed after the last change.
     await until(async () => {
       const stats = await statsOf(node);
-      return stats.conn.open === clientCount + 1
+      return stats.conn.open === clientCount + others.length + 1
         && await shown(page, 'conn.open') === stats.conn.open
         && await shown(page, 'conn.by_dialect.native') === stats.conn.by_dialect.native;
     }, { what: 'the page to show the connections /api/stats counts', timeoutMs: 10000, stepMs: 200 });
     const stats = await statsOf(node);
+    assert.deepEqual([stats.conn.by_dialect.native, stats.conn.by_dialect.stream, stats.conn.by_dialect.socketio],
+      [clientCount + 1, 1, 1]);
+    assert.equal(stats.conn.by_namespace['/prices'], 1);
     for (const [dialect, count] of Object.entries(stats.conn.by_dialect))
       assert.equal(await shown(page, `conn.by_dialect.${dialect}`), count, `conn.by_dialect.${dialect}`);
+    for (const [ns, count] of Object.entries(stats.conn.by_namespace))
+      assert.equal(await shown(page, `conn.by_namespace.${ns}`), count, `conn.by_namespace.${ns}`);
 
-    // Event counters lag /api/stats by at most a couple of refreshes.
+    // Event counters (and the latency histogram's, one per delivery) lag
+    // /api/stats by at most a couple of refreshes of traffic.
     await sleep(3000);
     const before = await statsOf(node);
     const startedAt = Date.now();
@@ -126,13 +160,20 @@ test('the dashboard shows the node\'s figures, its busiest topics when signed in
     }
     const shownIn = await shown(page, 'topic.events_in');
     const shownOut = await shown(page, 'topic.events_out');
+    const shownLatencyCount = await shown(page, 'latency.count');
     const after = await statsOf(node);
     const elapsedMs = Date.now() - startedAt;
     assert.ok(shownIn <= after.topic.events_in && after.topic.events_in - shownIn <= counterLagEvents,
       `events in: page ${shownIn}, /api/stats ${after.topic.events_in} (±${counterLagEvents})`);
-    const fanOut = clients.reduce((total, _, i) => total + topicsOf(i).length, 0) / topics.length;
+    // Subscriptions per topic, on average: the native clients' and the stream client's one.
+    const fanOut = (clients.reduce((total, _, i) => total + topicsOf(i).length, 0) + 1) / topics.length;
     assert.ok(shownOut <= after.topic.events_out && after.topic.events_out - shownOut <= counterLagEvents * fanOut,
       `events out: page ${shownOut}, /api/stats ${after.topic.events_out}`);
+    assert.ok(shownLatencyCount > 0 && shownLatencyCount <= after.latency.count
+      && after.latency.count - shownLatencyCount <= counterLagEvents * fanOut,
+      `latency count: page ${shownLatencyCount}, /api/stats ${after.latency.count}`);
+    for (const p of ['p50_us', 'p90_us', 'p99_us'])
+      assert.ok(await shown(page, `latency.${p}`) > 0, `latency.${p} shown`);
     const measured = ((after.topic.events_in - before.topic.events_in) * 1000) / elapsedMs;
     const pageRate = pageRates.sort((a, b) => a - b)[1];
     assert.ok(Math.abs(pageRate - measured) <= measured * rateTolerance,
@@ -161,11 +202,16 @@ test('the dashboard shows the node\'s figures, its busiest topics when signed in
       { timeout: 15000 }, topics);
     assert.equal(await page.$eval('#signin-state', (n) => n.dataset.state), 'signed-in');
     for (const name of topics) {
-      const subscribers = clients.filter((_, i) => topicsOf(i).includes(name)).length;
+      const subscribers = clients.filter((_, i) => topicsOf(i).includes(name)).length + (name === topics[0] ? 1 : 0);
       const cells = await page.$$eval(`#topic-rows tr[data-topic="${name}"] td`, (tds) => tds.map((td) => td.textContent));
       assert.equal(Number(cells[1]), subscribers, `subscribers of ${name}: ${cells}`);
       assert.ok(Number(cells[3]) > 0, `seq of ${name}: ${cells}`);
     }
+    // The stream's first event counts rates from zero; the next ones show
+    // each topic's share of the publishing.
+    await page.waitForFunction((names) => names.every((name) =>
+      Number(document.querySelector(`#topic-rows tr[data-topic="${name}"] td:nth-child(3)`)?.dataset.value) > 0),
+    { timeout: 10000 }, topics);
 
     // Kick one of the test's clients from the connection list: its socket
     // closes, the others stay.
