@@ -26,7 +26,8 @@ export async function adminRequest(method, route, { query = {}, body } = {}) {
     headers.Authorization = `Bearer ${token}`;
   if (body !== undefined)
     headers['Content-Type'] = 'application/json';
-  const search = new URLSearchParams(query).toString();
+  // Percent-encoded (a space is %20): the node does not read '+' as a space.
+  const search = Object.entries(query).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   let res;
   try {
     res = await fetch(`/admin/${route}${search ? `?${search}` : ''}`, { method, headers, body });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { TickgateNode, until } from '../../clients/js/test/support/tickgate.js';
+import { TickgateNode, signJwt, until } from '../../clients/js/test/support/tickgate.js';
 import { launchBrowser, openPage, screenshotPath } from './support/browser.js';
 
 const secret = 'dash-s3cret';
@@ -240,3 +240,41 @@ test('the dashboard shows the node\'s figures, its busiest topics when signed in
     console.log(`dashboard screenshot: ${file}`);
     assert.deepEqual(page.problems, []);
   });
+
+test('an admin JWT signs in and may act; a user\'s JWT is not authorized and its actions are refused', { timeout: 60000 }, async (t) => {
+  const jwtSecret = 'dash-jwt-key';
+  const node = await TickgateNode.start([`--auth.jwt-secret=${jwtSecret}`]);
+  const browser = await launchBrowser();
+  t.after(async () => {
+    await browser.close();
+    await node.stop();
+  });
+  const exp = Math.floor(Date.now() / 1000) + 300;
+  const page = await openPage(browser, `${node.httpUrl}/dashboard`);
+
+  await signIn(page, signJwt({ sub: 'trader-7', exp }, jwtSecret));
+  await page.waitForFunction(() => document.querySelector('#signin-state').dataset.state === 'refused', { timeout: 15000 });
+  assert.match(await text(page, '#signin-state'), /^not authorized/);
+  const refused = await act(page, '#maintenance-form button[type=submit]');
+  assert.equal(refused.state, 'refused');
+  assert.match(refused.text, /^maintenance on: refused \(40[13]\)/);
+  assert.equal((await node.get('/health')).maintenance, 0);
+
+  await signIn(page, signJwt({ sub: 'ops-1', role: 'admin', exp }, jwtSecret));
+  await page.waitForFunction(() => document.querySelector('#signin-state').dataset.state === 'signed-in', { timeout: 15000 });
+  await page.type('#maintenance-message', 'back soon');
+  const on = await act(page, '#maintenance-form button[type=submit]');
+  assert.equal(on.state, 'ok', on.text);
+  assert.equal((await node.get('/health')).maintenance, 1);
+  // The banner: on from /health, with the message from the stream.
+  await page.waitForFunction(() => !document.querySelector('#maintenance').hidden
+    && document.querySelector('#maintenance').textContent === 'maintenance on: back soon', { timeout: 5000 });
+  const off = await act(page, '#maintenance-off');
+  assert.equal(off.state, 'ok', off.text);
+  assert.equal((await node.get('/health')).maintenance, 0);
+  // The operator's own list shows the stream's connection under the token's user.
+  await page.click('#connections-refresh');
+  await page.waitForFunction(() => [...document.querySelectorAll('#connection-rows td')].some((td) => td.textContent === 'ops-1'),
+    { timeout: 10000 });
+  assert.deepEqual(page.problems, []);
+});
