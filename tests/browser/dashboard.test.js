@@ -207,11 +207,11 @@ test('the dashboard shows the node\'s figures, its busiest topics when signed in
       assert.equal(Number(cells[1]), subscribers, `subscribers of ${name}: ${cells}`);
       assert.ok(Number(cells[3]) > 0, `seq of ${name}: ${cells}`);
     }
-    // The stream's first event counts rates from zero; the next ones show
-    // each topic's share of the publishing.
+    // A topic's rate needs two samples of its counters (the node takes
+    // them every few seconds); then each shows its share of the publishing.
     await page.waitForFunction((names) => names.every((name) =>
       Number(document.querySelector(`#topic-rows tr[data-topic="${name}"] td:nth-child(3)`)?.dataset.value) > 0),
-    { timeout: 10000 }, topics);
+    { timeout: 20000 }, topics);
 
     // Kick one of the test's clients from the connection list: its socket
     // closes, the others stay.
