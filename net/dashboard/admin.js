@@ -50,7 +50,16 @@ export async function adminRequest(method, route, { query = {}, body } = {}) {
   };
 }
 
-export const listConnections = () => adminRequest('GET', 'connections');
+// The connections with the most messages, at most `limit` of them (a node may
+// hold tens of thousands; the page lists the busiest).
+export const connectionListLimit = 200;
+export const listConnections = async () => {
+  const result = await adminRequest('GET', 'actors',
+    { query: { kind: 'connection', sort: 'msgs', limit: connectionListLimit } });
+  if (result.ok)
+    result.body.connections = result.body.actors ?? [];
+  return result;
+};
 export const kick = (id) => adminRequest('POST', 'kick', { query: { id } });
 export const restartTopic = (topic) => adminRequest('POST', 'restart', { query: { topic } });
 // `json` is the text of one JSON value, sent as typed (the node checks it).

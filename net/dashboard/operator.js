@@ -6,7 +6,8 @@ import * as admin from './admin.js';
 import { $, row, num, showState } from './dom.js';
 import { formatDuration } from './metrics.js';
 
-const listIntervalMs = 3000;
+// Listing connections asks every connection actor for its figures: not too often.
+const listIntervalMs = 10000;
 
 function report(what, result) {
   if (result.ok)
