@@ -126,7 +126,9 @@ actor_stats describe(self_ptr self) {
   s.msgs_in = st.delivered;
   s.msgs_out = st.published;
   s.extra.emplace_back("link", json_quoted(st.up ? "up" : "down"));
-  s.extra.emplace_back("topics", std::to_string(st.topics.size()));
+  auto followed = std::count_if(st.topics.begin(), st.topics.end(),
+                                [&](const auto& t) { return ours(self, t.first); });
+  s.extra.emplace_back("topics", std::to_string(followed)); // those this feed follows
   st.upstream->describe(s);
   return s;
 }
