@@ -371,6 +371,18 @@ caf::result<std::string> run_command(self_ptr self, const std::string& command,
     });
     return rp;
   }
+  if (command == "nodes") {
+    auto node = actors_of(self, "node");
+    if (node.empty())
+      return failure("unavailable", "the node actor has not started");
+    auto rp = self->make_response_promise<std::string>();
+    self->request(node.front(), gather_timeout, members_atom_v)
+      .then([rp](std::string& json) mutable { rp.deliver(std::move(json)); },
+            [rp](caf::error& err) mutable {
+              rp.deliver(failure("internal", caf::to_string(err)));
+            });
+    return rp;
+  }
   if (command == "kick" && arg(0).empty() && !arg(1).empty())
     return kick_user(self, arg(1));
   if (command == "kick") {

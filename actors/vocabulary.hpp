@@ -127,6 +127,15 @@ TICKGATE_ATOM(adminstat_atom, "adminstat")
 // to publish $sys:stats.
 TICKGATE_ATOM(systopic_atom, "systopic")
 
+// The cluster protocol between node actors (actors/node_actor.hpp): a join,
+// a heartbeat, a graceful leave; node actor -> itself: time for a heartbeat;
+// anyone -> node actor: (members_atom) the member list as JSON.
+TICKGATE_ATOM(join_atom, "join")
+TICKGATE_ATOM(beat_atom, "beat")
+TICKGATE_ATOM(leave_atom, "leave")
+TICKGATE_ATOM(tick_atom, "tick")
+TICKGATE_ATOM(members_atom, "members")
+
 #undef TICKGATE_ATOM
 
 /// One actor's self-description for the inspector (tickgatectl). Counters are

@@ -157,6 +157,18 @@ http_response health(net_context& ctx, const http_request& req) {
       w.field("kafka_reason", net::kafka_feed::down_reason());
   }
   w.field("uptime_s", uptime_s(ctx));
+  if (!ctx.cluster_name.empty()) { // this node's view of its cluster
+    auto& m = node_metrics();
+    w.key("cluster")
+      .begin_object()
+      .field("name", ctx.cluster_name)
+      .field("members", m.cluster_members_up.load() + m.cluster_members_leaving.load()
+                          + m.cluster_members_down.load())
+      .field("up", m.cluster_members_up.load())
+      .field("leaving", m.cluster_members_leaving.load())
+      .field("down", m.cluster_members_down.load())
+      .end_object();
+  }
   write_summary(node_metrics(), w);
   w.end_object();
   return json_response(req, http::status::ok, std::move(body));

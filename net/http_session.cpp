@@ -265,7 +265,11 @@ void http_session::on_request(beast::error_code ec) {
     return;
   }
   if (target_path(req.target()).substr(0, 7) == "/admin/") {
-    admin(req);
+    admin(req, std::string{target_path(req.target()).substr(7)});
+    return;
+  }
+  if (target_path(req.target()) == "/api/cluster") { // the members, as /admin/nodes
+    admin(req, "nodes");
     return;
   }
   if (auto endpoint = history_endpoint_at(target_path(req.target()))) {
@@ -293,11 +297,12 @@ void http_session::refuse_upgrade(const http_request& req, const admission::deci
 
 // The same commands tickgatectl sends, for non-C++ tooling:
 //   GET  /admin/info | stats | actors?kind=&sort=&limit= | topics | connections | show?id=
+//        | nodes (also GET /api/cluster)
 //   POST /admin/kick?id= | restart?topic= | publish?topic= (body: JSON) | broadcast (body: JSON)
 //        | maintenance?state=on|off&message=&retry_after=
 // Credentials: the admin secret in the X-Admin-Secret header, or
 // `Authorization: Bearer` with the admin secret or a JWT with the admin role.
-void http_session::admin(const http_request& req) {
+void http_session::admin(const http_request& req, const std::string& command) {
   if (!ctx_.admin_http) {
     send(error_response(req, http::status::forbidden,
                         "/admin/ over HTTP needs admin.secret (ADMIN_SECRET) or a JWT key on the "
@@ -305,12 +310,13 @@ void http_session::admin(const http_request& req) {
     return;
   }
   auto target = req.target();
-  auto command = std::string{target_path(target).substr(7)};
   auto q = [&](const char* key) { return percent_decode(query_param(target, key)); };
   std::vector<std::string> args;
   bool post = req.method() == http::verb::post;
   bool get = req.method() == http::verb::get;
-  if ((command == "info" || command == "stats" || command == "topics" || command == "connections") && get) {
+  if ((command == "info" || command == "stats" || command == "topics" || command == "connections"
+       || command == "nodes")
+      && get) {
   } else if (command == "actors" && get) {
     args = {q("kind"), q("sort"), q("limit")};
   } else if (command == "show" && get) {
@@ -327,7 +333,7 @@ void http_session::admin(const http_request& req) {
     args = {q("state"), q("message"), q("retry_after")};
   } else {
     send(error_response(req, http::status::not_found,
-                        "no such admin route (GET info, actors, topics, connections, show; "
+                        "no such admin route (GET info, actors, topics, connections, show, nodes; "
                         "POST kick, restart, publish, broadcast, maintenance)"));
     return;
   }

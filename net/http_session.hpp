@@ -46,7 +46,7 @@ private:
   void on_deadline(boost::beast::error_code ec);
   void end(); // no more requests: stop sending, the client closes
   void send(http_response res);
-  void admin(const http_request& req);        // /admin/...: asks the inspector
+  void admin(const http_request& req, const std::string& command); // /admin/<command>: asks the inspector
   void answer_admin(unsigned version, bool keep_alive, const std::string& json); // any thread
   // Why `req` may not run an admin command (nullopt: it may).
   std::optional<std::string> admin_denial(const http_request& req);

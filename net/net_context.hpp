@@ -99,6 +99,8 @@ struct net_context {
   caf::actor router; // subscribes go here
   caf::actor bus;    // publishes go here
   caf::actor inspector; // /admin/... requests go here
+  caf::actor cluster;   // the node actor: membership (/api/cluster)
+  std::string cluster_name; // empty: no cluster (/health says nothing of one)
   // Serve /admin/ on the public port: only when admin.secret or a JWT key is
   // configured (http_session checks the caller's credentials).
   bool admin_http = false;

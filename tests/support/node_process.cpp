@@ -81,6 +81,8 @@ node_process::node_process(std::vector<std::string> extra_args) {
       port_ = static_cast<uint16_t>(std::atoi(line.c_str() + pos + 7));
       if (auto a = line.find("\"admin_port\":"); a != std::string::npos)
         admin_port_ = static_cast<uint16_t>(std::atoi(line.c_str() + a + 13));
+      if (auto c = line.find("\"cluster_port\":"); c != std::string::npos)
+        cluster_port_ = static_cast<uint16_t>(std::atoi(line.c_str() + c + 15));
       return port_ != 0;
     },
     std::chrono::milliseconds(10000));

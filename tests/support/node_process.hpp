@@ -26,6 +26,8 @@ public:
 
   uint16_t port() const { return port_; }
   uint16_t admin_port() const { return admin_port_; }
+  /// The cluster listener's port (--cluster.pick-port or --cluster.port); 0: none.
+  uint16_t cluster_port() const { return cluster_port_; }
   pid_t pid() const { return pid_; }
 
   /// Sends `sig` and waits up to `timeout` for the exit; returns the exit
@@ -39,6 +41,7 @@ private:
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   uint16_t admin_port_ = 0;
+  uint16_t cluster_port_ = 0;
   std::string dir_;
 };
 

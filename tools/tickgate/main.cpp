@@ -21,6 +21,10 @@
 #include "actors/system_feed.hpp"
 #include "actors/inspector_actor.hpp"
 #include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/scoped_actor.hpp>
+#include "actors/node_actor.hpp"
 #include "actors/metrics.hpp"
 #include "actors/router_actor.hpp"
 #include "actors/scheduler.hpp"
@@ -140,6 +144,20 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  tickgate::cluster_settings cluster_cfg;
+  if (auto err = cfg.cluster.apply(cluster_cfg)) {
+    spdlog::error("config.invalid {}", *err);
+    return 2;
+  }
+  if (cfg.cluster.enabled() && cfg.cluster.tls()) {
+    // CAF's OpenSSL module: peers must present a certificate signed by the CA.
+    cfg.openssl_certificate = cfg.cluster.certificate;
+    cfg.openssl_key = cfg.cluster.key;
+    cfg.openssl_passphrase = cfg.cluster.passphrase;
+    cfg.openssl_cafile = cfg.cluster.cafile;
+    cfg.load<caf::openssl::manager>();
+  }
+
   tickgate::use_node_scheduler(cfg);
   caf::actor_system system{cfg};
   tickgate::net::net_context ctx{system};
@@ -164,6 +182,11 @@ int main(int argc, char** argv) {
   inspector_cfg.node_id = cfg.node_id;
   ctx.inspector = system.spawn(tickgate::inspector_actor, inspector_cfg);
   ctx.routing.inspector = ctx.inspector;
+  cluster_cfg.self.name = cfg.node_id;
+  if (cluster_cfg.enabled)
+    ctx.cluster_name = cluster_cfg.cluster_name;
+  cluster_cfg.connector = cluster_cfg.tls ? system.openssl_manager().actor_handle()
+                                          : system.middleman().actor_handle();
   // The system topics' feed: the inspector publishes them.
   feeds.all.push_back(std::make_shared<tickgate::system_feed>(ctx.inspector));
   // One feed actor per feed; topics follow every feed, and publishes (HTTP,
@@ -189,6 +212,8 @@ int main(int argc, char** argv) {
     for (auto& a : feed_actors)
       caf::anon_send(a, tickgate::stop_atom_v);
     caf::anon_send(ctx.router, tickgate::stop_atom_v);
+    if (ctx.cluster)
+      caf::anon_send(ctx.cluster, tickgate::stop_atom_v);
     caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
   };
   {
@@ -204,6 +229,32 @@ int main(int argc, char** argv) {
     if (cfg.demo) {
       demo = system.spawn(tickgate::demo_feed_actor, ctx.bus, cfg.demo_feed());
       caf::anon_send(demo, tickgate::register_atom_v, ctx.inspector);
+    }
+    // The node actor: this node's cluster membership, published on the
+    // cluster port (TLS when configured). It starts joining once told the
+    // address it was published at.
+    cluster_cfg.self.http_port = srv.port();
+    ctx.cluster = system.spawn(tickgate::node_actor, cluster_cfg);
+    caf::anon_send(ctx.cluster, tickgate::register_atom_v, ctx.inspector);
+    uint16_t cluster_port = 0;
+    if (cluster_cfg.enabled) {
+      auto host = cfg.cluster.host.c_str();
+      auto bound = cluster_cfg.tls
+                     ? caf::openssl::publish(ctx.cluster, cfg.cluster.port, host, true)
+                     : system.middleman().publish(ctx.cluster, cfg.cluster.port, host, true);
+      if (!bound) {
+        spdlog::error("node.listen_failed host={} port={} error={}", cfg.cluster.host,
+                      cfg.cluster.port, system.render(bound.error()));
+        caf::anon_send(ctx.cluster, tickgate::stop_atom_v);
+        srv.shutdown(std::chrono::milliseconds{0});
+        stop_actors();
+        return 1;
+      }
+      cluster_port = *bound;
+      caf::anon_send(ctx.cluster, tickgate::use_atom_v,
+                     cfg.cluster.advertise.empty()
+                       ? cfg.cluster.host + ":" + std::to_string(cluster_port)
+                       : cfg.cluster.advertise);
     }
     // tickgatectl: the inspector, published through CAF's middleman.
     auto admin = system.middleman().publish(ctx.inspector, cfg.admin_port,
@@ -233,6 +284,10 @@ int main(int argc, char** argv) {
     print_banner(ctx.node, ctx.edge, srv.port(), cfg.demo);
     std::printf("  admin      tickgatectl --node %s:%u info%s\n", cfg.admin_host.c_str(),
                 admin_port, cfg.admin_secret.empty() ? "" : "  (--secret required)");
+    if (cluster_port != 0)
+      std::printf("  cluster    %s on %s:%u%s, seeds: %s\n", cfg.cluster.name.c_str(),
+                  cfg.cluster.host.c_str(), cluster_port, cfg.cluster.tls() ? " (TLS)" : "",
+                  cfg.cluster.seeds.empty() ? "none" : fmt::format("{}", fmt::join(cfg.cluster.seeds, ",")).c_str());
     std::fflush(stdout);
     spdlog::info("node.start node={} port={} io_threads={} mode={} demo={}",
                  ctx.node.node_id, srv.port(), ctx.edge.io_threads,
@@ -252,6 +307,7 @@ int main(int argc, char** argv) {
         .begin_object()
         .field("port", srv.port())
         .field("admin_port", admin_port)
+        .field("cluster_port", cluster_port)
         .field("pid", getpid())
         .end_object();
       out << line << '\n';
@@ -266,6 +322,13 @@ int main(int argc, char** argv) {
     spdlog::info("node.stopping signal={} clients={}", sig,
                  tickgate::node_metrics().conn_open.load());
     stats_timer.cancel();
+    if (cluster_port != 0) {
+      // A graceful leave: members mark this node leaving, then remove it
+      // when its link closes, without a failure alarm.
+      caf::scoped_actor leaver{system};
+      leaver->request(ctx.cluster, std::chrono::seconds(2), tickgate::leave_atom_v, true)
+        .receive([](bool) {}, [](caf::error&) {});
+    }
     srv.shutdown(std::chrono::duration_cast<std::chrono::milliseconds>(
       cfg.shutdown_grace));
     system.middleman().unpublish(ctx.inspector, admin_port);

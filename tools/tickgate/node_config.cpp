@@ -37,7 +37,8 @@ bool flag_given(const std::vector<std::string>& args, std::string_view name) {
 } // namespace
 
 node_config::node_config() {
-  load<caf::io::middleman>(); // tickgatectl reaches the inspector through it
+  load<caf::io::middleman>(); // tickgatectl and cluster peers reach the node through it
+  add_cluster_types(*this);
   // CAF's work-stealing workers poll after every message, so an idle node
   // burns CPU that on a small box belongs to the socket threads; the sharing
   // policy parks idle workers.
@@ -139,6 +140,7 @@ node_config::node_config() {
     .add(restart_backoff_max, "restart-backoff-max", "longest restart delay");
   protection.bind(custom_options_);
   kafka.bind(custom_options_);
+  cluster.bind(custom_options_);
 }
 
 void node_config::apply_environment(const std::vector<std::string>& cli_args) {
@@ -177,6 +179,7 @@ void node_config::apply_environment(const std::vector<std::string>& cli_args) {
       admin_secret = secret;
   protection.apply_environment(cli_args);
   kafka.apply_environment(cli_args);
+  cluster.apply_environment(cli_args);
   if (!flag_given(cli_args, "--auth.jwt-secret"))
     if (auto secret = env("JWT_SECRET"))
       auth_rules.jwt_secret = secret;

@@ -14,6 +14,7 @@
 #include "actors/settings.hpp"
 #include "proto/dialect_settings.hpp"
 #include "net/net_context.hpp"
+#include "tools/tickgate/cluster_options.hpp"
 #include "tools/tickgate/kafka_options.hpp"
 #include "tools/tickgate/protection_options.hpp"
 
@@ -71,6 +72,8 @@ struct node_config : caf::actor_system_config {
 
   // [kafka]: read by the Kafka feed's maker (tools/tickgate/feeds.cpp)
   kafka_options kafka;
+  // [cluster]: the node actor's membership (tools/tickgate/cluster_options.hpp)
+  cluster_options cluster;
   // [socketio]: the Socket.IO emitter feed's maker (tools/tickgate/feeds.cpp)
   bool socketio_redis_emitter = false;
   std::string socketio_redis_channel_prefix = "socket.io";

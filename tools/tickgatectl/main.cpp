@@ -125,6 +125,8 @@ int main(int argc, char** argv) {
     "topics", "topic, subscribers, seq, epoch, msgs/s, last publish age, retained events "
               "and bytes, snapshot age");
   app.add_subcommand("connections", "one key=value line per client");
+  app.add_subcommand("nodes", "every cluster member: id, address, state, connections, topics, "
+                              "last heartbeat");
   auto* show = app.add_subcommand("show", "everything about one actor, connection or topic");
   std::string what;
   show->add_option("what", what, "actor id, connection id or topic name")->required();
@@ -194,6 +196,8 @@ int main(int argc, char** argv) {
     return run("connections", {}, tickgatectl::print_connections);
   if (name == "show")
     return run("show", {what}, tickgatectl::print_show);
+  if (name == "nodes")
+    return run("nodes", {}, tickgatectl::print_nodes);
   if (name == "kick")
     return run("kick", {conn_id, user}, tickgatectl::print_ok);
   if (name == "maintenance")

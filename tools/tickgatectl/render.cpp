@@ -217,6 +217,36 @@ void print_connections(const std::string& json) {
                 age(number(c, "idle_ms")).c_str());
 }
 
+// One line per cluster member, this node first.
+void print_nodes(const std::string& json) {
+  parsed p{json};
+  element list;
+  if (!p.ok || p.doc["members"].get(list))
+    return;
+  bool enabled = false;
+  if (p.doc["enabled"].get_bool().get(enabled))
+    enabled = false;
+  if (enabled)
+    std::printf("cluster %s: %s up, %s down%s\n", field(p.doc, "cluster").c_str(),
+                field(p.doc, "up").c_str(), field(p.doc, "down").c_str(),
+                field(p.doc, "tls") == "true" ? " (TLS)" : "");
+  else
+    std::printf("no cluster (cluster.port is 0): this node alone\n");
+  std::printf("%-24s %-22s %-8s %11s %8s %10s %10s\n", "ID", "ADDRESS", "STATE", "CONNECTIONS",
+              "TOPICS", "HEARTBEAT", "SINCE");
+  for (element m : list.get_array()) {
+    bool self = false;
+    if (m["self"].get_bool().get(self))
+      self = false;
+    std::printf("%-24s %-22s %-8s %11s %8s %10s %10s\n",
+                (field(m, "id") + (self ? " *" : "")).c_str(), field(m, "address").c_str(),
+                field(m, "state").c_str(), field(m, "connections").c_str(),
+                field(m, "topics").c_str(),
+                self ? "-" : age(number(m, "last_heartbeat_ms")).c_str(),
+                age(number(m, "since_ms")).c_str());
+  }
+}
+
 void print_show(const std::string& json) {
   parsed p{json};
   element actor;

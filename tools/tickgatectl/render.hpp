@@ -20,6 +20,7 @@ void print_actors(const std::string& json);
 void print_topics(const std::string& json);
 void print_connections(const std::string& json);
 void print_show(const std::string& json);
+void print_nodes(const std::string& json);
 void print_ok(const std::string& json);
 
 /// One frame of `top`: a screen with the node summary, the actors with the
