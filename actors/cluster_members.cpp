@@ -4,6 +4,45 @@
 
 namespace tickgate {
 
+namespace {
+
+// FNV-1a over the member name, a separator and the topic, then a 64-bit
+// finalizer (splitmix64) so that similar names spread: the same on every
+// node and build, unlike std::hash.
+uint64_t rendezvous_score(std::string_view name, std::string_view topic) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  };
+  mix(name);
+  mix(std::string_view{"\0", 1});
+  mix(topic);
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  return h;
+}
+
+} // namespace
+
+const std::string& home_of(std::string_view topic, const std::vector<std::string>& names) {
+  const std::string* best = &names.front();
+  uint64_t best_score = rendezvous_score(*best, topic);
+  for (auto& n : names) {
+    auto score = rendezvous_score(n, topic);
+    if (score > best_score || (score == best_score && n < *best)) {
+      best = &n;
+      best_score = score;
+    }
+  }
+  return *best;
+}
+
 const char* to_string(member_state s) {
   switch (s) {
     case member_state::up: return "up";

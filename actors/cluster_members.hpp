@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <caf/actor.hpp>
@@ -38,6 +39,12 @@ typename Inspector::result_type inspect(Inspector& f, member_card& x) {
 enum class member_state : uint8_t { up, leaving, down };
 
 const char* to_string(member_state s);
+
+/// The home node of `topic` among `names` (rendezvous hashing: the name
+/// scoring highest for the topic wins), so every node with the same member
+/// list picks the same home, and a member joining or leaving moves only
+/// the topics it wins or held. `names` must not be empty.
+const std::string& home_of(std::string_view topic, const std::vector<std::string>& names);
 
 /// The membership table of one node: plain code against an injected clock,
 /// driven by the node actor (actors/node_actor.hpp). Keyed by member name;

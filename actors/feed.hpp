@@ -19,6 +19,9 @@ public:
   feed_reports() = default;
   explicit feed_reports(caf::actor owner) : owner_(std::move(owner)) {}
 
+  /// The feed actor the reports go to.
+  const caf::actor& owner() const { return owner_; }
+
   /// The upstream became reachable (`up`) or was lost; `reason` says why it is
   /// down in words a client can read ("redis unavailable: connection lost").
   void status(bool up, std::string reason) const {
@@ -29,6 +32,17 @@ public:
   /// confirm at once, or every followed topic again after a reconnect).
   void confirmed(std::vector<std::string> topics) const {
     caf::anon_send(owner_, subscribed_atom_v, std::move(topics));
+  }
+
+  /// For a feed whose topics are numbered elsewhere (peer nodes: the
+  /// topic's home node): the upstream delivers `topic` from this position
+  /// on, as the home numbers it; an empty `epoch` means this node numbers
+  /// the topic from now on (its home moved here). Confirms the topic like
+  /// confirmed({topic}), and again whenever its home changes; the topic
+  /// takes the position (a reset for its subscribers if it breaks their
+  /// stream).
+  void positioned(std::string topic, std::string epoch, uint64_t seq) const {
+    caf::anon_send(owner_, subscribed_atom_v, std::move(topic), std::move(epoch), seq);
   }
 
   /// Publications that arrived from the upstream, in arrival order.

@@ -26,6 +26,9 @@ namespace tickgate {
 ///   (interest_atom, name, topic, true|false)  <- router: a topic started / stopped
 ///   (link_atom, up, reason)                   <- feed: upstream reachable / lost
 ///   (subscribed_atom, vector<string> names)   <- feed: these topics are delivered now
+///   (subscribed_atom, name, epoch, seq)       <- feed: delivered from this position (topics numbered
+///                                                on another node); -> topic (feed_atom, true, "",
+///                                                epoch, seq)
 ///   (deliver_atom, publication_batch)         <- feed: publications, in order -> router (route_atom)
 ///   (deliver_atom, publication_batch, token)  <- feed: the same, confirmed: the router answers
 ///                                                (handed_atom, token) once it handed them to

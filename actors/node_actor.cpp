@@ -28,8 +28,28 @@ member_card own_card(self_ptr self) {
   return card;
 }
 
+// Tells the peer link the live members when they changed.
+void tell_link(self_ptr self) {
+  auto& st = self->state;
+  if (!st.link)
+    return;
+  std::vector<std::string> names{st.settings.self.name};
+  std::vector<peer_ref> refs{peer_ref{st.settings.self.name, {}}};
+  for (auto* m : st.members.all())
+    if (m->state == member_state::up) {
+      names.push_back(m->card.name);
+      refs.push_back(peer_ref{m->card.name, m->handle});
+    }
+  std::sort(names.begin(), names.end());
+  if (names == st.told)
+    return;
+  st.told = std::move(names);
+  self->send(st.link, members_atom_v, std::move(refs));
+}
+
 void update_gauges(self_ptr self) {
   auto& st = self->state;
+  tell_link(self);
   auto& m = node_metrics();
   m.cluster_members_up = static_cast<int64_t>(st.members.count(member_state::up))
                          + (st.leaving ? 0 : 1);
@@ -175,6 +195,18 @@ const cluster_members::member* sender_member(self_ptr self) {
     if (m->handle.address() == addr)
       return m;
   return nullptr;
+}
+
+// Whether the message comes from any actor of a node that is an up member
+// (its peer link sends the routing messages).
+bool from_member_node(self_ptr self) {
+  auto& sender = self->current_sender();
+  if (!sender)
+    return false;
+  for (auto* m : self->state.members.all())
+    if (m->state == member_state::up && m->handle.node() == sender->node())
+      return true;
+  return false;
 }
 
 // Local messages (the node's main, the inspector) come from this process:
@@ -402,6 +434,29 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       }
       update_gauges(self);
       return true;
+    },
+    [self](use_atom, const caf::actor& link) {
+      if (!from_here(self))
+        return ignore(self, "use");
+      self->state.link = link;
+      self->state.told.clear();
+      tell_link(self);
+    },
+    // Routing between nodes: the peer link's business, from members only.
+    [self](follow_atom, const std::string& topic, const std::string& epoch, uint64_t seq) {
+      if (!from_member_node(self) || !self->state.link)
+        return ignore(self, "follow");
+      self->delegate(self->state.link, follow_atom_v, topic, epoch, seq);
+    },
+    [self](unfollow_atom, const std::string& topic) {
+      if (!from_member_node(self) || !self->state.link)
+        return ignore(self, "unfollow");
+      self->delegate(self->state.link, unfollow_atom_v, topic);
+    },
+    [self](forward_atom, const std::vector<std::string>& frames, uint8_t hops) {
+      if (!from_member_node(self) || !self->state.link)
+        return ignore(self, "forward");
+      self->delegate(self->state.link, forward_atom_v, frames, hops);
     },
     [self](tick_atom) { tick(self); },
     [self](members_atom) -> caf::result<std::string> {

@@ -12,6 +12,8 @@
 #include <caf/io/middleman_actor.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/peer_feed.hpp"
+
 #include "actors/cluster_members.hpp"
 
 namespace tickgate {
@@ -46,8 +48,11 @@ struct cluster_settings {
 ///                                                 refusal "" = admitted
 ///   (beat_atom, member_card, vector<member_card>) the sender's card and its up members
 ///   (leave_atom)                                  the sender is leaving
+///   (follow_atom, ...), (unfollow_atom, ...), (forward_atom, ...)  routing: handed
+///                                                 to this node's peer link, sender kept
 /// Local:
 ///   (use_atom, address)          <- node: published at host:port; start joining
+///   (use_atom, link)             <- node: the peer link, told of every change of live members
 ///   (tick_atom)                  <- itself: heartbeat, failure sweep, redials
 ///   (members_atom)               -> JSON text: every member ("nodes" of tickgatectl)
 ///   (leave_atom, bool)           <- node at SIGTERM: tell members -> true once sent
@@ -55,6 +60,8 @@ struct cluster_settings {
 struct node_state {
   cluster_settings settings;
   caf::actor inspector;
+  caf::actor link;                   // the peer feed's link: routing between nodes
+  std::vector<std::string> told;     // the live members the link last heard of
   cluster_members members{""};
   std::set<std::string> dialing;               // addresses with a dial in flight
   std::map<std::string, std::string> refusals; // address -> last failure (logged once)

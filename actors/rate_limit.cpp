@@ -21,6 +21,8 @@ std::string_view dialect_name(dialect d) {
       return "typed";
     case dialect::socketio:
       return "socketio";
+    case dialect::relay:
+      return "relay";
   }
   return "native";
 }

@@ -255,10 +255,20 @@ void conflate(self_ptr self, uint64_t seq, const publication_ptr& ptr) {
   after_throttle_step(self, step);
 }
 
+void enter_epoch(self_ptr self, std::string epoch, uint64_t seq);
+
 void fan_out(self_ptr self, const publication_ptr& ptr) {
   auto& st = self->state;
   auto& m = node_metrics();
   auto& pub = *ptr;
+  if (pub.seq != 0) { // numbered by the topic's home node
+    if (pub.epoch == st.epoch && pub.seq <= st.seq) {
+      m.cluster_duplicates.fetch_add(1, std::memory_order_relaxed);
+      return; // already delivered (a relay replayed what the topic had)
+    }
+    if (pub.epoch != st.epoch || pub.seq != st.seq + 1)
+      enter_epoch(self, pub.epoch, pub.seq - 1);
+  }
   m.topic_events_in.fetch_add(1, std::memory_order_relaxed);
   st.last_publish_us = pub.ts_us;
   ++st.published;
@@ -453,19 +463,19 @@ actor_stats describe(self_ptr self) {
 
 caf::behavior serving(self_ptr self);
 
-// Continuity is broken (the feed was down: events may have been published
-// that the topic never saw): a new epoch starts, seq counts from 1 again and
-// the old epoch's history goes, so nobody resumes across the gap.
-// Subscribers are told with a reset frame; held ones get theirs on release.
-void begin_epoch(self_ptr self) {
+// Continuity is broken: the topic goes on in `epoch` after `seq`, the old
+// epoch's history goes, so nobody resumes across the gap. Subscribers are
+// told with a reset frame; held ones get theirs on release.
+void enter_epoch(self_ptr self, std::string epoch, uint64_t seq) {
   auto& st = self->state;
-  st.epoch = st.base_epoch + "." + std::to_string(++st.epoch_changes);
-  st.seq = 0;
+  st.epoch = std::move(epoch);
+  ++st.epoch_changes;
+  st.seq = seq;
   change_history(self, [](topic_history& h) {
     h.clear();
     return history_evictions{};
   });
-  spdlog::info("topic.new_epoch name={} epoch={}", st.name, st.epoch);
+  spdlog::info("topic.new_epoch name={} epoch={} seq={}", st.name, st.epoch, seq);
   frame_cache frames;
   auto reset = [&](const subscriber& s) {
     s.sink->send(frames.get(s.format, [&] {
@@ -481,6 +491,28 @@ void begin_epoch(self_ptr self) {
       h.backlog.clear();
       h.reset = true;
     }
+}
+
+// The feed was down (events may have been published that the topic never
+// saw), or the topic's home moved here: a new epoch of its own begins and
+// seq counts from 1 again.
+void begin_epoch(self_ptr self) {
+  auto& st = self->state;
+  enter_epoch(self, st.base_epoch + "." + std::to_string(st.epoch_changes + 1), 0);
+}
+
+// A feed that numbers the topic's events elsewhere (the topic's home node)
+// delivers it from `epoch`/`seq` on: an empty epoch means this node numbers
+// them now. A topic still waiting for its feeds just takes the position.
+void take_position(self_ptr self, const std::string& epoch, uint64_t seq, bool waiting) {
+  auto& st = self->state;
+  if (epoch.empty()) {
+    if (!waiting)
+      begin_epoch(self);
+    return;
+  }
+  if (epoch != st.epoch || seq != st.seq)
+    enter_epoch(self, epoch, seq);
 }
 
 // A re-attach (request 0) follows a failure of an earlier incarnation: tell the
@@ -593,6 +625,30 @@ bool record_feed_status(self_ptr self, bool up, const std::string& message) {
   return changed;
 }
 
+// A feed reported while the topic awaits its feeds: once every feed has,
+// the held attaches are confirmed and the topic serves.
+void feeds_reported(self_ptr self, bool up, const std::string& message) {
+  auto& st = self->state;
+  record_feed_status(self, up, message);
+  if (st.feeds.size() < st.feeds_expected)
+    return; // another feed has yet to report
+  std::vector<subscriber> waiting;
+  for (auto& h : st.held)
+    waiting.push_back(h.s);
+  if (!st.feed_up)
+    send_status(self, waiting);
+  for (auto& h : st.held)
+    if (!h.confirmed)
+      confirm_attach(self, h);
+  // Re-attaches (request 0) have no ack to wait for.
+  for (auto& w : waiting)
+    if (auto h = std::find_if(st.held.begin(), st.held.end(),
+                              [&](auto& x) { return x.s.conn == w.conn; });
+        h != st.held.end() && h->req == 0)
+      release(self, w.conn.id());
+  self->become(serving(self));
+}
+
 caf::behavior awaiting_feed(self_ptr self) {
   return caf::message_handler{
     [self](attach_atom, uint64_t req, subscriber& s) {
@@ -607,25 +663,12 @@ caf::behavior awaiting_feed(self_ptr self) {
       hold(self, req, std::move(s));
     },
     [self](feed_atom, bool up, const std::string& message) {
-      auto& st = self->state;
-      record_feed_status(self, up, message);
-      if (st.feeds.size() < st.feeds_expected)
-        return; // another feed has yet to report
-      std::vector<subscriber> waiting;
-      for (auto& h : st.held)
-        waiting.push_back(h.s);
-      if (!st.feed_up)
-        send_status(self, waiting);
-      for (auto& h : st.held)
-        if (!h.confirmed)
-          confirm_attach(self, h);
-      // Re-attaches (request 0) have no ack to wait for.
-      for (auto& w : waiting)
-        if (auto h = std::find_if(st.held.begin(), st.held.end(),
-                                  [&](auto& x) { return x.s.conn == w.conn; });
-            h != st.held.end() && h->req == 0)
-          release(self, w.conn.id());
-      self->become(serving(self));
+      feeds_reported(self, up, message);
+    },
+    [self](feed_atom, bool up, const std::string& message, const std::string& epoch,
+           uint64_t seq) {
+      take_position(self, epoch, seq, true);
+      feeds_reported(self, up, message);
     },
   }.or_else(common(self));
 }
@@ -661,6 +704,13 @@ caf::behavior serving(self_ptr self) {
       send_status(self, throttled);
       if (st.feed_up)
         begin_epoch(self); // what was published during the outage is unknown
+    },
+    [self](feed_atom, bool up, const std::string& message, const std::string& epoch,
+           uint64_t seq) {
+      // The topic's home node changed (or the feed re-followed it): the
+      // stream goes on at the home's position.
+      record_feed_status(self, up, message);
+      take_position(self, epoch, seq, false);
     },
   }.or_else(common(self));
 }

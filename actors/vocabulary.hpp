@@ -135,6 +135,15 @@ TICKGATE_ATOM(beat_atom, "beat")
 TICKGATE_ATOM(leave_atom, "leave")
 TICKGATE_ATOM(tick_atom, "tick")
 TICKGATE_ATOM(members_atom, "members")
+// Routing between nodes (actors/peer_feed.hpp): a node follows or leaves a
+// topic at its home node (follow_atom, unfollow_atom), forwards publishes
+// to the home (forward_atom); the home's relay sends the position a follow
+// starts at (synced_atom) and then every event (relay_atom).
+TICKGATE_ATOM(follow_atom, "follow")
+TICKGATE_ATOM(unfollow_atom, "unfollow")
+TICKGATE_ATOM(forward_atom, "forward")
+TICKGATE_ATOM(relay_atom, "relay")
+TICKGATE_ATOM(synced_atom, "synced")
 
 #undef TICKGATE_ATOM
 

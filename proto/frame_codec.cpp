@@ -2,6 +2,7 @@
 #include "proto/frame_codec.hpp"
 
 #include "proto/json_text.hpp"
+#include "proto/relay_codec.hpp"
 #include "proto/socketio_codec.hpp"
 #include "tickgate.pb.h"
 
@@ -21,6 +22,7 @@ std::string encode_event_frame(const wire_format& f, const event_fields& ev) {
   switch (f.kind) {
     case dialect::native: return encode_event(f, ev);
     case dialect::socketio: return socketio::event(f, ev);
+    case dialect::relay: return encode_relay_event(ev);
     default: return seed::event(f, ev);
   }
 }
@@ -30,6 +32,7 @@ std::vector<std::string> encode_ack_frames(const reply_to& to, client_op op,
                                            std::span<const std::string> current,
                                            std::span<const topic_position> positions) {
   switch (to.format.kind) {
+    case dialect::relay: return {}; // replies are for clients; a relay sends no request
     case dialect::native:
       // list is not a native op; a native ack names the request's topics.
       return {encode_ack(to.format, to.id, op, names, positions)};
@@ -41,6 +44,7 @@ std::vector<std::string> encode_ack_frames(const reply_to& to, client_op op,
 std::string encode_error_frame(const reply_to& to, error_code code,
                                std::string_view message) {
   switch (to.format.kind) {
+    case dialect::relay: return {};
     case dialect::native: return encode_error(to.format, to.id, code, message);
     case dialect::socketio: return socketio::error(to, code, message);
     default: return seed::error(to, code, message);
@@ -49,6 +53,7 @@ std::string encode_error_frame(const reply_to& to, error_code code,
 
 std::string encode_pong_frame(const reply_to& to, int64_t ts_us) {
   switch (to.format.kind) {
+    case dialect::relay: return {};
     case dialect::native: return encode_pong(to.format, to.id, ts_us);
     case dialect::socketio: return socketio::pong(to, ts_us);
     default: return seed::pong(to, ts_us);
@@ -60,6 +65,7 @@ std::string encode_status_frame(const wire_format& f, std::string_view topic,
   switch (f.kind) {
     case dialect::native: return encode_status(f, topic, state, message);
     case dialect::socketio: return socketio::status(f, topic, state, message);
+    case dialect::relay: return encode_relay_status(topic, state, message);
     default: return seed::status(f, topic, state, message);
   }
 }
@@ -82,6 +88,7 @@ std::string encode_reset_frame(const wire_format& f, std::string_view topic,
   json_text::append_string(body, epoch);
   body += '}';
   switch (f.kind) {
+    case dialect::relay: return encode_relay_reset(topic, epoch);
     case dialect::native: {
       if (f.binary) {
         v1::ServerFrame frame;
@@ -111,6 +118,7 @@ std::string encode_system_frame(const wire_format& f, std::string_view json,
     json_text::append_string(named, event);
   }
   switch (f.kind) {
+    case dialect::relay: return {}; // system messages reach each node's clients from that node
     case dialect::native: {
       if (f.binary) {
         v1::ServerFrame frame;

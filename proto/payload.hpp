@@ -39,6 +39,10 @@ struct publication {
   // rooms, the rooms before this one, so a client in two gets it once).
   // Null for almost every publication, and only then free of cost.
   std::shared_ptr<const std::vector<std::string>> skip_members_of;
+  // The position the topic's home node gave the event (a cluster relay):
+  // the topic takes it instead of numbering the event itself. 0: none.
+  uint64_t seq = 0;
+  std::string epoch;
 };
 
 using publication_ptr = std::shared_ptr<const publication>;

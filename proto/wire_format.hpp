@@ -11,6 +11,7 @@ enum class dialect : uint8_t {
   stream,   // {"method":"SUBSCRIBE","params":["trade@X"],"id":1}
   typed,    // {"type":"subscribe","data":{"symbols":[...]}}
   socketio, // Socket.IO v4 over the WebSocket transport
+  relay,    // not a client: another cluster node (RelayFrame, proto/relay_codec.hpp)
 };
 
 /// How frames to one subscriber (or one reply) are encoded. A topic encodes
@@ -34,10 +35,12 @@ struct wire_format {
 
   static const wire_format json;  // native JSON
   static const wire_format proto; // native protobuf
+  static const wire_format relay; // to another cluster node
 };
 
 inline constexpr wire_format wire_format::json{dialect::native, false, 0, 0};
 inline constexpr wire_format wire_format::proto{dialect::native, true, 0, 0};
+inline constexpr wire_format wire_format::relay{dialect::relay, true, 0, 0};
 
 constexpr bool is_binary(wire_format f) { return f.binary; }
 

@@ -4,6 +4,7 @@
 
 #include "actors/bus_feed.hpp"
 #include "actors/metrics.hpp"
+#include "actors/peer_feed.hpp"
 #include "net/emitter_feed.hpp"
 #include "net/kafka_feed.hpp"
 #include "net/redis_feed.hpp"
@@ -96,14 +97,29 @@ std::optional<std::string> make_kafka(const node_config& cfg, node_feeds& out) {
   return std::nullopt;
 }
 
+// [cluster] without Redis: the peer nodes carry the data (each topic homed
+// on one node). With Redis, Redis is the data path and the cluster carries
+// membership and control only.
+std::optional<std::string> make_peers(const node_config& cfg, node_feeds& out) {
+  if (!cfg.cluster.enabled() || !cfg.redis_url.empty())
+    return std::nullopt;
+  if (!cfg.kafka.brokers.empty())
+    return "kafka.brokers: a cluster without Redis numbers each topic on its home node, which "
+           "Kafka deliveries would bypass; give the cluster redis.url";
+  out.all.push_back(std::make_shared<peer_feed>(cfg.node_id));
+  return std::nullopt;
+}
+
 // Every kind of upstream, in the order that picks the publishing feed.
-constexpr feed_maker makers[] = {make_redis, make_kafka, make_emitter};
+constexpr feed_maker makers[] = {make_redis, make_kafka, make_emitter, make_peers};
 
 } // namespace
 
 std::string node_feeds::mode() const {
   if (all.size() == 1 && all.front()->name() == "bus")
     return "embedded";
+  if (all.size() == 1 && all.front()->name() == "peers")
+    return "cluster"; // embedded on every node, the data path between them
   std::string out;
   for (auto& f : all) {
     if (!out.empty())

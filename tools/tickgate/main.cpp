@@ -194,6 +194,9 @@ int main(int argc, char** argv) {
   // it reaches (the bus: this node).
   std::vector<caf::actor> feed_actors;
   for (auto& f : feeds.all)
+    if (auto peers = std::dynamic_pointer_cast<tickgate::peer_feed>(f))
+      peers->spawn_link(system);
+  for (auto& f : feeds.all)
     feed_actors.push_back(system.spawn(tickgate::feed_actor, f, caf::actor{}));
   ctx.router = system.spawn(tickgate::router_actor, ctx.routing, feed_actors);
   for (auto& a : feed_actors) {
@@ -236,6 +239,11 @@ int main(int argc, char** argv) {
     cluster_cfg.self.http_port = srv.port();
     ctx.cluster = system.spawn(tickgate::node_actor, cluster_cfg);
     caf::anon_send(ctx.cluster, tickgate::register_atom_v, ctx.inspector);
+    for (auto& f : feeds.all)
+      if (auto peers = std::dynamic_pointer_cast<tickgate::peer_feed>(f)) {
+        caf::anon_send(peers->link(), tickgate::use_atom_v, ctx.router);
+        caf::anon_send(ctx.cluster, tickgate::use_atom_v, peers->link());
+      }
     uint16_t cluster_port = 0;
     if (cluster_cfg.enabled) {
       auto host = cfg.cluster.host.c_str();

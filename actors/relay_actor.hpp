@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <caf/actor.hpp>
+#include <caf/behavior.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include "actors/vocabulary.hpp"
+
+namespace tickgate {
+
+/// On a topic's home node: one other node's interest in this node's topics.
+/// It subscribes to each topic the node follows here like a client does
+/// (through the router, so the topic lives while a peer follows it, and a
+/// restarted topic is attached again), in the relay wire format: the topic
+/// encodes each event once for every peer, and the relay's sink sends the
+/// bytes straight to the peer's link actor (relay_atom). A follow with a
+/// position resumes after it when the topic's history allows.
+///
+/// Messages:
+///   (follow_atom, T, epoch, seq) / (unfollow_atom, T)  <- this node's peer link
+///   (binding_atom, ...), (attached_atom, ...), (detached_atom, ...) <- router, topics:
+///       attached -> (synced_atom, T, epoch, seq, recovered) to the peer, then the
+///       topic releases the stream
+///   down of a topic it follows: attaches again (the restarted topic's reset reaches the peer)
+/// Handled through the connection interface's handle: topics see a subscriber.
+struct relay_state {
+  caf::actor peer;   // the following node's link actor
+  caf::actor router;
+  session_sink_ptr sink;
+  // Followed topics and the topic actor each is attached to (null until bound).
+  std::unordered_map<std::string, caf::actor> topics;
+  uint64_t next_req = 1;
+
+  static inline const char* name = "relay";
+};
+
+caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, caf::actor peer,
+                          caf::actor router);
+
+} // namespace tickgate
