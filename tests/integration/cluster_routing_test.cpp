@@ -1,0 +1,325 @@
+// Routing between the nodes of a cluster without Redis, against three real
+// nodes: a publish on any node reaches the subscribers of every node once,
+// in order, with the same seq and epoch everywhere; one inter-node message
+// per interested node per event; a killed home node's topics move to a new
+// home with a new epoch (subscribers get a reset, then the stream goes on);
+// a client whose node died resumes on another node that follows the topic.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "support/json_fields.hpp"
+#include "support/node_process.hpp"
+#include "support/ws_client.hpp"
+
+using namespace std::chrono_literals;
+using namespace tickgate::test;
+
+namespace {
+
+// Three nodes n1..n3; n2 and n3 join through n1.
+struct cluster {
+  std::vector<std::unique_ptr<node_process>> nodes;
+
+  explicit cluster(size_t n = 3) {
+    for (size_t i = 0; i < n; ++i)
+      start(i);
+    EXPECT_TRUE(eventually([&] { return all_see(n); }, 10s)) << "the cluster did not form";
+  }
+
+  std::vector<std::string> args(size_t i) const {
+    std::vector<std::string> a{"--node-id=n" + std::to_string(i + 1), "--cluster.pick-port",
+                               "--cluster.heartbeat-interval=200ms",
+                               "--cluster.failure-timeout=1s", "--cluster.retry-interval=300ms"};
+    if (i > 0 && nodes[0])
+      a.push_back("--cluster.seeds=127.0.0.1:" + std::to_string(nodes[0]->cluster_port()));
+    return a;
+  }
+
+  void start(size_t i) {
+    if (nodes.size() <= i)
+      nodes.resize(i + 1);
+    nodes[i] = std::make_unique<node_process>(args(i));
+  }
+
+  uint16_t port(size_t i) const { return nodes[i]->port(); }
+
+  // Every live node counts `n` members up.
+  bool all_see(size_t n) const {
+    for (auto& node : nodes)
+      if (node && node_metric(node->port(), "tickgate_cluster_members{state=\"up\"}") != n)
+        return false;
+    return true;
+  }
+};
+
+std::string quoted_list(const std::vector<std::string>& topics) {
+  std::string out = "[";
+  for (auto& t : topics)
+    out += (out.size() > 1 ? ",\"" : "\"") + t + "\"";
+  return out + "]";
+}
+
+// Subscribes and returns the ack (the first frame back).
+std::string subscribe(ws_client& c, const std::vector<std::string>& topics,
+                      const std::string& options = "") {
+  c.send_text(R"({"op":"subscribe","id":1,"topics":)" + quoted_list(topics) + options + "}");
+  auto m = c.read(10s);
+  return m ? m->data : "<no reply>";
+}
+
+std::string epoch_in_ack(const std::string& ack, const std::string& topic) {
+  return json_string(json_field(json_field(ack, "positions").c_str(), topic.c_str()), "epoch");
+}
+
+// The node that numbers a topic: epochs start with the home's node id
+// ("n2-1", later "n2-1.2").
+std::string home_in(const std::string& epoch) {
+  return epoch.substr(0, epoch.find('-'));
+}
+
+bool publish(uint16_t port, const std::string& topic, const std::string& data) {
+  auto r = http_request(port, "POST", "/api/publish",
+                        R"({"topic":")" + topic + R"(","data":)" + data + "}");
+  return r.status == 200 || r.status == 202;
+}
+
+struct seen_event {
+  uint64_t seq = 0;
+  std::string epoch;
+  std::string data;
+};
+
+// Reads events (and resets) until `count` events of `topic` arrived;
+// other frames are kept out. Resets are recorded as seq 0.
+std::vector<seen_event> read_events(ws_client& c, size_t count, std::chrono::milliseconds timeout = 10s) {
+  std::vector<seen_event> out;
+  size_t events = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (events < count) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      break;
+    auto m = c.read(left);
+    if (!m)
+      break;
+    auto type = json_string(m->data, "type");
+    if (type == "event") {
+      out.push_back({std::stoull(json_field(m->data, "seq")), json_string(m->data, "epoch"),
+                     json_field(m->data, "data")});
+      ++events;
+    } else if (type == "reset") {
+      out.push_back({0, json_string(m->data, "epoch"), {}});
+    }
+  }
+  return out;
+}
+
+TEST(cluster_routing, a_publish_on_any_node_reaches_every_node_once_in_order_with_the_same_position) {
+  cluster c;
+  std::vector<std::string> topics{"trade@A1", "trade@B2", "trade@C3", "trade@D4", "trade@E5",
+                                  "trade@F6"};
+  std::vector<std::unique_ptr<ws_client>> clients;
+  std::set<std::string> homes;
+  for (size_t i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<ws_client>(c.port(i)));
+    auto ack = subscribe(*clients.back(), topics);
+    ASSERT_EQ(json_string(ack, "type"), "ack") << ack;
+    for (auto& t : topics)
+      homes.insert(home_in(epoch_in_ack(ack, t)));
+  }
+  EXPECT_GE(homes.size(), 2u) << "six topics should spread over the members";
+  // 8 events per topic, published round-robin through the three nodes.
+  constexpr int per_topic = 8;
+  for (int k = 0; k < per_topic; ++k)
+    for (size_t t = 0; t < topics.size(); ++t)
+      ASSERT_TRUE(publish(c.port((k + t) % 3), topics[t], std::to_string(k * 10 + int(t))));
+  // Each client: per topic seq 1..8 in order, one epoch, every payload once;
+  // and the same seq -> payload on every node.
+  std::map<std::string, std::map<uint64_t, std::string>> first_seen;
+  std::map<std::string, std::string> epoch_of;
+  for (size_t i = 0; i < 3; ++i) {
+    auto events = read_events(*clients[i], per_topic * topics.size());
+    ASSERT_EQ(events.size(), per_topic * topics.size()) << "node " << i + 1;
+    for (auto& e : events)
+      EXPECT_NE(e.seq, 0u) << "a reset on node " << i + 1;
+  }
+  EXPECT_FALSE(clients[0]->read(300ms)) << "an event twice";
+  // What each node retained, per topic, through a new subscriber's `last`.
+  for (size_t i = 0; i < 3; ++i) {
+    ws_client late{c.port(i)};
+    auto ack = subscribe(late, topics, R"(,"last":100)");
+    ASSERT_EQ(json_string(ack, "type"), "ack") << ack;
+    std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> by_topic;
+    for (size_t n = 0; n < per_topic * topics.size(); ++n) {
+      auto m = late.read_until([](const ws_message& m) { return json_string(m.data, "type") == "event"; });
+      ASSERT_TRUE(m) << "node " << i + 1 << " replayed only " << n;
+      auto topic = json_string(m->data, "topic");
+      auto seq = std::stoull(json_field(m->data, "seq"));
+      auto epoch = json_string(m->data, "epoch");
+      auto data = json_field(m->data, "data");
+      by_topic[topic].emplace_back(seq, data);
+      if (i == 0) {
+        first_seen[topic][seq] = data;
+        epoch_of[topic] = epoch;
+      } else {
+        EXPECT_EQ(epoch_of[topic], epoch) << topic << " on node " << i + 1;
+        EXPECT_EQ(first_seen[topic][seq], data) << topic << " seq " << seq << " on node " << i + 1;
+      }
+    }
+    for (auto& t : topics) {
+      auto& evs = by_topic[t];
+      ASSERT_EQ(evs.size(), size_t{per_topic}) << t << " on node " << i + 1;
+      std::set<std::string> payloads;
+      for (size_t k = 0; k < evs.size(); ++k) {
+        EXPECT_EQ(evs[k].first, k + 1) << t << " on node " << i + 1;
+        payloads.insert(evs[k].second);
+      }
+      EXPECT_EQ(payloads.size(), size_t{per_topic}) << t << ": a payload twice or missing";
+    }
+  }
+}
+
+TEST(cluster_routing, the_home_sends_one_message_per_interested_node_per_event) {
+  cluster c;
+  // A topic followed on n1 and n2 only.
+  ws_client a{c.port(0)};
+  ws_client b{c.port(1)};
+  std::string topic = "depth@ONE";
+  auto ack_a = subscribe(a, {topic});
+  auto ack_b = subscribe(b, {topic});
+  ASSERT_EQ(json_string(ack_a, "type"), "ack") << ack_a;
+  ASSERT_EQ(json_string(ack_b, "type"), "ack") << ack_b;
+  auto home = home_in(epoch_in_ack(ack_a, topic));
+  // Interested nodes other than the home: those of n1, n2 that are not it.
+  double others = (home == "n1" || home == "n2") ? 1 : 2;
+  auto relayed = [&] {
+    double sum = 0;
+    for (size_t i = 0; i < 3; ++i)
+      sum += node_metric(c.port(i), "tickgate_cluster_relayed_total{direction=\"out\"}");
+    return sum;
+  };
+  double before = relayed();
+  constexpr int events = 30;
+  for (int k = 0; k < events; ++k)
+    ASSERT_TRUE(publish(c.port(2), topic, std::to_string(k)));
+  EXPECT_EQ(read_events(a, events).size(), size_t{events});
+  EXPECT_EQ(read_events(b, events).size(), size_t{events});
+  EXPECT_EQ(relayed() - before, events * others) << "home " << home;
+}
+
+TEST(cluster_routing, a_killed_home_moves_its_topics_to_a_new_home_with_a_new_epoch) {
+  cluster c;
+  // Topics followed on n1 and n3; find those homed on n2 and the others.
+  std::vector<std::string> topics;
+  for (int i = 0; i < 12; ++i)
+    topics.push_back("ticker@K" + std::to_string(i));
+  ws_client a{c.port(0)};
+  ws_client b{c.port(2)};
+  auto ack = subscribe(a, topics);
+  ASSERT_EQ(json_string(subscribe(b, topics), "type"), "ack");
+  std::string moved, kept;
+  for (auto& t : topics) {
+    auto h = home_in(epoch_in_ack(ack, t));
+    if (h == "n2" && moved.empty())
+      moved = t;
+    if (h != "n2" && kept.empty())
+      kept = t;
+  }
+  ASSERT_FALSE(moved.empty()) << "no topic homed on n2 among twelve";
+  ASSERT_FALSE(kept.empty());
+  ASSERT_TRUE(publish(c.port(0), moved, "1"));
+  ASSERT_TRUE(publish(c.port(0), kept, "1"));
+  EXPECT_EQ(read_events(a, 2).size(), 2u);
+  EXPECT_EQ(read_events(b, 2).size(), 2u);
+
+  c.nodes[1]->stop(SIGKILL, 3s);
+  c.nodes[1].reset();
+  // Both followers hear a reset to the same new epoch, numbered elsewhere.
+  auto reset_of = [&](ws_client& cl) {
+    auto m = cl.read_until([](const ws_message& m) { return json_string(m.data, "type") == "reset"; },
+                           5s);
+    return m ? json_string(m->data, "epoch") : std::string{"<no reset>"};
+  };
+  auto e1 = reset_of(a);
+  auto e3 = reset_of(b);
+  EXPECT_EQ(e1, e3);
+  EXPECT_NE(home_in(e1), "n2");
+  // The stream goes on from seq 1 of the new epoch, on both nodes, for
+  // publishes through either; the other topic just continues.
+  ASSERT_TRUE(publish(c.port(0), moved, "2"));
+  ASSERT_TRUE(publish(c.port(2), moved, "3"));
+  ASSERT_TRUE(publish(c.port(2), kept, "2"));
+  for (auto* cl : {&a, &b}) {
+    auto evs = read_events(*cl, 3);
+    ASSERT_EQ(evs.size(), 3u);
+    std::map<uint64_t, std::string> moved_seqs;
+    for (auto& e : evs) {
+      if (e.epoch == e1)
+        moved_seqs[e.seq] = e.data;
+      else
+        EXPECT_EQ(e.seq, 2u) << "the topic homed elsewhere continues its epoch";
+    }
+    EXPECT_EQ(moved_seqs.size(), 2u);
+    EXPECT_TRUE(moved_seqs.count(1) && moved_seqs.count(2));
+  }
+}
+
+TEST(cluster_routing, a_client_whose_node_died_resumes_on_a_node_that_follows_the_topic) {
+  cluster c;
+  // Two topics followed on n1 (the client's node) and n2: one homed on n3,
+  // which outlives n1, and one homed on n1, which dies with it.
+  ws_client probe{c.port(1)};
+  std::string kept, lost;
+  std::vector<std::string> candidates;
+  for (int i = 0; i < 16; ++i)
+    candidates.push_back("trade@R" + std::to_string(i));
+  auto probe_ack = subscribe(probe, candidates);
+  for (auto& t : candidates) {
+    auto h = home_in(epoch_in_ack(probe_ack, t));
+    if (h == "n3" && kept.empty())
+      kept = t;
+    if (h == "n1" && lost.empty())
+      lost = t;
+  }
+  ASSERT_FALSE(kept.empty() || lost.empty()) << probe_ack;
+  auto victim = std::make_unique<ws_client>(c.port(0));
+  ASSERT_EQ(json_string(subscribe(*victim, {kept, lost}), "type"), "ack");
+  for (int k = 1; k <= 5; ++k) {
+    ASSERT_TRUE(publish(c.port(2), kept, std::to_string(k)));
+    ASSERT_TRUE(publish(c.port(2), lost, std::to_string(k)));
+  }
+  auto evs = read_events(*victim, 10);
+  ASSERT_EQ(evs.size(), 10u);
+  std::string kept_epoch, lost_epoch;
+  for (auto& e : evs)
+    (home_in(e.epoch) == "n3" ? kept_epoch : lost_epoch) = e.epoch;
+  // The client had seen up to seq 3 of each when its node died.
+  victim.reset();
+  c.nodes[0]->stop(SIGKILL, 3s);
+  c.nodes[0].reset();
+  ASSERT_TRUE(eventually([&] { return c.all_see(2); }, 5s));
+  ws_client back{c.port(1)};
+  auto since = R"(,"since":{")" + kept + R"(":{"epoch":")" + kept_epoch + R"(","seq":3},")"
+               + lost + R"(":{"epoch":")" + lost_epoch + R"(","seq":3}})";
+  auto ack = subscribe(back, {kept, lost}, since);
+  ASSERT_EQ(json_string(ack, "type"), "ack") << ack;
+  auto recovered = json_field(ack, "recovered");
+  EXPECT_EQ(json_field(recovered, kept.c_str()), "true") << ack;
+  EXPECT_EQ(json_field(recovered, lost.c_str()), "false") << ack;
+  auto rest = read_events(back, 2);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].seq, 4u);
+  EXPECT_EQ(rest[1].seq, 5u);
+  EXPECT_EQ(rest[1].data, "5");
+  EXPECT_EQ(rest[1].epoch, kept_epoch);
+}
+
+} // namespace
