@@ -185,8 +185,6 @@ int main(int argc, char** argv) {
   cluster_cfg.self.name = cfg.node_id;
   if (cluster_cfg.enabled)
     ctx.cluster_name = cluster_cfg.cluster_name;
-  cluster_cfg.connector = cluster_cfg.tls ? system.openssl_manager().actor_handle()
-                                          : system.middleman().actor_handle();
   // The system topics' feed: the inspector publishes them.
   feeds.all.push_back(std::make_shared<tickgate::system_feed>(ctx.inspector));
   // One feed actor per feed; topics follow every feed, and publishes (HTTP,
@@ -237,7 +235,15 @@ int main(int argc, char** argv) {
     // cluster port (TLS when configured). It starts joining once told the
     // address it was published at.
     cluster_cfg.self.http_port = srv.port();
-    ctx.cluster = system.spawn(tickgate::node_actor, cluster_cfg);
+    {
+      // Only the node actor holds the connector: a handle to the middleman's
+      // (detached) actor kept in main would outlive the actor system, whose
+      // destructor then waits for that actor forever.
+      auto node_cfg = cluster_cfg;
+      node_cfg.connector = cluster_cfg.tls ? system.openssl_manager().actor_handle()
+                                           : system.middleman().actor_handle();
+      ctx.cluster = system.spawn(tickgate::node_actor, std::move(node_cfg));
+    }
     caf::anon_send(ctx.cluster, tickgate::register_atom_v, ctx.inspector);
     for (auto& f : feeds.all)
       if (auto peers = std::dynamic_pointer_cast<tickgate::peer_feed>(f)) {
