@@ -2,6 +2,8 @@
 // on another node): what a subscriber sees when carried positions continue,
 // repeat, skip or change epoch, and what the feed's position reports do to
 // attaches and to the topic's epoch.
+#include <optional>
+
 #include <gtest/gtest.h>
 
 #include <caf/actor_system.hpp>
@@ -24,7 +26,8 @@ struct topic_position_test : ::testing::Test {
   caf::actor_system sys{cfg};
   // Plays the subscriber's connection (attached replies come here) and the
   // topic's feed; one sender, so the topic sees its messages in order.
-  caf::scoped_actor driver{sys};
+  std::optional<caf::scoped_actor> self_{std::in_place, sys};
+  caf::scoped_actor& driver = *self_;
   std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
   routing_settings settings;
   caf::actor topic;
@@ -37,7 +40,8 @@ struct topic_position_test : ::testing::Test {
 
   void TearDown() override {
     if (topic)
-      driver->send_exit(topic, caf::exit_reason::user_shutdown);
+      caf::anon_send(topic, stop_atom_v);
+    self_.reset(); // a scoped actor runs until it goes out of scope
     sys.await_all_actors_done();
   }
 
