@@ -26,8 +26,8 @@ struct topic_position_test : ::testing::Test {
   caf::actor_system sys{cfg};
   // Plays the subscriber's connection (attached replies come here) and the
   // topic's feed; one sender, so the topic sees its messages in order.
-  std::optional<caf::scoped_actor> self_{std::in_place, sys};
-  caf::scoped_actor& driver = *self_;
+  std::optional<caf::scoped_actor> driver_{std::in_place, sys};
+  caf::scoped_actor& driver = *driver_;
   std::shared_ptr<fake_sink> sink = std::make_shared<fake_sink>();
   routing_settings settings;
   caf::actor topic;
@@ -41,7 +41,7 @@ struct topic_position_test : ::testing::Test {
   void TearDown() override {
     if (topic)
       caf::anon_send(topic, stop_atom_v);
-    self_.reset(); // a scoped actor runs until it goes out of scope
+    driver_.reset(); // a scoped actor counts as running until it is destroyed
     sys.await_all_actors_done();
   }
 
