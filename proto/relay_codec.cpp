@@ -100,6 +100,10 @@ std::optional<relay_frame> decode_relay_frame(std::string_view bytes, size_t max
         error = "a numbered event needs an epoch of 1-64 bytes";
         return std::nullopt;
       }
+      if (e.seq() == 0 && !e.epoch().empty()) {
+        error = "an unnumbered event (a forwarded publish) carries no epoch";
+        return std::nullopt;
+      }
       out.what = relay_frame::kind::event;
       out.seq = e.seq();
       out.epoch = e.epoch();
