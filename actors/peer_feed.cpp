@@ -266,7 +266,7 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
       auto peer = caf::actor_cast<caf::actor>(self->current_sender());
       auto& relay = st.relays[peer.address()];
       if (!relay)
-        relay = self->spawn(relay_actor, peer, st.router);
+        relay = self->spawn<caf::linked>(relay_actor, peer, st.router); // ends with the link
       self->send(relay, follow_atom_v, topic, epoch, seq);
     },
     [self](forward_atom, const std::vector<std::string>& frames, uint8_t hops) {

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 
 #include "support/json_fields.hpp"
 #include "support/node_process.hpp"
@@ -214,6 +215,11 @@ TEST(cluster_routing, the_home_sends_one_message_per_interested_node_per_event) 
   EXPECT_EQ(read_events(a, events).size(), size_t{events});
   EXPECT_EQ(read_events(b, events).size(), size_t{events});
   EXPECT_EQ(relayed() - before, events * others) << "home " << home;
+  // Nodes that relayed stop cleanly: relays and links end with them.
+  for (auto& node : c.nodes) {
+    auto status = node->stop(SIGTERM, 6s);
+    EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
 }
 
 TEST(cluster_routing, a_killed_home_moves_its_topics_to_a_new_home_with_a_new_epoch) {
