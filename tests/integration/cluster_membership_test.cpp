@@ -271,7 +271,10 @@ TEST(cluster_membership, a_non_loopback_listener_needs_tls_or_insecure) {
                          "--cluster.port=" + std::to_string(port), "--cluster.host=0.0.0.0",
                          "--cluster.insecure", "--cluster.advertise=" + advertised}};
   EXPECT_EQ(insecure.cluster_port(), port);
-  EXPECT_EQ(listed(insecure, "open").address, advertised) << cluster_json(insecure);
+  // The node actor learns its address by message once the listener is
+  // bound, just after the ready file is written.
+  EXPECT_TRUE(eventually([&] { return listed(insecure, "open").address == advertised; }))
+    << cluster_json(insecure);
   int status = insecure.stop(SIGTERM, 8000ms);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
 }
