@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <caf/actor.hpp>
+#include <caf/local_actor.hpp>
 #include <caf/meta/type_name.hpp>
 
 namespace tickgate {
@@ -27,6 +28,14 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, member_card& x) {
   return f(caf::meta::type_name("tickgate::member_card"), x.name, x.address, x.http_port,
            x.connections, x.topics);
+}
+
+/// Whether the message `self` handles comes from this process (or has no
+/// sender): the cluster's actors take their local messages only from here,
+/// since peers hold their handles too.
+inline bool from_this_node(caf::local_actor* self) {
+  auto& sender = self->current_sender();
+  return !sender || sender->node() == self->node();
 }
 
 /// A member's state as this node sees it:

@@ -188,15 +188,6 @@ refuse(self_ptr self, const member_card& card, std::string why) {
   return {std::move(why), {}};
 }
 
-// Whether the message being handled comes from a member (and which).
-const cluster_members::member* sender_member(self_ptr self) {
-  auto addr = caf::actor_cast<caf::actor_addr>(self->current_sender());
-  for (auto* m : self->state.members.all())
-    if (m->handle.address() == addr)
-      return m;
-  return nullptr;
-}
-
 // Whether the message comes from any actor of a node that is an up member
 // (its peer link sends the routing messages).
 bool from_member_node(self_ptr self) {
@@ -207,14 +198,6 @@ bool from_member_node(self_ptr self) {
     if (m->state == member_state::up && m->handle.node() == sender->node())
       return true;
   return false;
-}
-
-// Local messages (the node's main, the inspector) come from this process:
-// a peer's connection reaches the node actor too, and may only join, beat
-// and leave.
-bool from_here(self_ptr self) {
-  auto& sender = self->current_sender();
-  return !sender || sender->node() == self->node();
 }
 
 void ignore(self_ptr self, const char* what) {
@@ -355,7 +338,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
   return {
     [self](use_atom, const std::string& address) {
       auto& st = self->state;
-      if (!from_here(self) || !st.settings.enabled)
+      if (!from_this_node(self) || !st.settings.enabled)
         return ignore(self, "use");
       bool first = !st.ticking;
       st.settings.self.address = address;
@@ -409,20 +392,16 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       learn(self, view);
     },
     [self](leave_atom) {
-      auto& st = self->state;
-      auto m = sender_member(self);
-      if (!m) {
-        ignore(self, "leave");
-        return;
-      }
-      auto name = m->card.name;
-      st.members.leaving(m->handle.address(), clock::now());
-      spdlog::info("node.member_leaving name={}", name);
+      auto m = self->state.members.leaving(
+        caf::actor_cast<caf::actor_addr>(self->current_sender()), clock::now());
+      if (!m)
+        return ignore(self, "leave"); // not a member
+      spdlog::info("node.member_leaving name={}", m->card.name);
       update_gauges(self);
     },
     [self](leave_atom, bool) {
       auto& st = self->state;
-      if (!from_here(self)) {
+      if (!from_this_node(self)) {
         ignore(self, "leave request");
         return false;
       }
@@ -436,7 +415,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       return true;
     },
     [self](use_atom, const caf::actor& link) {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return ignore(self, "use");
       self->state.link = link;
       self->state.told.clear();
@@ -460,23 +439,23 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     },
     [self](tick_atom) { tick(self); },
     [self](members_atom) -> caf::result<std::string> {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return caf::sec::request_receiver_down; // not for peers
       return members_json(self);
     },
     [self](register_atom, const caf::actor& inspector) {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return ignore(self, "register");
       self->state.inspector = inspector;
       register_with(self, inspector, "node");
     },
     [self](inspect_atom) -> caf::result<actor_stats> {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return caf::sec::request_receiver_down;
       return describe(self);
     },
     [self](stop_atom) {
-      if (from_here(self))
+      if (from_this_node(self))
         self->quit();
     },
   };

@@ -27,6 +27,7 @@ constexpr size_t max_relay_frame = 16u << 20;
 // A forwarded publish travels at most this many hops: from the node that
 // took it to the home it saw, and once more if that node sees another
 // home (their member lists differ for a moment while membership changes).
+// (forward_atom, frames, hops) carries the hops made, 1 on the first.
 constexpr uint8_t max_forward_hops = 2;
 
 const std::string& home(self_ptr self, const std::string& topic) {
@@ -46,13 +47,6 @@ caf::actor node_of(self_ptr self, const std::string& name) {
 bool from_member(self_ptr self) {
   auto& sender = self->current_sender();
   return sender && self->state.member_nodes.count(sender->node()) > 0;
-}
-
-// Whether the message comes from this process (the peer feed, the node):
-// peers hold this actor's handle too.
-bool from_here(self_ptr self) {
-  auto& sender = self->current_sender();
-  return !sender || sender->node() == self->node();
 }
 
 // Starts following `topic` where it is homed now.
@@ -118,7 +112,10 @@ void on_members(self_ptr self, std::vector<peer_ref> members) {
   }
 }
 
-// Publishes for topics homed elsewhere go there, one message per home.
+// Publishes for topics homed elsewhere go there, one message per home;
+// `hops`: how many nodes forwarded them so far. One that would make more
+// than max_forward_hops has bounced between nodes that disagree on its
+// home: it is dropped, counted.
 void route_publishes(self_ptr self, const publication_batch& batch, uint8_t hops) {
   auto& st = self->state;
   publication_batch local;
@@ -127,6 +124,8 @@ void route_publishes(self_ptr self, const publication_batch& batch, uint8_t hops
     auto& h = home(self, p->topic);
     if (h == st.self_name)
       local.push_back(p);
+    else if (hops >= max_forward_hops)
+      node_metrics().cluster_misrouted.fetch_add(1, std::memory_order_relaxed);
     else
       away[h].push_back(encode_relay_publish(*p));
   }
@@ -137,7 +136,7 @@ void route_publishes(self_ptr self, const publication_batch& batch, uint8_t hops
     if (!node)
       continue;
     node_metrics().cluster_forwarded_out.fetch_add(frames.size(), std::memory_order_relaxed);
-    self->send(node, forward_atom_v, std::move(frames), hops);
+    self->send(node, forward_atom_v, std::move(frames), static_cast<uint8_t>(hops + 1));
   }
 }
 
@@ -194,20 +193,7 @@ void on_forward(self_ptr self, const std::vector<std::string>& frames, uint8_t h
     batch.push_back(std::make_shared<publication>(std::move(frame->pub)));
   }
   node_metrics().cluster_forwarded_in.fetch_add(batch.size(), std::memory_order_relaxed);
-  if (hops >= max_forward_hops) {
-    // Deliver what is homed here by our view; what is not has bounced
-    // between nodes that disagree on its home: drop it, counted.
-    publication_batch local;
-    for (auto& p : batch)
-      if (home(self, p->topic) == st.self_name)
-        local.push_back(p);
-      else
-        node_metrics().cluster_misrouted.fetch_add(1, std::memory_order_relaxed);
-    if (!local.empty())
-      st.reports.deliver(std::move(local));
-    return;
-  }
-  route_publishes(self, batch, static_cast<uint8_t>(hops + 1));
+  route_publishes(self, batch, hops);
 }
 
 } // namespace
@@ -216,12 +202,12 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
   self->state.self_name = std::move(self_name);
   return {
     [self](feed_atom, const caf::actor& owner) {
-      if (from_here(self))
+      if (from_this_node(self))
         self->state.reports = feed_reports{owner};
     },
     // This node's peer feed.
     [self](follow_atom, const std::string& topic) {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return;
       auto& f = self->state.topics[topic];
       follow_at_home(self, topic, f);
@@ -235,18 +221,18 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
         return;
       }
       auto it = st.topics.find(topic);
-      if (!from_here(self) || it == st.topics.end())
+      if (!from_this_node(self) || it == st.topics.end())
         return;
       unfollow_at_home(self, topic, it->second.home);
       st.topics.erase(it);
     },
     [self](publish_atom, const publication_batch& batch) {
-      if (from_here(self))
+      if (from_this_node(self))
         route_publishes(self, batch, 0);
     },
     // The node.
     [self](members_atom, std::vector<peer_ref>& members) {
-      if (!from_here(self))
+      if (!from_this_node(self))
         return;
       on_members(self, std::move(members));
       if (!self->state.ticking) {
@@ -255,7 +241,7 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
       }
     },
     [self](use_atom, const caf::actor& router) {
-      if (from_here(self))
+      if (from_this_node(self))
         self->state.router = router;
     },
     // Peers.
