@@ -45,6 +45,16 @@ public:
     caf::anon_send(owner_, subscribed_atom_v, std::move(topic), std::move(epoch), seq);
   }
 
+  /// Like positioned(topic, epoch, seq), with the upstream's recent events
+  /// of the topic up to that position (numbered, oldest first; Redis'
+  /// stream of the topic): the topic retains what it lacks, and sends it to
+  /// subscribers it already has.
+  void positioned(std::string topic, std::string epoch, uint64_t seq,
+                  publication_batch backfill) const {
+    caf::anon_send(owner_, subscribed_atom_v, std::move(topic), std::move(epoch), seq,
+                   std::move(backfill));
+  }
+
   /// Publications that arrived from the upstream, in arrival order.
   void deliver(publication_batch batch) const {
     caf::anon_send(owner_, deliver_atom_v, std::move(batch));

@@ -106,14 +106,17 @@ void on_confirmed(self_ptr self, const std::vector<std::string>& names) {
 }
 
 void on_positioned(self_ptr self, const std::string& name, const std::string& epoch,
-                   uint64_t seq) {
+                   uint64_t seq, const publication_batch* backfill) {
   auto& st = self->state;
   auto it = st.topics.find(name);
   if (!st.up || it == st.topics.end())
     return; // from before the feed went down, or the topic has ended
   it->second.confirmed = true;
   for (auto& t : it->second.actors)
-    self->send(t, feed_atom_v, true, std::string{}, epoch, seq);
+    if (backfill)
+      self->send(t, feed_atom_v, true, std::string{}, epoch, seq, *backfill);
+    else
+      self->send(t, feed_atom_v, true, std::string{}, epoch, seq);
 }
 
 void deliver(self_ptr self, publication_batch batch) {
@@ -168,7 +171,11 @@ caf::behavior feed_actor(self_ptr self, std::shared_ptr<feed> upstream,
       on_confirmed(self, names);
     },
     [self](subscribed_atom, const std::string& name, const std::string& epoch, uint64_t seq) {
-      on_positioned(self, name, epoch, seq);
+      on_positioned(self, name, epoch, seq, nullptr);
+    },
+    [self](subscribed_atom, const std::string& name, const std::string& epoch, uint64_t seq,
+           const publication_batch& backfill) {
+      on_positioned(self, name, epoch, seq, &backfill);
     },
     [self](deliver_atom, publication_batch& batch) { deliver(self, std::move(batch)); },
     [self](deliver_atom, publication_batch& batch, uint64_t token) {

@@ -192,11 +192,15 @@ void change_history(self_ptr self, Change change) {
     m.history_bytes.fetch_add(d, std::memory_order_relaxed);
 }
 
+// A numbered event (carried from an upstream) is as old as its publish
+// time says: one read from a Redis stream when the topic started may be
+// minutes old, and expires from the history as such.
 void retain(self_ptr self, const publication_ptr& pub) {
   auto& st = self->state;
-  change_history(self, [&](topic_history& h) {
-    return h.append(st.seq, pub, std::chrono::steady_clock::now());
-  });
+  auto at = std::chrono::steady_clock::now();
+  if (pub->seq != 0 && pub->ts_us > 0)
+    at -= std::chrono::microseconds(std::max<int64_t>(0, now_us() - pub->ts_us));
+  change_history(self, [&](topic_history& h) { return h.append(st.seq, pub, at); });
 }
 
 void expire_history(self_ptr self) {
@@ -256,19 +260,36 @@ void conflate(self_ptr self, uint64_t seq, const publication_ptr& ptr) {
 }
 
 void enter_epoch(self_ptr self, std::string epoch, uint64_t seq);
+void begin_epoch(self_ptr self);
+
+// Places `pub` in the topic's stream: a numbered one (by the topic's home
+// node, or by Redis) at its own position, false if the topic has it already;
+// an unnumbered one after the last, in an epoch of this actor's (an
+// upstream's numbering cannot be continued here without clashing with its
+// next event, so a plain publish into a carried stream begins a new epoch).
+bool take_place(self_ptr self, const publication& pub) {
+  auto& st = self->state;
+  if (pub.seq == 0) {
+    if (st.carried)
+      begin_epoch(self);
+    return true;
+  }
+  if (pub.epoch == st.epoch && pub.seq <= st.seq) {
+    node_metrics().cluster_duplicates.fetch_add(1, std::memory_order_relaxed);
+    return false; // already delivered (a relay replayed what the topic had)
+  }
+  if (pub.epoch != st.epoch || pub.seq != st.seq + 1 || !st.carried)
+    enter_epoch(self, pub.epoch, pub.seq - 1);
+  st.carried = true;
+  return true;
+}
 
 void fan_out(self_ptr self, const publication_ptr& ptr) {
   auto& st = self->state;
   auto& m = node_metrics();
   auto& pub = *ptr;
-  if (pub.seq != 0) { // numbered by the topic's home node
-    if (pub.epoch == st.epoch && pub.seq <= st.seq) {
-      m.cluster_duplicates.fetch_add(1, std::memory_order_relaxed);
-      return; // already delivered (a relay replayed what the topic had)
-    }
-    if (pub.epoch != st.epoch || pub.seq != st.seq + 1)
-      enter_epoch(self, pub.epoch, pub.seq - 1);
-  }
+  if ((pub.seq != 0 || st.carried) && !take_place(self, pub))
+    return;
   m.topic_events_in.fetch_add(1, std::memory_order_relaxed);
   st.last_publish_us = pub.ts_us;
   ++st.published;
@@ -499,6 +520,7 @@ void enter_epoch(self_ptr self, std::string epoch, uint64_t seq) {
 void begin_epoch(self_ptr self) {
   auto& st = self->state;
   enter_epoch(self, st.base_epoch + "." + std::to_string(st.epoch_changes + 1), 0);
+  st.carried = false;
 }
 
 // A feed that numbers the topic's events elsewhere (the topic's home node)
@@ -509,10 +531,33 @@ void take_position(self_ptr self, const std::string& epoch, uint64_t seq, bool w
   if (epoch.empty()) {
     if (!waiting)
       begin_epoch(self);
+    st.carried = false;
     return;
   }
   if (epoch != st.epoch || seq != st.seq)
     enter_epoch(self, epoch, seq);
+  st.carried = true;
+}
+
+// The upstream's recent stream of the topic (a Redis stream read when the
+// topic started, or after an outage), oldest first, up to the position it
+// reports with it: what the topic lacks is retained, and, while it serves,
+// sent to its subscribers, who then continue without a gap where the stream
+// reaches back far enough.
+void catch_up(self_ptr self, const publication_batch& backfill) {
+  auto& st = self->state;
+  bool listened = !st.subs.empty() || !st.throttled.empty()
+                  || std::any_of(st.held.begin(), st.held.end(), [](auto& h) { return h.confirmed; });
+  for (auto& p : backfill) {
+    if (p->seq == 0)
+      continue;
+    if (listened) {
+      fan_out(self, p);
+    } else if (take_place(self, *p)) {
+      ++st.seq; // nobody to send it to yet: retained for the attaches to come
+      retain(self, p);
+    }
+  }
 }
 
 // A re-attach (request 0) follows a failure of an earlier incarnation: tell the
@@ -670,6 +715,12 @@ caf::behavior awaiting_feed(self_ptr self) {
       take_position(self, epoch, seq, true);
       feeds_reported(self, up, message);
     },
+    [self](feed_atom, bool up, const std::string& message, const std::string& epoch,
+           uint64_t seq, const publication_batch& backfill) {
+      catch_up(self, backfill);
+      take_position(self, epoch, seq, true);
+      feeds_reported(self, up, message);
+    },
   }.or_else(common(self));
 }
 
@@ -710,6 +761,22 @@ caf::behavior serving(self_ptr self) {
       // The topic's home node changed (or the feed re-followed it): the
       // stream goes on at the home's position.
       record_feed_status(self, up, message);
+      take_position(self, epoch, seq, false);
+    },
+    [self](feed_atom, bool up, const std::string& message, const std::string& epoch,
+           uint64_t seq, const publication_batch& backfill) {
+      // The feed is back (or followed the topic again) with the upstream's
+      // position and its recent stream: subscribers get what they missed,
+      // or a reset where the stream does not reach back to them.
+      auto& st = self->state;
+      if (record_feed_status(self, up, message)) {
+        send_status(self, st.subs);
+        std::vector<subscriber> throttled;
+        for (auto& [id, sub] : st.throttled)
+          throttled.push_back(sub);
+        send_status(self, throttled);
+      }
+      catch_up(self, backfill);
       take_position(self, epoch, seq, false);
     },
   }.or_else(common(self));

@@ -66,6 +66,7 @@ struct topic_state {
   std::string epoch;
   std::string base_epoch;         // the router's; later epochs of this actor extend it
   uint64_t epoch_changes = 0;
+  bool carried = false;           // the epoch is an upstream's (a home node, Redis), not this actor's
   uint64_t seq = 0;               // seq of the last publication; the next gets seq + 1
   caf::actor router;
   routing_settings settings;

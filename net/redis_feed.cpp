@@ -72,14 +72,69 @@ bool redis_feed::follow(const std::string& topic) {
   e.topics.push_back(topic);
   if (!up_)
     return false; // subscribed at link-up
-  if (!fresh)
-    return e.confirmed; // else: confirmed together with the channel
-  if (auto* p = covering_pattern(channel)) {
-    e.confirmed = pattern_confirmed_[*p];
-    return e.confirmed;
+  if (!fresh || covering_pattern(channel)) {
+    if (fresh)
+      e.confirmed = pattern_confirmed_[*covering_pattern(channel)];
+    if (!e.confirmed)
+      return false; // confirmed together with the channel or its pattern
+    if (!settings_.numbering.on)
+      return true;
+    load(channel, {topic});
+    return false;
   }
   link_->subscribe(with_twin(channel));
   return false;
+}
+
+void redis_feed::load(const std::string& channel, std::vector<std::string> topics) {
+  ++channels_[channel].loading;
+  link_->query(settings_.numbering.position_query(channel, new_redis_epoch()),
+               [this, channel, topics = std::move(topics), gen = generation_](
+                 std::optional<redis_value> reply, std::string error) {
+                 on_loaded(channel, topics, gen, std::move(reply), error);
+               });
+}
+
+void redis_feed::on_loaded(const std::string& channel, const std::vector<std::string>& topics,
+                           uint64_t generation, std::optional<redis_value> reply,
+                           const std::string& error) {
+  auto& m = node_metrics();
+  redis_batch held;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (generation != generation_ || !up_)
+      return; // the link dropped since: read again when it is back
+    auto it = channels_.find(channel);
+    if (it == channels_.end())
+      return; // unfollowed meanwhile
+    auto& e = it->second;
+    if (e.loading > 0 && --e.loading == 0)
+      held.swap(e.held);
+  }
+  std::string why = error;
+  std::optional<redis_position> pos;
+  if (reply)
+    pos = parse_position_reply(*reply, why);
+  if (pos) {
+    for (auto& topic : topics) {
+      publication_batch stream;
+      stream.reserve(pos->messages.size());
+      for (auto& msg : pos->messages)
+        if (auto p = to_publication(channel + settings_.event_suffix, msg, 0, &topic);
+            p && p->seq != 0)
+          stream.push_back(std::move(p));
+      m.bridge_positions_read.fetch_add(1, std::memory_order_relaxed);
+      reports_.positioned(topic, pos->epoch, pos->seq, std::move(stream));
+    }
+  } else {
+    // Redis answered, but not with a position (a key of another type, a
+    // script error): the topics go on with this node's own numbering.
+    m.bridge_position_failures.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("bridge.position_unread channel={} reason={}", channel, why);
+    reports_.confirmed(topics);
+  }
+  if (!held.empty())
+    deliver(held);
 }
 
 void redis_feed::unfollow(const std::string& topic) {
@@ -106,6 +161,18 @@ publish_outcome redis_feed::publish(const publication_batch& batch) {
       m.bridge_publish_dropped.fetch_add(batch.size(), std::memory_order_relaxed);
       return publish_outcome::upstream;
     }
+  }
+  if (settings_.numbering.on) {
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(batch.size());
+    for (auto& pub : batch) {
+      auto channel = settings_.mapping.to_channel(pub->topic);
+      commands.push_back(settings_.numbering.publish_command(
+        channel, channel + settings_.event_suffix, new_redis_epoch(), *pub));
+    }
+    m.bridge_published.fetch_add(commands.size(), std::memory_order_relaxed);
+    link_->publish_commands(std::move(commands));
+    return publish_outcome::upstream;
   }
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(batch.size());
@@ -158,10 +225,14 @@ void redis_feed::on_link(bool up, const std::string& reason) {
                    settings_.patterns.size());
       return;
     }
+    ++generation_;
     for (auto& [p, confirmed] : pattern_confirmed_)
       confirmed = false;
-    for (auto& [channel, e] : channels_)
+    for (auto& [channel, e] : channels_) {
       e.confirmed = false;
+      e.loading = 0;
+      e.held.clear();
+    }
     if (was_up)
       spdlog::warn("bridge.link_down reason={} channels={}", reason, channels_.size());
   }
@@ -174,15 +245,18 @@ void redis_feed::on_subscribed(const std::string& name, bool is_pattern) {
     std::lock_guard<std::mutex> guard{mtx_};
     if (!up_)
       return; // a confirmation from before the link dropped
-    auto confirm = [&](channel_entry& e) {
+    auto confirm = [&](const std::string& channel, channel_entry& e) {
       if (e.confirmed)
         return;
       e.confirmed = true;
-      topics.insert(topics.end(), e.topics.begin(), e.topics.end());
+      if (settings_.numbering.on)
+        load(channel, e.topics); // confirmed with their position
+      else
+        topics.insert(topics.end(), e.topics.begin(), e.topics.end());
     };
     if (!is_pattern) {
       if (auto it = channels_.find(name); it != channels_.end())
-        confirm(it->second);
+        confirm(it->first, it->second);
     } else {
       // A twin pattern is confirmed with its pattern (same PSUBSCRIBE).
       auto p = pattern_confirmed_.find(name);
@@ -191,7 +265,7 @@ void redis_feed::on_subscribed(const std::string& name, bool is_pattern) {
       p->second = true;
       for (auto& [channel, e] : channels_)
         if (glob_match(name, channel))
-          confirm(e);
+          confirm(channel, e);
     }
   }
   if (!topics.empty())
@@ -199,48 +273,79 @@ void redis_feed::on_subscribed(const std::string& name, bool is_pattern) {
 }
 
 void redis_feed::on_messages(redis_batch& batch) {
-  auto& m = node_metrics();
-  m.bridge_messages_in.fetch_add(batch.size(), std::memory_order_relaxed);
+  node_metrics().bridge_messages_in.fetch_add(batch.size(), std::memory_order_relaxed);
+  if (settings_.numbering.on) {
+    // Messages of a channel whose position is being read wait for it.
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto sfx = suffixes();
+    std::erase_if(batch, [&](redis_message& msg) {
+      std::string_view channel = msg.channel;
+      for (auto& suffix : sfx)
+        if (channel.size() > suffix.size() && channel.ends_with(suffix)) {
+          channel.remove_suffix(suffix.size());
+          break;
+        }
+      auto it = channels_.find(std::string{channel});
+      if (it == channels_.end() || it->second.loading == 0)
+        return false;
+      it->second.held.push_back(std::move(msg));
+      return true;
+    });
+  }
+  deliver(batch);
+}
+
+void redis_feed::deliver(redis_batch& batch) {
   auto ts = now_us();
   publication_batch pubs;
   pubs.reserve(batch.size());
-  for (auto& msg : batch) {
-    if (msg.payload.size() > settings_.max_payload_bytes) {
-      m.bridge_oversize.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("bridge.oversize_dropped channel={} bytes={} limit={}", msg.channel,
-                   msg.payload.size(), settings_.max_payload_bytes);
-      continue;
-    }
-    auto p = std::make_shared<publication>();
-    std::string_view channel = msg.channel;
-    auto twin_of = [&](const std::string& suffix) {
-      if (suffix.empty() || channel.size() <= suffix.size() || !channel.ends_with(suffix))
-        return false;
-      channel.remove_suffix(suffix.size());
-      return true;
-    };
-    if (twin_of(settings_.event_suffix)) {
-      std::string error;
-      auto env = decode_event_envelope(msg.payload, error);
-      if (!env) {
-        m.bridge_bad_envelope.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("bridge.bad_envelope channel={} reason={}", msg.channel, error);
-        continue;
-      }
-      p->event = std::move(env->event);
-      p->snapshot = env->snapshot;
-      msg.payload.erase(0, msg.payload.size() - env->payload.size());
-    } else if (twin_of(settings_.snapshot_suffix)) {
-      p->snapshot = true;
-    }
-    p->topic = settings_.mapping.to_topic(channel);
-    p->kind = classify_payload(msg.payload);
-    p->payload = std::move(msg.payload);
-    p->ts_us = ts;
-    pubs.push_back(std::move(p));
-  }
+  for (auto& msg : batch)
+    if (auto p = to_publication(msg.channel, std::move(msg.payload), ts))
+      pubs.push_back(std::move(p));
   if (!pubs.empty())
     reports_.deliver(std::move(pubs));
+}
+
+publication_ptr redis_feed::to_publication(std::string_view channel, std::string payload,
+                                           int64_t ts, const std::string* topic) const {
+  auto& m = node_metrics();
+  if (payload.size() > settings_.max_payload_bytes) {
+    m.bridge_oversize.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("bridge.oversize_dropped channel={} bytes={} limit={}", channel,
+                 payload.size(), settings_.max_payload_bytes);
+    return nullptr;
+  }
+  auto p = std::make_shared<publication>();
+  std::string_view base = channel;
+  auto twin_of = [&](const std::string& suffix) {
+    if (suffix.empty() || base.size() <= suffix.size() || !base.ends_with(suffix))
+      return false;
+    base.remove_suffix(suffix.size());
+    return true;
+  };
+  p->ts_us = ts;
+  if (twin_of(settings_.event_suffix)) {
+    std::string error;
+    auto env = decode_event_envelope(payload, error);
+    if (!env) {
+      m.bridge_bad_envelope.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("bridge.bad_envelope channel={} reason={}", channel, error);
+      return nullptr;
+    }
+    p->event = std::move(env->event);
+    p->snapshot = env->snapshot;
+    p->seq = env->seq;
+    p->epoch = std::move(env->epoch);
+    if (env->ts_us > 0)
+      p->ts_us = env->ts_us; // the same on every node
+    payload.erase(0, payload.size() - env->payload.size());
+  } else if (twin_of(settings_.snapshot_suffix)) {
+    p->snapshot = true;
+  }
+  p->topic = topic ? *topic : settings_.mapping.to_topic(base);
+  p->kind = classify_payload(payload);
+  p->payload = std::move(payload);
+  return p;
 }
 
 } // namespace tickgate::net

@@ -9,6 +9,7 @@
 
 #include "actors/feed.hpp"
 #include "net/channel_map.hpp"
+#include "net/redis_numbering.hpp"
 #include "net/redis_port.hpp"
 
 namespace tickgate::net {
@@ -27,6 +28,8 @@ struct redis_feed_settings {
   // snapshot mark, before the payload of the topic of the channel without
   // it. Empty: no event channels (event names do not travel through Redis).
   std::string event_suffix = "#event";
+  // Positions from Redis (net/redis_numbering.hpp); needs event_suffix.
+  redis_numbering numbering;
 };
 
 /// Redis pub/sub as the node's feed: one Redis channel per followed topic
@@ -57,6 +60,15 @@ struct redis_feed_settings {
 /// carries all of the node's PUBLISHes, so a topic's named and unnamed
 /// publications reach every node in publish order.
 ///
+/// Numbering (settings.numbering.on): publishes go out through the
+/// numbering script, on the event twin with their position; a followed
+/// channel is confirmed only once its position and retained stream were
+/// read (after Redis confirmed the SUBSCRIBE, again after every
+/// reconnect): its topics get positioned(topic, epoch, seq, stream), and
+/// the channel's messages that arrived meanwhile are held and delivered
+/// after it. Messages without a position (another publisher's plain
+/// PUBLISH) are delivered as ever; the topic numbers them itself.
+///
 /// Threads: follow/unfollow/publish come from the feed actor, the link's
 /// reports from the link's loop thread; `mtx_` guards the subscription state
 /// both touch. Messages take no lock: mapping a channel to its topic only
@@ -83,7 +95,19 @@ private:
   struct channel_entry {
     std::vector<std::string> topics; // usually one
     bool confirmed = false;          // Redis confirmed it (or its pattern) on this connection
+    int loading = 0;                 // position reads in flight (numbering)
+    redis_batch held;                // its messages that arrived during them
   };
+
+  // Numbering: reads `channel`'s position and stream for `topics`. mtx_ held.
+  void load(const std::string& channel, std::vector<std::string> topics);
+  void on_loaded(const std::string& channel, const std::vector<std::string>& topics,
+                 uint64_t generation, std::optional<redis_value> reply, const std::string& error);
+  // The publication a message on `channel` carries (for `topic` if given,
+  // else the channel's); null if it is dropped (counted).
+  publication_ptr to_publication(std::string_view channel, std::string payload, int64_t ts,
+                                 const std::string* topic = nullptr) const;
+  void deliver(redis_batch& batch);
 
   const std::string* covering_pattern(const std::string& channel) const;
   // `channel` and its twins (snapshot, event) where their suffixes are set.
@@ -102,6 +126,7 @@ private:
   // Invariant: channels_ holds exactly the channels of followed topics.
   std::unordered_map<std::string, channel_entry> channels_;
   std::unordered_map<std::string, bool> pattern_confirmed_;
+  uint64_t generation_ = 0; // link-downs so far: a read's answer from before one is void
 };
 
 } // namespace tickgate::net

@@ -376,23 +376,92 @@ void redis_link::psubscribe(std::vector<std::string> patterns) {
 
 void redis_link::publish(std::vector<std::pair<std::string, std::string>> messages) {
   asio::post(ioc_, [this, messages = std::move(messages)] {
-    std::vector<std::string> args(3);
-    args[0] = "PUBLISH";
-    size_t dropped = 0;
-    for (auto& [channel, payload] : messages) {
-      if (!up_ || pending_publishes_ >= settings_.max_pending_publishes) {
-        ++dropped;
-        continue;
-      }
-      args[1] = channel;
-      args[2] = payload;
-      ++pending_publishes_;
-      send_command(*cmd_, args, false);
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(messages.size());
+    for (auto& [channel, payload] : messages)
+      commands.push_back({"PUBLISH", channel, payload});
+    send_publishes(commands);
+  });
+}
+
+void redis_link::publish_commands(std::vector<std::vector<std::string>> commands) {
+  asio::post(ioc_, [this, commands = std::move(commands)] { send_publishes(commands); });
+}
+
+void redis_link::send_publishes(const std::vector<std::vector<std::string>>& commands) {
+  size_t dropped = 0;
+  for (auto& args : commands) {
+    if (!up_ || pending_publishes_ >= settings_.max_pending_publishes) {
+      ++dropped;
+      continue;
     }
-    if (dropped > 0) {
-      node_metrics().bridge_publish_dropped.fetch_add(dropped, std::memory_order_relaxed);
-      spdlog::warn("bridge.publish_dropped count={} reason={}", dropped,
-                   up_ ? "backlog full" : "redis down");
+    ++pending_publishes_;
+    send_command(*cmd_, args, false);
+  }
+  if (dropped > 0) {
+    node_metrics().bridge_publish_dropped.fetch_add(dropped, std::memory_order_relaxed);
+    spdlog::warn("{}.publish_dropped count={} reason={}", settings_.log_name, dropped,
+                 up_ ? "backlog full" : "redis down");
+  }
+}
+
+namespace {
+
+redis_value value_of(const redisReply* r) {
+  redis_value v;
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      v.what = redis_value::type::string;
+      v.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      v.what = redis_value::type::integer;
+      v.integer = r->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      v.what = redis_value::type::array;
+      v.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i)
+        v.elements.push_back(value_of(r->element[i]));
+      break;
+    default: break; // nil
+  }
+  return v;
+}
+
+} // namespace
+
+void redis_link::query(std::vector<std::string> args, query_done done) {
+  asio::post(ioc_, [this, args = std::move(args), done = std::move(done)]() mutable {
+    if (!up_ || !cmd_->alive() || !cmd_->ready) {
+      done(std::nullopt, "redis down");
+      return;
+    }
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    // hiredis calls back exactly once: with the reply, or with none when
+    // the context is freed first.
+    auto* pending = new query_done(std::move(done));
+    auto fn = [](redisAsyncContext*, void* r, void* priv) {
+      std::unique_ptr<query_done> cb{static_cast<query_done*>(priv)};
+      auto* reply = static_cast<redisReply*>(r);
+      if (!reply)
+        (*cb)(std::nullopt, "connection lost");
+      else if (reply->type == REDIS_REPLY_ERROR)
+        (*cb)(std::nullopt, std::string{reply->str, reply->len});
+      else
+        (*cb)(value_of(reply), std::string{});
+    };
+    if (redisAsyncCommandArgv(cmd_->ctx(), fn, pending, static_cast<int>(args.size()),
+                              argv.data(), lens.data())
+        != REDIS_OK) {
+      std::unique_ptr<query_done> cb{pending};
+      (*cb)(std::nullopt, "redis refused the command");
     }
   });
 }

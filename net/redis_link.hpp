@@ -51,6 +51,8 @@ public:
   void unsubscribe(std::vector<std::string> channels) override;
   void psubscribe(std::vector<std::string> patterns) override;
   void publish(std::vector<std::pair<std::string, std::string>> messages) override;
+  void publish_commands(std::vector<std::vector<std::string>> commands) override;
+  void query(std::vector<std::string> args, query_done done) override;
 
   class connection; // one hiredis async context (redis_link.cpp)
 
@@ -63,6 +65,7 @@ private:
   void restart();                              // loop thread
   void send_command(connection& c, const std::vector<std::string>& args,
                     bool subscriber);          // loop thread
+  void send_publishes(const std::vector<std::vector<std::string>>& commands); // loop thread
   void flush_inbound();                        // loop thread
 
   redis_link_settings settings_;

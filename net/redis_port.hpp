@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +17,16 @@ struct redis_message {
 
 /// Everything the Redis link read in one go, in arrival order.
 using redis_batch = std::vector<redis_message>;
+
+/// A Redis reply, as much of it as the feeds read: a string (bulk or
+/// status), an integer, nil, or an array of these.
+struct redis_value {
+  enum class type : uint8_t { nil, string, integer, array };
+  type what = type::nil;
+  std::string str;
+  int64_t integer = 0;
+  std::vector<redis_value> elements;
+};
 
 /// What the Redis link reports, on its own thread, in order.
 class redis_listener {
@@ -47,6 +60,17 @@ public:
 
   /// PUBLISHes each (channel, payload), pipelined, in order.
   virtual void publish(std::vector<std::pair<std::string, std::string>> messages) = 0;
+
+  /// Sends each command (argument vectors, e.g. an EVAL that publishes)
+  /// like publish(): pipelined in order with the PUBLISHes, counted
+  /// against the same backlog, a failure counted as a dropped publish.
+  virtual void publish_commands(std::vector<std::vector<std::string>> commands) = 0;
+
+  /// Runs one command on the command connection and calls `done` with its
+  /// reply on the link's thread: nullopt when the link is down or drops
+  /// before the answer; an error reply as nullopt with `error` set.
+  using query_done = std::function<void(std::optional<redis_value> reply, std::string error)>;
+  virtual void query(std::vector<std::string> args, query_done done) = 0;
 };
 
 } // namespace tickgate::net

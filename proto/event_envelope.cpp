@@ -20,6 +20,23 @@ std::string encode_event_envelope(std::string_view event, bool snapshot,
   return out;
 }
 
+std::string encode_numbered_tail(int64_t ts_us, std::string_view event, bool snapshot,
+                                 std::string_view payload) {
+  std::string out;
+  out.reserve(event.size() + payload.size() + 64);
+  out += R"(,"ts":)";
+  out += std::to_string(ts_us);
+  if (!event.empty()) {
+    out += R"(,"event":)";
+    json_text::append_string(out, event);
+  }
+  if (snapshot)
+    out += R"(,"snapshot":true)";
+  out += "}\n";
+  out += payload;
+  return out;
+}
+
 std::optional<event_envelope> decode_event_envelope(std::string_view message,
                                                     std::string& error) {
   auto newline = message.find('\n');
@@ -34,12 +51,27 @@ std::optional<event_envelope> decode_event_envelope(std::string_view message,
     error = "the header is not a JSON object";
     return std::nullopt;
   }
+  event_envelope out;
+  if (auto seq = header["seq"]; seq.error() != simdjson::NO_SUCH_FIELD) {
+    std::string_view epoch;
+    if (seq.get_uint64().get(out.seq) || out.seq == 0 || header["epoch"].get_string().get(epoch)
+        || epoch.empty() || epoch.size() > 64) {
+      error = "the header's position is not a seq > 0 and an epoch of 1-64 bytes";
+      return std::nullopt;
+    }
+    out.epoch = std::string{epoch};
+    int64_t ts = 0;
+    if (!header["ts"].get_int64().get(ts) && ts > 0)
+      out.ts_us = ts;
+  }
   std::string_view name;
-  if (header["event"].get_string().get(name) || !is_valid_event_name(name)) {
+  auto named = header["event"];
+  if (named.error() == simdjson::NO_SUCH_FIELD && out.seq != 0) {
+    // a numbered publication without a name
+  } else if (named.get_string().get(name) || !is_valid_event_name(name)) {
     error = "the header names no valid event";
     return std::nullopt;
   }
-  event_envelope out;
   bool snapshot = false;
   if (!header["snapshot"].get_bool().get(snapshot))
     out.snapshot = snapshot;

@@ -270,3 +270,84 @@ TEST_F(topic_position_test, a_serving_topic_adopts_another_epoch_from_its_feed) 
   EXPECT_TRUE(h.recovered);
   EXPECT_EQ(h.seq, 11u);
 }
+
+namespace {
+
+publication_batch stream_of(const std::string& epoch, uint64_t from, uint64_t to,
+                            int64_t age_us = 0) {
+  publication_batch out;
+  for (auto seq = from; seq <= to; ++seq) {
+    auto p = std::make_shared<publication>();
+    p->topic = "t";
+    p->payload = std::to_string(seq);
+    p->ts_us = now_us() - age_us;
+    p->epoch = epoch;
+    p->seq = seq;
+    out.push_back(p);
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_F(topic_position_test, a_position_with_the_upstreams_stream_lets_a_new_topics_first_attach_resume) {
+  spawn_topic(1);
+  driver->send(topic, feed_atom_v, true, std::string{}, std::string{"E"}, uint64_t{6},
+               stream_of("E", 2, 6));
+  auto h = history_since(stream_position{"E", 3});
+  EXPECT_TRUE(h.recovered);
+  EXPECT_EQ(h.epoch, "E");
+  EXPECT_EQ(h.seq, 6u);
+  ASSERT_EQ(h.events.size(), 3u);
+  EXPECT_EQ(h.events[0].seq, 4u);
+  EXPECT_EQ(h.events[2].pub->payload, "6");
+  EXPECT_FALSE(history_since(stream_position{"E", 0}).recovered); // 2..6 only: 1 is missing
+  EXPECT_EQ(sink->frames().size(), 0u); // nobody was attached to hear them
+}
+
+TEST_F(topic_position_test, the_upstreams_stream_expires_from_the_history_by_its_publish_time) {
+  settings.history.fallback = history_limits{100, 60s};
+  spawn_topic(1);
+  publication_batch stream = stream_of("E", 1, 1, 120'000'000); // two minutes old
+  auto fresh = stream_of("E", 2, 2);
+  stream.push_back(fresh[0]);
+  driver->send(topic, feed_atom_v, true, std::string{}, std::string{"E"}, uint64_t{2}, stream);
+  auto h = history_since(std::nullopt);
+  ASSERT_EQ(h.events.size(), 1u);
+  EXPECT_EQ(h.events[0].seq, 2u);
+}
+
+TEST_F(topic_position_test, a_serving_topic_back_from_an_outage_sends_what_the_stream_says_was_missed) {
+  spawn_topic(0);
+  subscribe();
+  feed_position("E", 2);
+  frames(1); // the reset into E
+  driver->send(topic, feed_atom_v, false, std::string{"redis unavailable: connection lost"});
+  frames(2);
+  // Back, with Redis' stream: 2 (had), 3 and 4 (missed).
+  driver->send(topic, feed_atom_v, true, std::string{}, std::string{"E"}, uint64_t{4},
+               stream_of("E", 2, 4));
+  auto f = frames(5, 2);
+  ASSERT_EQ(f.size(), 3u);
+  EXPECT_NE(f[0].find("feed_up"), std::string::npos) << f[0];
+  EXPECT_TRUE(is_event(f[1], 3, "E", "3")) << f[1]; // no reset: nothing lost
+  EXPECT_TRUE(is_event(f[2], 4, "E", "4")) << f[2];
+  EXPECT_TRUE(history_since(stream_position{"E", 2}).recovered);
+}
+
+TEST_F(topic_position_test, a_plain_publication_into_a_carried_stream_takes_an_epoch_of_its_own) {
+  spawn_topic(0);
+  subscribe();
+  feed_position("E", 5);
+  publish("plain");  // another publisher's, not numbered upstream
+  publish("6", "E", 6);
+  auto f = frames(5);
+  EXPECT_EQ(f[0], reset("E"));
+  ASSERT_EQ(f[1].rfind(reset_prefix, 0), 0u) << f[1];
+  auto own = f[1].substr(reset_prefix.size(), f[1].size() - reset_prefix.size() - 2);
+  EXPECT_EQ(own.rfind("local-1", 0), 0u) << own;
+  EXPECT_TRUE(is_event(f[2], 1, own, "\"plain\"") || is_event(f[2], 1, own, "plain")) << f[2];
+  // The upstream's 6 is not a duplicate of the plain event: it is delivered, in E.
+  EXPECT_EQ(f[3], reset("E"));
+  EXPECT_TRUE(is_event(f[4], 6, "E", "6")) << f[4];
+}

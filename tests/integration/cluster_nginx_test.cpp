@@ -194,4 +194,67 @@ TEST(cluster_nginx, a_client_whose_node_dies_resumes_through_nginx_on_another_no
   EXPECT_EQ(seqs, (std::vector<std::string>{"3", "4"}));
 }
 
+// tools/cluster itself: `up` starts three nodes and nginx on free ports and
+// prints them with the member table, a client through nginx gets what is
+// published on any node, and `down` stops exactly the processes `up` started.
+TEST(cluster_nginx, tools_cluster_up_serves_through_nginx_and_down_stops_what_it_started) {
+  char tmpl[] = "/tmp/tickgate-cluster-XXXXXX";
+  ASSERT_TRUE(mkdtemp(tmpl));
+  std::string dir = tmpl;
+  auto build = std::filesystem::path{tickgate_binary()}.parent_path().string();
+  std::string cmd = "CLUSTER_DIR=" + dir + " BUILD_DIR=" + build + " " TICKGATE_SOURCE_DIR "/tools/cluster ";
+  struct stop_at_end {
+    std::string cmd;
+    ~stop_at_end() { run_command(cmd + "down"); }
+  } stop{cmd};
+  auto up = run_command(cmd + "up --no-setup");
+  ASSERT_EQ(up.code, 0) << up.out;
+  std::vector<pid_t> pids;
+  std::vector<uint16_t> ports;
+  std::regex node_line{R"(n\d  pid (\d+) +http://127\.0\.0\.1:(\d+))"};
+  for (std::sregex_iterator it{up.out.begin(), up.out.end(), node_line}, end; it != end; ++it) {
+    pids.push_back(std::stoi((*it)[1]));
+    ports.push_back(static_cast<uint16_t>(std::stoi((*it)[2])));
+  }
+  ASSERT_EQ(pids.size(), 3u) << up.out;
+  std::smatch lb_line;
+  ASSERT_TRUE(std::regex_search(up.out, lb_line, std::regex{R"(nginx pid (\d+)  ws://127\.0\.0\.1:(\d+)/v1)"}))
+    << up.out;
+  pids.push_back(std::stoi(lb_line[1]));
+  auto lb = static_cast<uint16_t>(std::stoi(lb_line[2]));
+  EXPECT_NE(up.out.find("3 up, 0 down"), std::string::npos) << up.out;
+
+  ws_client client{lb};
+  auto ack = subscribe(client, R"(["trade@SCRIPT"])");
+  ASSERT_EQ(json_string(ack, "type"), "ack") << ack;
+  for (auto port : ports) {
+    auto r = http_request(port, "POST", "/api/publish",
+                          R"({"topic":"trade@SCRIPT","data":)" + std::to_string(port) + "}");
+    ASSERT_TRUE(r.status == 200 || r.status == 202) << r.body;
+    auto m = client.read_until([](const ws_message& m) { return json_string(m.data, "type") == "event"; });
+    ASSERT_TRUE(m);
+    EXPECT_EQ(json_field(m->data, "data"), std::to_string(port));
+  }
+  auto status = run_command(cmd + "status");
+  EXPECT_EQ(status.code, 0) << status.out;
+  EXPECT_NE(status.out.find("nginx pid " + std::to_string(pids.back())), std::string::npos) << status.out;
+
+  auto down = run_command(cmd + "down");
+  EXPECT_EQ(down.code, 0) << down.out;
+  EXPECT_NE(down.out.find("cluster stopped"), std::string::npos) << down.out;
+  // Gone, or a zombie its new parent has yet to reap.
+  auto gone = [](pid_t pid) {
+    std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+    std::string line;
+    if (!std::getline(stat, line))
+      return true;
+    auto close = line.rfind(')');
+    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+  };
+  for (auto pid : pids)
+    EXPECT_TRUE(eventually([&] { return gone(pid); }, 10s)) << "pid " << pid << " still runs";
+  EXPECT_NE(run_command(cmd + "down").out.find("nothing was running"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 } // namespace

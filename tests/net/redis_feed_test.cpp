@@ -10,6 +10,7 @@
 
 #include "actors/metrics.hpp"
 #include "net/redis_feed.hpp"
+#include "proto/event_envelope.hpp"
 
 using namespace tickgate;
 using namespace tickgate::net;
@@ -33,6 +34,17 @@ public:
       flat.push_back(ch + "=" + payload);
     record("PUBLISH", flat);
   }
+
+  void publish_commands(std::vector<std::vector<std::string>> commands) override {
+    for (auto& c : commands)
+      record("COMMAND", c);
+  }
+  // Answered by the test (answer()), as the link would later on its thread.
+  void query(std::vector<std::string> args, query_done done) override {
+    record("QUERY", args);
+    queries.push_back(std::move(done));
+  }
+  std::vector<query_done> queries;
 
 private:
   void record(const char* verb, const std::vector<std::string>& args) {
@@ -69,8 +81,18 @@ struct redis_feed_with_fake_link : ::testing::Test {
       },
       [&](deliver_atom, const publication_batch& batch) {
         out = "deliver";
-        for (auto& p : batch)
+        for (auto& p : batch) {
           out += " " + p->topic;
+          if (p->seq != 0)
+            out += ":" + p->epoch + ":" + std::to_string(p->seq);
+        }
+      },
+      [&](subscribed_atom, const std::string& topic, const std::string& epoch, uint64_t seq,
+          const publication_batch& stream) {
+        out = "positioned " + topic + " " + epoch + " " + std::to_string(seq) + " [";
+        for (auto& p : stream)
+          out += " " + std::to_string(p->seq) + "=" + p->payload;
+        out += " ]";
       },
       caf::after(std::chrono::seconds(3)) >> [] {});
     return out;
@@ -277,4 +299,148 @@ TEST_F(redis_feed_with_fake_link, a_message_on_the_event_twin_carries_its_name_o
   EXPECT_EQ(got[1]->event, "");
   EXPECT_EQ(got[1]->payload, R"({"id":3})");
   EXPECT_EQ(node_metrics().bridge_bad_envelope.load(), bad_before + 1);
+}
+
+namespace {
+
+redis_value bulk(std::string s) {
+  redis_value v;
+  v.what = redis_value::type::string;
+  v.str = std::move(s);
+  return v;
+}
+
+// What the position read answers: epoch, seq, retained messages newest first.
+redis_value position_reply(std::string epoch, int64_t seq, std::vector<std::string> newest_first) {
+  redis_value v;
+  v.what = redis_value::type::array;
+  v.elements.push_back(bulk(std::move(epoch)));
+  redis_value n;
+  n.what = redis_value::type::integer;
+  n.integer = seq;
+  v.elements.push_back(n);
+  redis_value list;
+  list.what = redis_value::type::array;
+  for (auto& m : newest_first)
+    list.elements.push_back(bulk(m));
+  v.elements.push_back(list);
+  return v;
+}
+
+std::string numbered(uint64_t seq, const std::string& epoch, const std::string& payload) {
+  return "{\"seq\":" + std::to_string(seq) + ",\"epoch\":\"" + epoch + "\""
+         + encode_numbered_tail(1'700'000'000'000'000, "", false, payload);
+}
+
+redis_feed_settings numbering_on() {
+  redis_feed_settings s;
+  s.numbering.on = true;
+  return s;
+}
+
+} // namespace
+
+TEST_F(redis_feed_with_fake_link, numbering_publishes_through_the_script_with_the_channel_keys_and_the_event_twin) {
+  auto s = numbering_on();
+  s.numbering.key_prefix = "tg:";
+  ASSERT_FALSE(channel_map::parse({"depth@{s} -> book:{s}"}, s.mapping));
+  start(std::move(s));
+  feed->on_link(true, "");
+  auto named = std::make_shared<publication>(*pub("depth@A", "{}"));
+  named->event = "book.reset";
+  named->ts_us = 42;
+  feed->publish({named});
+  auto& call = port->calls.back();
+  ASSERT_EQ(call.rfind("COMMAND EVAL ", 0), 0u) << call;
+  EXPECT_NE(call.find(" 2 tg:pos:book:A tg:stream:book:A "), std::string::npos) << call;
+  EXPECT_NE(call.find(R"(,"ts":42,"event":"book.reset"})" "\n{} 100 300 book:A#event"),
+            std::string::npos)
+    << call;
+}
+
+TEST_F(redis_feed_with_fake_link, numbering_confirms_a_topic_with_its_redis_position_and_holds_its_messages_until_then) {
+  start(numbering_on());
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  EXPECT_FALSE(feed->follow("x"));
+  feed->on_subscribed("x", false);
+  ASSERT_EQ(port->queries.size(), 1u);
+  EXPECT_NE(port->calls.back().find(" 2 tickgate:pos:x tickgate:stream:x "), std::string::npos);
+  EXPECT_EQ(next_report(), "<none>"); // not confirmed before its position is known
+  // Published after the SUBSCRIBE: 7 is also in the read's answer, 8 is not.
+  redis_batch early{{"x#event", numbered(7, "E1", "7")}, {"x#event", numbered(8, "E1", "8")},
+                    {"y", "other channel"}};
+  feed->on_messages(early);
+  EXPECT_EQ(next_report(), "deliver y"); // not held: not being read
+  port->queries[0](position_reply("E1", 7, {numbered(7, "E1", "7"), numbered(6, "E1", "6")}), "");
+  EXPECT_EQ(next_report(), "positioned x E1 7 [ 6=6 7=7 ]");
+  EXPECT_EQ(next_report(), "deliver x:E1:7 x:E1:8"); // the topic drops 7, which it has
+  redis_batch later{{"x#event", numbered(9, "E1", "9")}, {"x", "plain"}};
+  feed->on_messages(later);
+  EXPECT_EQ(next_report(), "deliver x:E1:9 x");
+}
+
+TEST_F(redis_feed_with_fake_link, numbering_reads_again_after_a_reconnect_and_ignores_an_answer_from_before_it) {
+  start(numbering_on());
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->follow("x");
+  feed->on_subscribed("x", false);
+  redis_batch held{{"x#event", numbered(3, "E1", "3")}};
+  feed->on_messages(held);
+  feed->on_link(false, "connection lost");
+  EXPECT_EQ(next_report(), "down: redis unavailable: connection lost");
+  port->queries[0](std::nullopt, "connection lost");
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->on_subscribed("x", false);
+  ASSERT_EQ(port->queries.size(), 2u);
+  port->queries[1](position_reply("E1", 5, {numbered(5, "E1", "5"), numbered(4, "E1", "4")}), "");
+  EXPECT_EQ(next_report(), "positioned x E1 5 [ 4=4 5=5 ]");
+  EXPECT_EQ(next_report(), "<none>"); // what was held before the loss is gone with it
+}
+
+TEST_F(redis_feed_with_fake_link, numbering_falls_back_to_the_nodes_own_positions_when_redis_refuses_the_read) {
+  start(numbering_on());
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->follow("x");
+  feed->on_subscribed("x", false);
+  auto failures = node_metrics().bridge_position_failures.load();
+  port->queries[0](std::nullopt, "WRONGTYPE Operation against a key holding the wrong kind of value");
+  EXPECT_EQ(next_report(), "confirmed x");
+  EXPECT_EQ(node_metrics().bridge_position_failures.load(), failures + 1);
+}
+
+TEST_F(redis_feed_with_fake_link, numbering_reads_a_topic_added_to_an_already_confirmed_channel) {
+  auto s = numbering_on();
+  ASSERT_FALSE(channel_map::parse({"{s}@a -> ch:{s}", "{s}@b -> ch:{s}"}, s.mapping));
+  start(std::move(s));
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->follow("k@a");
+  feed->on_subscribed("ch:k", false);
+  port->queries[0](position_reply("E", 0, {}), "");
+  EXPECT_EQ(next_report(), "positioned k@a E 0 [ ]");
+  EXPECT_FALSE(feed->follow("k@b"));
+  ASSERT_EQ(port->queries.size(), 2u);
+  port->queries[1](position_reply("E", 2, {numbered(2, "E", "2"), numbered(1, "E", "1")}), "");
+  EXPECT_EQ(next_report(), "positioned k@b E 2 [ 1=1 2=2 ]");
+}
+
+TEST(redis_numbering, a_position_reply_is_epoch_seq_and_messages_and_anything_else_is_refused) {
+  std::string error;
+  auto pos = parse_position_reply(position_reply("E", 2, {"b", "a"}), error);
+  ASSERT_TRUE(pos) << error;
+  EXPECT_EQ(pos->epoch, "E");
+  EXPECT_EQ(pos->seq, 2u);
+  EXPECT_EQ(pos->messages, (std::vector<std::string>{"a", "b"})); // oldest first
+  EXPECT_FALSE(parse_position_reply(bulk("OK"), error));
+  EXPECT_FALSE(parse_position_reply(position_reply("", 2, {}), error));
+  EXPECT_FALSE(parse_position_reply(position_reply("E", -1, {}), error));
+  auto odd = position_reply("E", 1, {});
+  odd.elements[2].elements.push_back(redis_value{}); // nil where a message belongs
+  EXPECT_FALSE(parse_position_reply(odd, error));
+  EXPECT_NE(new_redis_epoch(), new_redis_epoch());
+  EXPECT_EQ(new_redis_epoch().size(), 16u);
 }

@@ -48,3 +48,41 @@ TEST(event_envelope, refuses_messages_without_a_valid_header) {
   std::string long_header = "{\"event\":\"x\",\"pad\":\"" + std::string(600, 'p') + "\"}\n{}";
   EXPECT_FALSE(decode_event_envelope(long_header, error));
 }
+
+TEST(event_envelope, a_numbered_envelope_carries_its_position_and_time_with_or_without_a_name) {
+  std::string error;
+  auto plain = "{\"seq\":12,\"epoch\":\"ab12\"" + encode_numbered_tail(1765152000123456, "", false, "{\"p\":1}");
+  EXPECT_EQ(plain, "{\"seq\":12,\"epoch\":\"ab12\",\"ts\":1765152000123456}\n{\"p\":1}");
+  auto env = decode_event_envelope(plain, error);
+  ASSERT_TRUE(env) << error;
+  EXPECT_EQ(env->seq, 12u);
+  EXPECT_EQ(env->epoch, "ab12");
+  EXPECT_EQ(env->ts_us, 1765152000123456);
+  EXPECT_EQ(env->event, "");
+  EXPECT_EQ(env->payload, "{\"p\":1}");
+  auto named = "{\"seq\":1,\"epoch\":\"e\"" + encode_numbered_tail(5, "order.new", true, "x");
+  env = decode_event_envelope(named, error);
+  ASSERT_TRUE(env) << error;
+  EXPECT_EQ(env->event, "order.new");
+  EXPECT_TRUE(env->snapshot);
+  EXPECT_EQ(env->payload, "x");
+  // An envelope without a position is as before.
+  env = decode_event_envelope("{\"event\":\"a\"}\n1", error);
+  ASSERT_TRUE(env) << error;
+  EXPECT_EQ(env->seq, 0u);
+  EXPECT_EQ(env->epoch, "");
+}
+
+TEST(event_envelope, refuses_a_malformed_position) {
+  std::string error;
+  for (auto bad : {"{\"seq\":0,\"epoch\":\"e\"}\n1", "{\"seq\":-1,\"epoch\":\"e\"}\n1",
+                   "{\"seq\":\"1\",\"epoch\":\"e\"}\n1", "{\"seq\":1}\n1",
+                   "{\"seq\":1,\"epoch\":\"\"}\n1", "{\"seq\":1,\"epoch\":7}\n1"}) {
+    EXPECT_FALSE(decode_event_envelope(bad, error)) << bad;
+    EXPECT_NE(error.find("position"), std::string::npos) << bad << ": " << error;
+  }
+  std::string long_epoch = "{\"seq\":1,\"epoch\":\"" + std::string(65, 'e') + "\"}\n1";
+  EXPECT_FALSE(decode_event_envelope(long_epoch, error));
+  // A position does not excuse an invalid name.
+  EXPECT_FALSE(decode_event_envelope("{\"seq\":1,\"epoch\":\"e\",\"event\":\"\"}\n1", error));
+}

@@ -53,6 +53,19 @@ std::optional<std::string> make_redis(const node_config& cfg, node_feeds& out) {
   if (!cfg.redis_event_suffix.empty() && cfg.redis_event_suffix == cfg.redis_snapshot_suffix)
     return "redis.event-suffix: must differ from redis.snapshot-suffix";
   feed_cfg.event_suffix = cfg.redis_event_suffix;
+  auto& numbering = feed_cfg.numbering;
+  if (cfg.redis_numbering == "on" || cfg.redis_numbering == "auto")
+    numbering.on = cfg.redis_numbering == "on" || cfg.cluster.enabled();
+  else if (cfg.redis_numbering != "off")
+    return "redis.numbering: on, off or auto, not '" + cfg.redis_numbering + "'";
+  if (numbering.on && cfg.redis_event_suffix.empty())
+    return "redis.numbering: needs redis.event-suffix (numbered publishes travel on the event twin)";
+  auto ttl = std::chrono::duration_cast<std::chrono::seconds>(cfg.redis_stream_ttl);
+  if (ttl.count() < 1)
+    return "redis.stream-ttl: at least 1s";
+  numbering.stream_size = cfg.redis_stream_size;
+  numbering.ttl = ttl;
+  numbering.key_prefix = cfg.redis_key_prefix;
   feed_cfg.endpoint = ep->describe();
   out.all.push_back(std::make_shared<net::redis_feed>(
     std::move(feed_cfg), std::make_shared<net::redis_link>(link_settings(cfg, *ep))));

@@ -69,6 +69,10 @@ struct node_config : caf::actor_system_config {
   size_t redis_max_pending_publishes = 100000;
   std::string redis_snapshot_suffix = "#snapshot";
   std::string redis_event_suffix = "#event";
+  std::string redis_numbering = "auto";  // on, off, auto: on in a cluster
+  size_t redis_stream_size = 100;
+  caf::timespan redis_stream_ttl = std::chrono::seconds(300);
+  std::string redis_key_prefix = "tickgate:";
 
   // [kafka]: read by the Kafka feed's maker (tools/tickgate/feeds.cpp)
   kafka_options kafka;
