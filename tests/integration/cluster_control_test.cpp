@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <vector>
+#include <signal.h>
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -100,7 +101,7 @@ std::vector<std::string> strings(simdjson::dom::element list, const char* key = 
 
 const std::vector<std::string> all_three{"n1", "n2", "n3"};
 
-struct three_nodes : ::testing::Test {
+struct cluster_control : ::testing::Test {
   std::unique_ptr<node_process> n1 = start_member("n1", nullptr);
   std::unique_ptr<node_process> n2 = start_member("n2", n1.get());
   std::unique_ptr<node_process> n3 = start_member("n3", n1.get());
@@ -115,7 +116,7 @@ struct three_nodes : ::testing::Test {
 
 } // namespace
 
-TEST_F(three_nodes, listings_with_cluster_show_every_members_rows_under_its_node_id) {
+TEST_F(cluster_control, listings_with_cluster_show_every_members_rows_under_its_node_id) {
   // Node nK: one client of user u and K anonymous ones, all on topic own-nK.
   std::vector<std::unique_ptr<ws_client>> clients;
   std::map<std::string, int64_t> expected_clients;
@@ -135,7 +136,8 @@ TEST_F(three_nodes, listings_with_cluster_show_every_members_rows_under_its_node
   ASSERT_EQ(topics.code, 0) << topics.out;
   auto doc = parser.parse(topics.out);
   ASSERT_FALSE(doc.error()) << topics.out;
-  EXPECT_EQ(strings(doc["answered"]), all_three);
+  EXPECT_EQ(strings(doc["answered"]), (std::vector<std::string>{"n2", "n1", "n3"}))
+    << "the asked node first, then the members by name: " << topics.out;
   EXPECT_EQ(doc["unreachable"].get_array().size(), 0u) << topics.out;
   std::set<std::string> nodes_listed;
   std::map<std::string, int64_t> own_subscribers;
@@ -177,7 +179,7 @@ TEST_F(three_nodes, listings_with_cluster_show_every_members_rows_under_its_node
   doc = parser.parse(info.out);
   ASSERT_FALSE(doc.error()) << info.out;
   EXPECT_EQ(strings(doc["nodes"], "node"), (std::vector<std::string>{"n3", "n1", "n2"}))
-    << "the asked node first, then the members by name: " << info.out;
+    << info.out;
   for (auto n : doc["nodes"].get_array()) {
     std::string node{n["node"].get_string().value()};
     EXPECT_EQ(n["info"]["node"]["id"].get_string().value(), node);
@@ -190,7 +192,7 @@ TEST_F(three_nodes, listings_with_cluster_show_every_members_rows_under_its_node
   EXPECT_NE(info_table.out.find("total (3)"), std::string::npos) << info_table.out;
 }
 
-TEST_F(three_nodes, kick_by_user_and_broadcast_act_on_every_member_unless_local) {
+TEST_F(cluster_control, kick_by_user_and_broadcast_act_on_every_member_unless_local) {
   // Node nK: a client of user u (topic t) and one anonymous client.
   std::vector<std::unique_ptr<ws_client>> users, others;
   for (auto* n : nodes()) {
@@ -254,7 +256,7 @@ TEST_F(three_nodes, kick_by_user_and_broadcast_act_on_every_member_unless_local)
     << nobody.out;
 }
 
-TEST_F(three_nodes, a_member_killed_just_before_a_query_is_reported_and_the_query_answers) {
+TEST_F(cluster_control, a_member_killed_just_before_a_query_is_reported_and_the_query_answers) {
   auto c = subscribed(*n3, "t", "u");
   ASSERT_NE(n3->stop(SIGKILL, 2000ms), -1);
   auto started = std::chrono::steady_clock::now();
@@ -286,7 +288,29 @@ TEST_F(three_nodes, a_member_killed_just_before_a_query_is_reported_and_the_quer
   EXPECT_NE(b.out.find("OK (0 clients: n1 0, n2 0)"), std::string::npos) << b.out;
 }
 
-TEST(cluster_control, a_node_without_a_cluster_answers_for_itself) {
+TEST_F(cluster_control, a_member_that_does_not_answer_is_reported_unreachable_within_the_bound) {
+  // Stopped, not killed: its link stays open, so only the bound ends the wait.
+  ASSERT_EQ(::kill(n2->pid(), SIGSTOP), 0);
+  auto started = std::chrono::steady_clock::now();
+  auto kick = ctl(*n1, "--json kick --user nobody");
+  auto took = std::chrono::steady_clock::now() - started;
+  ::kill(n2->pid(), SIGCONT);
+  EXPECT_EQ(kick.code, 1) << kick.out;
+  EXPECT_NE(kick.out.find("unreachable: n2"), std::string::npos) << kick.out;
+  EXPECT_LT(took, 6s);
+
+  ASSERT_EQ(::kill(n3->pid(), SIGSTOP), 0);
+  auto info = ctl(*n1, "--json info --cluster");
+  ::kill(n3->pid(), SIGCONT);
+  ASSERT_EQ(info.code, 0) << info.out;
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(info.out);
+  ASSERT_FALSE(doc.error()) << info.out;
+  EXPECT_EQ(doc["total"]["nodes"].get_int64().value(), 2) << info.out;
+  EXPECT_EQ(strings(doc["unreachable"], "node"), std::vector<std::string>{"n3"}) << info.out;
+}
+
+TEST(cluster_control_alone, a_node_without_a_cluster_answers_for_itself) {
   auto solo = start_node("solo");
   auto c = subscribed(*solo, "t", "u");
   auto topics = ctl(*solo, "topics --cluster --json");
