@@ -37,7 +37,7 @@ TEST(cluster_command, only_listings_a_kick_by_user_and_a_broadcast_run_for_a_mem
     EXPECT_FALSE(is_cluster_command(other, {})) << other;
 }
 
-TEST(merge_answers, labels_every_row_with_its_node_and_lists_who_did_not_answer) {
+TEST(cluster_merge_answers, labels_every_row_with_its_node_and_lists_who_did_not_answer) {
   std::vector<node_answer> answers{
     {"n1", R"({"ok":true,"topics":[{"name":"a","subscribers":2},{"name":"b","subscribers":1}]})", ""},
     {"n2", R"({"ok":true,"topics":[{"name":"a","subscribers":3}]})", ""},
@@ -60,14 +60,14 @@ TEST(merge_answers, labels_every_row_with_its_node_and_lists_who_did_not_answer)
   EXPECT_EQ(doc["failed"].get_array().size(), 0u);
 }
 
-TEST(merge_answers, keeps_an_empty_row_and_a_member_without_rows) {
+TEST(cluster_merge_answers, keeps_an_empty_row_and_a_member_without_rows) {
   auto json = merge_answers("connections", {{"n1", R"({"ok":true,"connections":[{}]})", ""},
                                             {"n2", R"({"ok":true,"connections":[]})", ""}});
   EXPECT_EQ(json, R"({"ok":true,"connections":[{"node":"n1"}],"answered":["n1","n2"],)"
                   R"("unreachable":[],"failed":[]})");
 }
 
-TEST(merge_answers, info_keeps_each_answer_and_totals_what_adds_up) {
+TEST(cluster_merge_answers, info_keeps_each_answer_and_totals_what_adds_up) {
   std::vector<node_answer> answers{
     {"n1", R"({"ok":true,"node":{"id":"n1"},"connections":2,"subscriptions":3,"topics":2,"events_in":10,"events_out":20,"topic_restarts":0})", ""},
     {"n2", R"({"ok":true,"node":{"id":"n2"},"connections":1,"subscriptions":1,"topics":1,"events_in":5,"events_out":5,"topic_restarts":1})", ""},
@@ -92,7 +92,7 @@ TEST(merge_answers, info_keeps_each_answer_and_totals_what_adds_up) {
   EXPECT_EQ(strings(doc["unreachable"], "node"), (std::vector<std::string>{"n3"}));
 }
 
-TEST(merge_answers, a_kick_counts_per_node_and_a_member_without_the_user_counts_zero) {
+TEST(cluster_merge_answers, a_kick_counts_per_node_and_a_member_without_the_user_counts_zero) {
   std::vector<node_answer> answers{
     {"n1", R"({"ok":true,"kicked":2})", ""},
     {"n2", R"({"ok":false,"code":"not_found","error":"no connection of user 'u'"})", ""},
@@ -106,14 +106,14 @@ TEST(merge_answers, a_kick_counts_per_node_and_a_member_without_the_user_counts_
                   R"("unreachable":[{"node":"n4","error":"no answer within 3 s"}],"failed":[]})");
 }
 
-TEST(merge_answers, a_kick_that_finds_the_user_nowhere_fails_as_on_one_node) {
+TEST(cluster_merge_answers, a_kick_that_finds_the_user_nowhere_fails_as_on_one_node) {
   auto none = R"({"ok":false,"code":"not_found","error":"no connection of user 'u'"})";
   auto json = merge_answers("kick", {{"n1", none, ""}, {"n2", none, ""}, {"n3", "", "down"}});
   EXPECT_EQ(json, R"({"ok":false,"code":"not_found","error":"no connection of user 'u' )"
                   R"(on any member that answered; unreachable: n3"})");
 }
 
-TEST(merge_answers, a_broadcast_counts_clients_and_reports_a_failed_member) {
+TEST(cluster_merge_answers, a_broadcast_counts_clients_and_reports_a_failed_member) {
   std::vector<node_answer> answers{
     {"n1", R"({"ok":true,"clients":4})", ""},
     {"n2", R"({"ok":false,"code":"denied","error":"access denied"})", ""},
