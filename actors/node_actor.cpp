@@ -515,8 +515,10 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     [self](cluster_atom, const std::string& command,
            const std::vector<std::string>& args) -> caf::result<std::string> {
       auto& st = self->state;
-      if (!from_this_node(self))
-        return caf::sec::request_receiver_down; // not for peers
+      if (!from_this_node(self)) { // not for peers
+        ignore(self, "cluster");
+        return caf::sec::request_receiver_down;
+      }
       if (!is_cluster_command(command, args))
         return control_failure("bad_request", "'" + command + "' does not run cluster-wide");
       if (!st.inspector)

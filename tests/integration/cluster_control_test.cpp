@@ -13,8 +13,14 @@
 #include <vector>
 #include <signal.h>
 
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/scoped_actor.hpp>
 #include <gtest/gtest.h>
 #include <simdjson.h>
+
+#include "actors/vocabulary.hpp"
 
 #include "support/json_fields.hpp"
 #include "support/jwt_tokens.hpp"
@@ -308,6 +314,33 @@ TEST_F(cluster_control, a_member_that_does_not_answer_is_reported_unreachable_wi
   ASSERT_FALSE(doc.error()) << info.out;
   EXPECT_EQ(doc["total"]["nodes"].get_int64().value(), 2) << info.out;
   EXPECT_EQ(strings(doc["unreachable"], "node"), std::vector<std::string>{"n3"}) << info.out;
+}
+
+TEST_F(cluster_control, a_process_that_is_not_a_member_cannot_ask_a_node_to_act) {
+  auto victim = subscribed(*n1, "t", "u");
+  // A process that reaches n1's cluster port but never joined.
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  cfg.set("logger.console", caf::atom("none"));
+  caf::actor_system sys{cfg};
+  auto node = sys.middleman().remote_actor("127.0.0.1", n1->cluster_port());
+  ASSERT_TRUE(node) << sys.render(node.error());
+  caf::scoped_actor self{sys};
+  auto refused = [&](auto atom, std::vector<std::string> args) {
+    bool no = false;
+    self->request(*node, 5s, atom, std::string{"kick"}, std::move(args))
+      .receive([&](const std::string& json) { ADD_FAILURE() << "answered: " << json; },
+               [&](caf::error&) { no = true; });
+    return no;
+  };
+  auto ignored_before = node_metric(n1->port(), "tickgate_cluster_messages_ignored_total");
+  EXPECT_TRUE(refused(tickgate::control_atom_v, {"", "u"})); // a member's part
+  EXPECT_TRUE(refused(tickgate::cluster_atom_v, {"", "u"})); // the local inspector's ask
+  EXPECT_GT(node_metric(n1->port(), "tickgate_cluster_messages_ignored_total"), ignored_before);
+  // The client is still there.
+  auto b = ctl(*n1, R"(broadcast --local '{"msg":"still here"}')");
+  EXPECT_NE(b.out.find("OK (1 clients)"), std::string::npos) << b.out;
+  EXPECT_TRUE(hears(*victim, "still here"));
 }
 
 TEST(cluster_control_alone, a_node_without_a_cluster_answers_for_itself) {
