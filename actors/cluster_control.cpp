@@ -38,11 +38,14 @@ int64_t number_of(element obj, const char* key) {
 // `row` (a JSON object) with "node": `node` as its first member.
 std::string labelled(const std::string& node, element row) {
   auto text = simdjson::minify(row);
-  std::string out = "{\"node\":" + json_quoted(node);
-  if (text.size() > 2)
-    out += "," + text.substr(1);
-  else
-    out += "}";
+  std::string out = "{\"node\":";
+  out += json_quoted(node);
+  if (text.size() > 2) {
+    out += ',';
+    out.append(text, 1);
+  } else {
+    out += '}';
+  }
   return out;
 }
 
@@ -126,8 +129,10 @@ std::string merge_answers(std::string_view command, const std::vector<node_answe
   if (command == "kick" && total == 0 && failed.empty()) {
     std::string why = not_found.empty() ? std::string{"no connection of that user"} : not_found;
     why += " on any member that answered";
-    for (auto* u : unreachable)
-      why += (u == unreachable.front() ? "; unreachable: " : ", ") + u->node;
+    for (auto* u : unreachable) {
+      why += u == unreachable.front() ? "; unreachable: " : ", ";
+      why += u->node;
+    }
     w.begin_object().field("ok", false).field("code", "not_found").field("error", why).end_object();
     return out;
   }

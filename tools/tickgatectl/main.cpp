@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
   // --cluster: every up member answers (rows labelled with their node id);
   // kick --user and broadcast act on every member unless --local.
   bool cluster = false, local = false;
-  auto* info = app.add_subcommand("info", "node id, version, uptime, ports, Redis state, counts");
-  info->add_flag("--cluster", cluster, "every up member, one line each, and the totals");
+  auto* info_cmd = app.add_subcommand("info", "node id, version, uptime, ports, Redis state, counts");
+  info_cmd->add_flag("--cluster", cluster, "every up member, one line each, and the totals");
   app.add_subcommand("stats", "every metric of the node, one group.key value line each");
   auto* actors = app.add_subcommand("actors", "one line per actor");
   std::string kind, sort_by;
