@@ -304,6 +304,9 @@ TEST_F(cluster_control, a_member_that_does_not_answer_is_reported_unreachable_wi
   EXPECT_EQ(kick.code, 1) << kick.out;
   EXPECT_NE(kick.out.find("unreachable: n2"), std::string::npos) << kick.out;
   EXPECT_LT(took, 6s);
+  // Back: heartbeats bring it up again (it may have been marked down meanwhile).
+  for (auto* n : nodes())
+    ASSERT_TRUE(eventually([&] { return members_up(*n) == 3; }, 10000ms));
 
   ASSERT_EQ(::kill(n3->pid(), SIGSTOP), 0);
   auto info = ctl(*n1, "--json info --cluster");
