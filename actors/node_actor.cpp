@@ -193,16 +193,20 @@ refuse(self_ptr self, const member_card& card, std::string why) {
   return {std::move(why), {}};
 }
 
-// Whether the message comes from any actor of a node that is an up member
-// (its peer link sends the routing messages).
-bool from_member_node(self_ptr self) {
+// The up member whose node the message comes from (any of its actors: its
+// peer link sends the routing messages), or null.
+const cluster_members::member* sending_member(self_ptr self) {
   auto& sender = self->current_sender();
   if (!sender)
-    return false;
+    return nullptr;
   for (auto* m : self->state.members.all())
     if (m->state == member_state::up && m->handle.node() == sender->node())
-      return true;
-  return false;
+      return m;
+  return nullptr;
+}
+
+bool from_member_node(self_ptr self) {
+  return sending_member(self) != nullptr;
 }
 
 void ignore(self_ptr self, const char* what) {
@@ -532,13 +536,14 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     // the secret, and being a member is the authorisation.
     [self](control_atom, const std::string& command,
            const std::vector<std::string>& args) -> caf::result<std::string> {
-      if (!from_member_node(self)) {
+      auto* asker = sending_member(self);
+      if (!asker) {
         ignore(self, "control");
         return caf::sec::request_receiver_down;
       }
       if (!is_cluster_command(command, args) || !self->state.inspector)
         return control_failure("bad_request", "'" + command + "' does not run cluster-wide");
-      spdlog::info("node.control_from_member command={}", command);
+      spdlog::info("node.control_from_member member={} command={}", asker->card.name, command);
       return run_here(self, command, args);
     },
     [self](tick_atom) { tick(self); },
