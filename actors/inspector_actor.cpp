@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 
 #include <caf/response_promise.hpp>
 #include <caf/send.hpp>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "actors/cluster_control.hpp"
 #include "actors/metrics.hpp"
 #include "proto/json_writer.hpp"
 #include "proto/payload.hpp"
@@ -163,12 +165,30 @@ size_t broadcast(self_ptr self, const std::string& json) {
   return n;
 }
 
-// Whether `who` is the connection actor registered under its id (a remote
+// Whether `who` is the actor of `kind` registered under its id (a remote
 // actor may share an id, never the handle).
-bool is_connection(self_ptr self, const caf::actor& who) {
+bool is_registered(self_ptr self, const caf::actor& who, std::string_view kind) {
   auto& actors = self->state.actors;
   auto i = actors.find(who.id());
-  return who && i != actors.end() && i->second.handle == who && i->second.kind->first == "connection";
+  return who && i != actors.end() && i->second.handle == who && i->second.kind->first == kind;
+}
+
+bool is_connection(self_ptr self, const caf::actor& who) {
+  return is_registered(self, who, "connection");
+}
+
+// tickgatectl asks for the whole cluster with a last argument "cluster"
+// (topics/connections/info --cluster; kick --user and broadcast unless
+// --local). Returns the arguments without it, or nullopt for a local command.
+std::optional<std::vector<std::string>> cluster_scope(const std::string& command,
+                                                      const std::vector<std::string>& args) {
+  bool listing = command == "topics" || command == "connections" || command == "info";
+  bool scoped = (listing && args.size() == 1)
+                || (command == "kick" && args.size() == 3 && args[0].empty())
+                || (command == "broadcast" && args.size() == 2);
+  if (!scoped || args.back() != "cluster")
+    return std::nullopt;
+  return std::vector<std::string>(args.begin(), args.end() - 1);
 }
 
 // Logs the alert and pushes it to the admin namespace's clients.
@@ -327,10 +347,29 @@ std::string maintenance(self_ptr self, const std::string& state, const std::stri
   return out;
 }
 
+// A command for every member: the node actor asks them and merges the answers.
+caf::result<std::string> run_cluster_wide(self_ptr self, const std::string& command,
+                                          std::vector<std::string> args) {
+  if (command == "broadcast" && !valid_json(args[0]))
+    return failure("bad_request", "usage: broadcast <json>");
+  auto node = actors_of(self, "node");
+  if (node.empty())
+    return failure("unavailable", "the node actor has not started");
+  auto rp = self->make_response_promise<std::string>();
+  // The node actor answers within its own bound per member; this one only
+  // covers a node actor that cannot answer at all.
+  self->request(node.front(), 2 * gather_timeout, cluster_atom_v, command, std::move(args))
+    .then([rp](std::string& json) mutable { rp.deliver(std::move(json)); },
+          [rp](caf::error& err) mutable { rp.deliver(failure("internal", caf::to_string(err))); });
+  return rp;
+}
+
 // One operator command (tickgatectl, /admin/ over HTTP, the admin namespace).
 caf::result<std::string> run_command(self_ptr self, const std::string& command,
                                      const std::vector<std::string>& args) {
   auto& st = self->state;
+  if (auto local_args = cluster_scope(command, args))
+    return run_cluster_wide(self, command, std::move(*local_args));
   auto arg = [&](size_t i) { return i < args.size() ? args[i] : std::string{}; };
   if (command == "info")
     return info(self);
@@ -518,6 +557,17 @@ caf::behavior inspector_actor(self_ptr self, inspector_settings settings) {
       if (!secret_ok(st.settings.secret, secret)) {
         spdlog::warn("admin.denied command={}", command);
         return failure("denied", "access denied: wrong or missing secret");
+      }
+      return run_command(self, command, args);
+    },
+    [self](control_atom, const std::string& command,
+           const std::vector<std::string>& args) -> caf::result<std::string> {
+      // This node's part of a cluster-wide command, asked by its node actor
+      // (for an operator here or, as a member, for one on another node).
+      if (!is_registered(self, caf::actor_cast<caf::actor>(self->current_sender()), "node")
+          || !is_cluster_command(command, args)) {
+        spdlog::warn("admin.denied command={} reason=not this node's node actor", command);
+        return failure("denied", "access denied");
       }
       return run_command(self, command, args);
     },

@@ -45,6 +45,12 @@ struct inspector_settings {
 /// topics, connections, show <id|topic>, kick <conn-id> [user], restart <topic>,
 /// publish <topic> <json>, broadcast <json>,
 /// maintenance on|off [message] [retry-after seconds].
+/// A last argument "cluster" (topics, connections, info; kick "" <user>;
+/// broadcast <json>) runs the command on every up member through the node
+/// actor and answers the merged result (actors/cluster_control.hpp).
+/// (control_atom, command, args) from this node's node actor runs one of
+/// those commands here without the secret: the node actor asks for an
+/// operator whose secret an inspector checked, here or on another member.
 ///
 /// Admin namespace clients (connection_admin.hpp): a registered connection
 /// actor's (operate_atom, command, args) runs the same commands without the

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/auth.hpp"
+#include "actors/cluster_control.hpp"
 #include "actors/inspector_actor.hpp"
 #include "actors/metrics.hpp"
 #include "actors/vocabulary.hpp"
@@ -19,6 +20,10 @@ namespace {
 
 using self_ptr = caf::stateful_actor<node_state>*;
 using clock = std::chrono::steady_clock;
+
+// How long a cluster-wide command waits for each member's answer; a member
+// that takes longer is reported unreachable and the command answers anyway.
+constexpr auto control_timeout = std::chrono::seconds(3);
 
 member_card own_card(self_ptr self) {
   auto card = self->state.settings.self;
@@ -188,16 +193,20 @@ refuse(self_ptr self, const member_card& card, std::string why) {
   return {std::move(why), {}};
 }
 
-// Whether the message comes from any actor of a node that is an up member
-// (its peer link sends the routing messages).
-bool from_member_node(self_ptr self) {
+// The up member whose node the message comes from (any of its actors: its
+// peer link sends the routing messages), or null.
+const cluster_members::member* sending_member(self_ptr self) {
   auto& sender = self->current_sender();
   if (!sender)
-    return false;
+    return nullptr;
   for (auto* m : self->state.members.all())
     if (m->state == member_state::up && m->handle.node() == sender->node())
-      return true;
-  return false;
+      return m;
+  return nullptr;
+}
+
+bool from_member_node(self_ptr self) {
+  return sending_member(self) != nullptr;
 }
 
 void ignore(self_ptr self, const char* what) {
@@ -284,6 +293,74 @@ std::string members_json(self_ptr self) {
     .field("down", node_metrics().cluster_members_down.load())
     .end_object();
   return out;
+}
+
+std::string control_failure(std::string_view code, std::string_view message) {
+  std::string out;
+  json_writer{out}.begin_object().field("ok", false).field("code", code).field("error", message).end_object();
+  return out;
+}
+
+std::string why_unanswered(self_ptr self, const caf::error& err) {
+  if (err == caf::sec::request_timeout)
+    return "no answer within " + std::to_string(control_timeout.count()) + " s";
+  return self->system().render(err);
+}
+
+// This node's part of a cluster-wide command: its inspector's answer.
+caf::result<std::string> run_here(self_ptr self, const std::string& command,
+                                  const std::vector<std::string>& args) {
+  auto rp = self->make_response_promise<std::string>();
+  self->request(self->state.inspector, control_timeout, control_atom_v, command, args)
+    .then([rp](std::string& json) mutable { rp.deliver(std::move(json)); },
+          [self, rp](caf::error& err) mutable {
+            rp.deliver(control_failure("internal", why_unanswered(self, err)));
+          });
+  return rp;
+}
+
+// Runs `command` on this node and every up member at once and merges what
+// arrives within control_timeout; down members are reported, not asked.
+caf::result<std::string> run_everywhere(self_ptr self, const std::string& command,
+                                        const std::vector<std::string>& args) {
+  auto& st = self->state;
+  struct pending {
+    std::vector<node_answer> answers; // this node first, then members by name
+    size_t left = 0;
+    caf::typed_response_promise<std::string> rp;
+    std::string command;
+  };
+  auto p = std::make_shared<pending>();
+  p->rp = self->make_response_promise<std::string>();
+  p->command = command;
+  std::vector<std::pair<size_t, caf::actor>> asks{{0, st.inspector}};
+  p->answers.push_back({st.settings.self.name, {}, {}});
+  for (auto* m : st.members.all()) {
+    if (m->state == member_state::up) {
+      asks.emplace_back(p->answers.size(), m->handle);
+      p->answers.push_back({m->card.name, {}, {}});
+    } else if (m->state == member_state::down) {
+      p->answers.push_back({m->card.name, {}, "member is down: not asked"});
+    }
+  }
+  p->left = asks.size();
+  auto settle = [p] {
+    if (--p->left == 0)
+      p->rp.deliver(merge_answers(p->command, p->answers));
+  };
+  for (auto& [i, handle] : asks)
+    self->request(handle, control_timeout, control_atom_v, command, args)
+      .then(
+        [p, i = i, settle](std::string& json) {
+          p->answers[i].json = std::move(json);
+          settle();
+        },
+        [self, p, i = i, settle](caf::error& err) {
+          p->answers[i].error = why_unanswered(self, err);
+          settle();
+        });
+  spdlog::info("node.control command={} asked={}", command, asks.size());
+  return p->rp;
 }
 
 actor_stats describe(self_ptr self) {
@@ -436,6 +513,38 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       if (!from_member_node(self) || !self->state.link)
         return ignore(self, "forward");
       self->delegate(self->state.link, forward_atom_v, frames, hops);
+    },
+    // Operator commands for the whole cluster: from this node's inspector,
+    // which checked the operator's secret ...
+    [self](cluster_atom, const std::string& command,
+           const std::vector<std::string>& args) -> caf::result<std::string> {
+      auto& st = self->state;
+      if (!from_this_node(self)) { // not for peers
+        ignore(self, "cluster");
+        return caf::sec::request_receiver_down;
+      }
+      if (!is_cluster_command(command, args))
+        return control_failure("bad_request", "'" + command + "' does not run cluster-wide");
+      if (!st.inspector)
+        return control_failure("unavailable", "the inspector has not started");
+      // Without a cluster, an action is this node's alone, answered as before.
+      if (!st.settings.enabled && (command == "kick" || command == "broadcast"))
+        return run_here(self, command, args);
+      return run_everywhere(self, command, args);
+    },
+    // ... and a member's part of one: the asking member's inspector checked
+    // the secret, and being a member is the authorisation.
+    [self](control_atom, const std::string& command,
+           const std::vector<std::string>& args) -> caf::result<std::string> {
+      auto* asker = sending_member(self);
+      if (!asker) {
+        ignore(self, "control");
+        return caf::sec::request_receiver_down;
+      }
+      if (!is_cluster_command(command, args) || !self->state.inspector)
+        return control_failure("bad_request", "'" + command + "' does not run cluster-wide");
+      spdlog::info("node.control_from_member member={} command={}", asker->card.name, command);
+      return run_here(self, command, args);
     },
     [self](tick_atom) { tick(self); },
     [self](members_atom) -> caf::result<std::string> {

@@ -50,11 +50,18 @@ struct cluster_settings {
 ///   (leave_atom)                                  the sender is leaving
 ///   (follow_atom, ...), (unfollow_atom, ...), (forward_atom, ...)  routing: handed
 ///                                                 to this node's peer link, sender kept
+///   (control_atom, command, args) -> JSON         a member's cluster-wide command: this
+///                                                 node's inspector answers (listings, kick
+///                                                 by user, broadcast only: cluster_control.hpp)
 /// Local:
 ///   (use_atom, address)          <- node: published at host:port; start joining
 ///   (use_atom, link)             <- node: the peer link, told of every change of live members
 ///   (tick_atom)                  <- itself: heartbeat, failure sweep, redials
 ///   (members_atom)               -> JSON text: every member ("nodes" of tickgatectl)
+///   (cluster_atom, command, args) -> JSON <- inspector: the command on this node and
+///                                   every up member, merged (unanswered within 3 s:
+///                                   "unreachable"); without a cluster a kick or
+///                                   broadcast is this node's answer alone
 ///   (leave_atom, bool)           <- node at SIGTERM: tell members -> true once sent
 ///   (register_atom, inspector), (inspect_atom) -> actor_stats (kind "node"), (stop_atom)
 struct node_state {

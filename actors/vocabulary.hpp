@@ -144,6 +144,13 @@ TICKGATE_ATOM(unfollow_atom, "unfollow")
 TICKGATE_ATOM(forward_atom, "forward")
 TICKGATE_ATOM(relay_atom, "relay")
 TICKGATE_ATOM(synced_atom, "synced")
+// Cluster-wide operator commands (actors/cluster_control.hpp): inspector ->
+// its node actor: (cluster_atom, command, args) -> JSON, the merged answer of
+// every up member; node actor -> a member's node actor, and node actor -> its
+// own inspector: (control_atom, command, args) -> JSON, that node's answer.
+// Authorised by membership: the asking inspector checked the operator's secret.
+TICKGATE_ATOM(cluster_atom, "cluster")
+TICKGATE_ATOM(control_atom, "control")
 
 #undef TICKGATE_ATOM
 

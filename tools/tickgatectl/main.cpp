@@ -113,7 +113,11 @@ int main(int argc, char** argv) {
   app.add_option("--secret", secret, "shared secret, if the node has one (or ADMIN_SECRET)");
   app.add_flag("--json", json, "print the node's JSON answer instead of a table");
 
-  app.add_subcommand("info", "node id, version, uptime, ports, Redis state, counts");
+  // --cluster: every up member answers (rows labelled with their node id);
+  // kick --user and broadcast act on every member unless --local.
+  bool cluster = false, local = false;
+  auto* info_cmd = app.add_subcommand("info", "node id, version, uptime, ports, Redis state, counts");
+  info_cmd->add_flag("--cluster", cluster, "every up member, one line each, and the totals");
   app.add_subcommand("stats", "every metric of the node, one group.key value line each");
   auto* actors = app.add_subcommand("actors", "one line per actor");
   std::string kind, sort_by;
@@ -122,9 +126,11 @@ int main(int argc, char** argv) {
   actors->add_option("--sort", sort_by, "mailbox, msgs or age (descending)");
   actors->add_option("--limit", limit, "at most this many lines");
   app.add_subcommand(
-    "topics", "topic, subscribers, seq, epoch, msgs/s, last publish age, retained events "
-              "and bytes, snapshot age");
-  app.add_subcommand("connections", "one key=value line per client");
+       "topics", "topic, subscribers, seq, epoch, msgs/s, last publish age, retained events "
+                 "and bytes, snapshot age")
+    ->add_flag("--cluster", cluster, "every up member's topics, with a NODE column");
+  app.add_subcommand("connections", "one key=value line per client")
+    ->add_flag("--cluster", cluster, "every up member's clients, with node=");
   app.add_subcommand("nodes", "every cluster member: id, address, state, connections, topics, "
                               "last heartbeat");
   auto* show = app.add_subcommand("show", "everything about one actor, connection or topic");
@@ -135,7 +141,9 @@ int main(int argc, char** argv) {
   auto* by_id = kick->add_option("conn-id", conn_id, "connection id (see connections)");
   auto* by_user = kick->add_option("--user", user, "every connection authenticated as this user");
   by_id->excludes(by_user);
-  kick->require_option(1);
+  kick->require_option(std::size_t{1}, std::size_t{2});
+  kick->add_flag("--local", local, "--user on this node only (in a cluster it acts on every member)")
+    ->needs(by_user);
   auto* restart = app.add_subcommand("restart", "fault injection: the topic fails and is restarted");
   std::string topic;
   restart->add_option("topic", topic, "topic name")->required();
@@ -143,8 +151,9 @@ int main(int argc, char** argv) {
   std::string payload;
   publish->add_option("topic", topic, "topic name")->required();
   publish->add_option("json", payload, "payload (JSON)")->required();
-  auto* broadcast = app.add_subcommand("broadcast", "system message to every client");
+  auto* broadcast = app.add_subcommand("broadcast", "system message to every client (of every cluster member)");
   broadcast->add_option("json", payload, "payload (JSON)")->required();
+  broadcast->add_flag("--local", local, "this node's clients only");
   auto* maintenance = app.add_subcommand(
     "maintenance", "on: refuse new clients (503, Retry-After), /ready 503, tell connected "
                    "clients; off: admit them again");
@@ -171,6 +180,12 @@ int main(int argc, char** argv) {
   auto sub = app.get_subcommands().front();
   auto name = sub->get_name();
 
+  // The inspector's cluster scope: a last argument "cluster".
+  auto scoped = [](std::vector<std::string> args, bool wide) {
+    if (wide)
+      args.push_back("cluster");
+    return args;
+  };
   auto run = [&](const std::string& command, std::vector<std::string> args,
                  auto render) -> int {
     auto out = link.call(command, args);
@@ -184,22 +199,24 @@ int main(int argc, char** argv) {
   };
 
   if (name == "info")
-    return run("info", {}, tickgatectl::print_info);
+    return run("info", scoped({}, cluster),
+               cluster ? tickgatectl::print_cluster_info : tickgatectl::print_info);
   if (name == "stats")
     return run("stats", {}, tickgatectl::print_stats);
   if (name == "actors")
     return run("actors", {kind, sort_by, limit ? std::to_string(limit) : ""},
                tickgatectl::print_actors);
   if (name == "topics")
-    return run("topics", {}, tickgatectl::print_topics);
+    return run("topics", scoped({}, cluster), tickgatectl::print_topics);
   if (name == "connections")
-    return run("connections", {}, tickgatectl::print_connections);
+    return run("connections", scoped({}, cluster), tickgatectl::print_connections);
   if (name == "show")
     return run("show", {what}, tickgatectl::print_show);
   if (name == "nodes")
     return run("nodes", {}, tickgatectl::print_nodes);
   if (name == "kick")
-    return run("kick", {conn_id, user}, tickgatectl::print_ok);
+    return run("kick", scoped({conn_id, user}, conn_id.empty() && !local), // ids are per node
+               tickgatectl::print_ok);
   if (name == "maintenance")
     return run("maintenance", {mode, why, retry_after}, tickgatectl::print_ok);
   if (name == "restart")
@@ -207,7 +224,7 @@ int main(int argc, char** argv) {
   if (name == "publish")
     return run("publish", {topic, payload}, tickgatectl::print_ok);
   if (name == "broadcast")
-    return run("broadcast", {payload}, tickgatectl::print_ok);
+    return run("broadcast", scoped({payload}, !local), tickgatectl::print_ok);
   if (name == "top") {
     for (size_t i = 0; iterations == 0 || i < iterations; ++i) {
       auto info = link.call("info", {});

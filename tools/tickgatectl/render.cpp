@@ -91,12 +91,33 @@ void actor_table(element list, size_t max_rows = 0) {
   }
 }
 
+// Whether the rows carry the member they come from (a --cluster listing).
+bool by_node(const std::vector<element>& rows) {
+  return !rows.empty() && field(rows.front(), "node") != "-";
+}
+
+// A --cluster answer's members that did not answer, or answered a failure;
+// one line each after the table.
+void print_missing(element doc) {
+  simdjson::dom::array list;
+  if (!doc["unreachable"].get_array().get(list))
+    for (element u : list)
+      std::printf("%s: unreachable (%s)\n", field(u, "node").c_str(), field(u, "error").c_str());
+  if (!doc["failed"].get_array().get(list))
+    for (element f : list)
+      std::printf("%s: failed (%s: %s)\n", field(f, "node").c_str(), field(f, "code").c_str(),
+                  field(f, "error").c_str());
+}
+
 void topic_table(element list, size_t max_rows = 0) {
-  std::printf("%-32s %6s %10s %-18s %9s %12s %8s %9s %12s %9s\n", "TOPIC", "SUBS", "SEQ",
-              "EPOCH", "MSGS/s", "LAST-PUB", "RESTARTS", "RETAINED", "RET-BYTES", "SNAP-AGE");
   std::vector<element> rows;
   for (element t : list.get_array())
     rows.push_back(t);
+  bool nodes = by_node(rows);
+  if (nodes)
+    std::printf("%-12s ", "NODE");
+  std::printf("%-32s %6s %10s %-18s %9s %12s %8s %9s %12s %9s\n", "TOPIC", "SUBS", "SEQ",
+              "EPOCH", "MSGS/s", "LAST-PUB", "RESTARTS", "RETAINED", "RET-BYTES", "SNAP-AGE");
   if (max_rows)
     std::stable_sort(rows.begin(), rows.end(), [](element a, element b) {
       return rate(a, "msgs_in") > rate(b, "msgs_in");
@@ -108,6 +129,8 @@ void topic_table(element list, size_t max_rows = 0) {
     auto last = field(t, "last_publish_age_ms");
     // No snapshot retained: "-" (the field is null).
     auto snap = field(t, "snapshot_age_ms");
+    if (nodes)
+      std::printf("%-12s ", field(t, "node").c_str());
     std::printf("%-32s %6s %10s %-18s %9.1f %12s %8lld %9s %12s %9s\n", field(t, "name").c_str(),
                 field(t, "subscribers").c_str(), field(t, "seq").c_str(),
                 field(t, "epoch").c_str(), rate(t, "msgs_in"),
@@ -197,6 +220,8 @@ void print_topics(const std::string& json) {
   element list;
   if (p.ok && !p.doc["topics"].get(list))
     topic_table(list);
+  if (p.ok)
+    print_missing(p.doc);
 }
 
 // One key=value line per client, like Redis CLIENT LIST.
@@ -205,7 +230,9 @@ void print_connections(const std::string& json) {
   element list;
   if (!p.ok || p.doc["connections"].get(list))
     return;
-  for (element c : list.get_array())
+  for (element c : list.get_array()) {
+    if (auto node = field(c, "node"); node != "-")
+      std::printf("node=%s ", node.c_str());
     std::printf("id=%s addr=%s dialect=%s user=%s subs=%s qframes=%s qbytes=%s in=%s out=%s "
                 "dropped=%s age=%s idle=%s\n",
                 field(c, "id").c_str(), field(c, "addr").c_str(), field(c, "dialect").c_str(),
@@ -215,6 +242,8 @@ void print_connections(const std::string& json) {
                 field(c, "msgs_out").c_str(), field(c, "rate_dropped").c_str(),
                 age(number(c, "age_ms")).c_str(),
                 age(number(c, "idle_ms")).c_str());
+  }
+  print_missing(p.doc);
 }
 
 // One line per cluster member, this node first.
@@ -260,16 +289,58 @@ void print_ok(const std::string& json) {
   parsed p{json};
   auto clients = p.ok ? field(p.doc, "clients") : std::string{"-"};
   auto kicked = p.ok ? field(p.doc, "kicked") : std::string{"-"};
+  // A cluster-wide kick or broadcast: the count of each member after the total.
+  std::string per_node;
+  simdjson::dom::array nodes;
+  if (p.ok && !p.doc["nodes"].get_array().get(nodes))
+    for (element n : nodes)
+      per_node += (per_node.empty() ? ": " : ", ") + field(n, "node") + " "
+                  + field(n, kicked != "-" ? "kicked" : "clients");
   element maintenance;
   bool on = false;
   if (p.ok && !p.doc["maintenance"].get(maintenance) && !maintenance["on"].get_bool().get(on))
     std::printf("maintenance %s (%s clients told)\n", on ? "on" : "off", clients.c_str());
   else if (kicked != "-")
-    std::printf("OK (%s connections kicked)\n", kicked.c_str());
+    std::printf("OK (%s connections kicked%s)\n", kicked.c_str(), per_node.c_str());
   else if (clients != "-")
-    std::printf("OK (%s clients)\n", clients.c_str());
+    std::printf("OK (%s clients%s)\n", clients.c_str(), per_node.c_str());
   else
     std::printf("OK\n");
+  if (p.ok)
+    print_missing(p.doc);
+}
+
+// One line per member that answered, then the cluster's totals.
+void print_cluster_info(const std::string& json) {
+  parsed p{json};
+  simdjson::dom::array nodes;
+  if (!p.ok || p.doc["nodes"].get_array().get(nodes))
+    return;
+  std::printf("%-12s %-10s %-8s %9s %11s %13s %8s %12s %12s %11s\n", "NODE", "VERSION", "MODE",
+              "UPTIME", "CONNECTIONS", "SUBSCRIPTIONS", "TOPICS", "EVENTS-IN", "EVENTS-OUT",
+              "MAINTENANCE");
+  for (element n : nodes) {
+    element info, facts, maintenance;
+    if (n["info"].get(info) || info["node"].get(facts))
+      continue;
+    bool on = false;
+    if (info["maintenance"].get(maintenance) || maintenance["on"].get_bool().get(on))
+      on = false;
+    std::printf("%-12s %-10s %-8s %9s %11s %13s %8s %12s %12s %11s\n", field(n, "node").c_str(),
+                field(facts, "version").c_str(), field(facts, "mode").c_str(),
+                age(number(info, "uptime_ms")).c_str(), field(info, "connections").c_str(),
+                field(info, "subscriptions").c_str(), field(info, "topics").c_str(),
+                field(info, "events_in").c_str(), field(info, "events_out").c_str(),
+                on ? "on" : "off");
+  }
+  element total;
+  if (!p.doc["total"].get(total))
+    std::printf("%-12s %-10s %-8s %9s %11s %13s %8s %12s %12s\n",
+                ("total (" + field(total, "nodes") + ")").c_str(), "", "", "",
+                field(total, "connections").c_str(), field(total, "subscriptions").c_str(),
+                field(total, "topics").c_str(), field(total, "events_in").c_str(),
+                field(total, "events_out").c_str());
+  print_missing(p.doc);
 }
 
 void print_top(const std::string& info, const std::string& actors, const std::string& topics,
