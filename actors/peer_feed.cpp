@@ -179,6 +179,27 @@ void on_relay_frame(self_ptr self, const std::string& bytes) {
   }
 }
 
+// Confirms relay frames to the relay that sent them, every
+// relay_confirm_every frames (the rest on the tick), so its window moves.
+void count_relayed(self_ptr self, size_t n) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor_addr>(self->current_sender());
+  auto& count = st.unconfirmed[sender];
+  count += n;
+  if (count < relay_confirm_every)
+    return;
+  self->send(caf::actor_cast<caf::actor>(self->current_sender()), handed_atom_v, count);
+  st.unconfirmed.erase(sender);
+}
+
+void confirm_all(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [relay, count] : st.unconfirmed)
+    if (auto handle = caf::actor_cast<caf::actor>(relay))
+      self->send(handle, handed_atom_v, count);
+  st.unconfirmed.clear();
+}
+
 void on_forward(self_ptr self, const std::vector<std::string>& frames, uint8_t hops) {
   auto& st = self->state;
   publication_batch batch;
@@ -198,8 +219,9 @@ void on_forward(self_ptr self, const std::vector<std::string>& frames, uint8_t h
 
 } // namespace
 
-caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
+caf::behavior peer_link_actor(self_ptr self, std::string self_name, size_t relay_window) {
   self->state.self_name = std::move(self_name);
+  self->state.relay_window = relay_window;
   return {
     [self](feed_atom, const caf::actor& owner) {
       if (from_this_node(self))
@@ -251,8 +273,8 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
         return;
       auto peer = caf::actor_cast<caf::actor>(self->current_sender());
       auto& relay = st.relays[peer.address()];
-      if (!relay)
-        relay = self->spawn<caf::linked>(relay_actor, peer, st.router); // ends with the link
+      if (!relay) // ends with the link
+        relay = self->spawn<caf::linked>(relay_actor, peer, st.router, st.relay_window);
       self->send(relay, follow_atom_v, topic, epoch, seq);
     },
     [self](forward_atom, const std::vector<std::string>& frames, uint8_t hops) {
@@ -283,17 +305,27 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name) {
       for (auto& [topic, f] : st.topics)
         if (!f.synced && now - f.asked >= std::chrono::seconds(1))
           follow_at_home(self, topic, f);
+      confirm_all(self);
       self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
     },
     [self](relay_atom, const std::string& frame) {
-      if (from_member(self))
+      if (!from_member(self))
+        return;
+      on_relay_frame(self, frame);
+      count_relayed(self, 1);
+    },
+    [self](relay_atom, const std::vector<std::string>& frames) {
+      if (!from_member(self))
+        return;
+      for (auto& frame : frames)
         on_relay_frame(self, frame);
+      count_relayed(self, frames.size());
     },
   };
 }
 
 void peer_feed::spawn_link(caf::actor_system& sys) {
-  link_ = sys.spawn(peer_link_actor, self_name_);
+  link_ = sys.spawn(peer_link_actor, self_name_, relay_window_);
 }
 
 void peer_feed::start(feed_reports reports) {

@@ -34,7 +34,10 @@ struct peer_ref {
 ///   follow(T):  home here -> positioned(T, "", 0) at once (this node numbers T);
 ///               else (follow_atom, T, since) to the home's node actor; its
 ///               relay answers (synced_atom, T, epoch, seq, recovered) ->
-///               positioned(T, epoch, seq), then (relay_atom, frame) per event.
+///               positioned(T, epoch, seq), then (relay_atom, frame) per event, or
+///               (relay_atom, frames) for several queued at once (batched when
+///               busy); confirmed with (handed_atom, n) every 64 frames and each
+///               second, so the relay's window (cluster.relay-window) moves.
 ///   publish:    home here -> delivered locally; else forwarded to the home
 ///               ((forward_atom, frames, hops) to its node actor), whose
 ///               topic numbers it and relays it back to every follower.
@@ -46,7 +49,10 @@ struct peer_ref {
 /// node actor tells of member changes and hands the peers' messages.
 class peer_feed : public feed {
 public:
-  explicit peer_feed(std::string self_name) : self_name_(std::move(self_name)) {}
+  /// `relay_window`: relay frames toward one following node that may be
+  /// queued or unconfirmed before more are dropped (cluster.relay-window).
+  peer_feed(std::string self_name, size_t relay_window)
+    : self_name_(std::move(self_name)), relay_window_(relay_window) {}
 
   /// Spawns the link actor; the node calls it before it spawns the feed
   /// actors, so the link exists when start() and the node actor need it.
@@ -68,6 +74,7 @@ public:
 
 private:
   std::string self_name_;
+  size_t relay_window_;
   caf::actor link_;
 };
 
@@ -102,12 +109,16 @@ struct peer_link_state {
   std::unordered_map<std::string, followed> topics; // followed here (live topics)
   // Relays of other nodes' follows, one per following link.
   std::map<caf::actor_addr, caf::actor> relays;
+  size_t relay_window = 50'000;
+  // Relay frames received per home relay and not yet confirmed to it.
+  std::map<caf::actor_addr, uint64_t> unconfirmed;
   bool ticking = false; // follows not answered are asked again every second
 
   static inline const char* name = "peer_link";
 };
 
-caf::behavior peer_link_actor(caf::stateful_actor<peer_link_state>* self, std::string self_name);
+caf::behavior peer_link_actor(caf::stateful_actor<peer_link_state>* self, std::string self_name,
+                              size_t relay_window);
 
 } // namespace tickgate
 

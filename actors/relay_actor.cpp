@@ -12,31 +12,57 @@ namespace {
 
 using self_ptr = caf::stateful_actor<relay_state>*;
 
-// Sends what a topic hands this subscriber to the following node's link,
-// one message per frame, in the order the topic sent them.
+// Queues what a topic hands this subscriber in the relay's outbox, and asks
+// the relay actor to send when the outbox was empty.
 class relay_sink : public session_sink {
 public:
-  relay_sink(caf::actor peer, caf::actor_addr relay)
-    : peer_(std::move(peer)), relay_(std::move(relay)) {}
+  relay_sink(std::shared_ptr<relay_outbox> outbox, caf::actor_addr relay)
+    : outbox_(std::move(outbox)), relay_(std::move(relay)) {}
 
   send_result send(frame f) override {
     if (!f.bytes)
       return send_result::queued;
-    // Sent as the relay: the peer takes frames only from its members' actors.
-    auto from = caf::actor_cast<caf::strong_actor_ptr>(relay_);
-    if (!from)
+    auto relay = caf::actor_cast<caf::actor>(relay_);
+    if (!relay)
       return send_result::closed; // the relay ended: the topic drops this subscriber
-    caf::send_as(caf::actor_cast<caf::actor>(from), peer_, relay_atom_v, *f.bytes);
-    node_metrics().cluster_relayed_out.fetch_add(1, std::memory_order_relaxed);
+    switch (outbox_->add(std::move(f.bytes))) {
+      case relay_outbox::added::first: caf::anon_send(relay, tick_atom_v); break;
+      case relay_outbox::added::queued: break;
+      case relay_outbox::added::dropped:
+        node_metrics().cluster_relay_dropped.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
     return send_result::queued;
   }
 
   void close(uint16_t, std::string_view) override {}
 
 private:
-  caf::actor peer_;
+  std::shared_ptr<relay_outbox> outbox_;
   caf::actor_addr relay_; // weak: the relay's state owns this sink
 };
+
+// One message to the peer with everything queued, in the order topics
+// queued it (sent by the relay itself: the peer takes frames only from its
+// members' actors).
+void send_queued(self_ptr self) {
+  auto& st = self->state;
+  auto frames = st.outbox->take();
+  if (frames.empty())
+    return;
+  auto& m = node_metrics();
+  m.cluster_relayed_out.fetch_add(frames.size(), std::memory_order_relaxed);
+  m.cluster_relay_messages.fetch_add(1, std::memory_order_relaxed);
+  if (frames.size() == 1) {
+    self->send(st.peer, relay_atom_v, *frames[0]);
+    return;
+  }
+  std::vector<std::string> batch;
+  batch.reserve(frames.size());
+  for (auto& f : frames)
+    batch.push_back(*f);
+  self->send(st.peer, relay_atom_v, std::move(batch));
+}
 
 subscriber as_subscriber(self_ptr self, std::shared_ptr<const subscribe_options> options) {
   return subscriber{caf::actor_cast<connection_actor_type>(self), self->state.sink,
@@ -52,11 +78,12 @@ void attach(self_ptr self, const std::string& topic, uint64_t req,
 
 } // namespace
 
-caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router) {
+caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, size_t window) {
   auto& st = self->state;
   st.peer = std::move(peer);
   st.router = std::move(router);
-  st.sink = std::make_shared<relay_sink>(st.peer, self->address());
+  st.outbox = std::make_shared<relay_outbox>(window);
+  st.sink = std::make_shared<relay_sink>(st.outbox, self->address());
   // A topic that fails is attached again (request 0 goes live at once, after
   // the new epoch's reset frame, which reaches the peer like any frame).
   self->set_down_handler([self](const caf::down_msg& msg) {
@@ -115,6 +142,12 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router) {
       self->send(topic, release_atom_v, caf::actor{self});
     },
     [self](detached_atom, uint64_t, const std::string&) {},
+    [self](tick_atom) { send_queued(self); },
+    [self](handed_atom, uint64_t n) {
+      auto& st = self->state;
+      if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(st.peer))
+        st.outbox->confirmed(n);
+    },
     [self](stop_atom) {
       auto& st = self->state;
       std::vector<std::string> names;

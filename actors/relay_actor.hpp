@@ -9,6 +9,7 @@
 #include <caf/behavior.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/relay_outbox.hpp"
 #include "actors/vocabulary.hpp"
 
 namespace tickgate {
@@ -27,11 +28,15 @@ namespace tickgate {
 ///       attached -> (synced_atom, T, epoch, seq, recovered) to the peer, then the
 ///       topic releases the stream
 ///   down of a topic it follows: attaches again (the restarted topic's reset reaches the peer)
+///   (tick_atom)                    <- its sink: frames are queued in the outbox; send them,
+///       as (relay_atom, frame) or, several queued, (relay_atom, vector<frame>)
+///   (handed_atom, n)               <- the peer: n more frames handed on (the outbox's window)
 /// Handled through the connection interface's handle: topics see a subscriber.
 struct relay_state {
   caf::actor peer;   // the following node's link actor
   caf::actor router;
   session_sink_ptr sink;
+  std::shared_ptr<relay_outbox> outbox;
   // Followed topics and the topic actor each is attached to (null until bound).
   std::unordered_map<std::string, caf::actor> topics;
   uint64_t next_req = 1;
@@ -40,6 +45,6 @@ struct relay_state {
 };
 
 caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, caf::actor peer,
-                          caf::actor router);
+                          caf::actor router, size_t window);
 
 } // namespace tickgate

@@ -236,3 +236,70 @@ TEST(cluster_routing, a_client_whose_node_died_resumes_on_a_node_that_follows_th
   EXPECT_EQ(rest[1].data, "5");
   EXPECT_EQ(rest[1].epoch, kept_epoch);
 }
+
+// A follower that stops reading (SIGSTOP, its link kept open) costs its
+// topics' home at most cluster.relay-window frames; the other follower gets
+// every event; when it runs again its clients get what was sent before the
+// window filled, then a reset at the gap, then the stream goes on.
+TEST(cluster_routing, a_stalled_follower_costs_the_home_at_most_its_relay_window) {
+  cluster c{3, {"--cluster.relay-window=100", "--cluster.failure-timeout=60s"}};
+  std::vector<std::string> topics;
+  for (int i = 0; i < 12; ++i)
+    topics.push_back("trade@W" + std::to_string(i));
+  ws_client on_home{c.port(0)};
+  auto ack = subscribe(on_home, topics);
+  std::string topic;
+  for (auto& t : topics)
+    if (home_in(epoch_in_ack(ack, t)) == "n1" && topic.empty())
+      topic = t;
+  ASSERT_FALSE(topic.empty()) << "no topic homed on n1 among twelve";
+  ws_client stalled{c.port(1)};
+  ws_client steady{c.port(2)};
+  ASSERT_EQ(json_string(subscribe(stalled, {topic}), "type"), "ack");
+  ASSERT_EQ(json_string(subscribe(steady, {topic}), "type"), "ack");
+  ASSERT_TRUE(publish(c.port(0), topic, "1"));
+  ASSERT_EQ(read_events(stalled, 1).size(), 1u);
+
+  auto dropped_before = node_metric(c.port(0), "tickgate_cluster_relay_dropped_total");
+  ASSERT_EQ(kill(c.nodes[1]->pid(), SIGSTOP), 0);
+  constexpr int burst = 1000;
+  for (int k = 2; k <= burst + 1; ++k)
+    ASSERT_TRUE(publish(c.port(0), topic, std::to_string(k)));
+  auto got = read_events(steady, burst + 1, 20s);
+  ASSERT_EQ(got.size(), size_t{burst + 1}) << "the running follower lost events";
+  for (size_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(got[i].seq, i + 1);
+  // Toward the stalled node at most the window (100) went out after event 1.
+  EXPECT_TRUE(eventually([&] {
+    return node_metric(c.port(0), "tickgate_cluster_relay_dropped_total") - dropped_before
+           >= burst - 100;
+  }, 5s)) << node_metric(c.port(0), "tickgate_cluster_relay_dropped_total") - dropped_before;
+
+  ASSERT_EQ(kill(c.nodes[1]->pid(), SIGCONT), 0);
+  ASSERT_TRUE(publish(c.port(0), topic, "\"after\""));
+  // The stalled node's client: what came before the gap in order, a reset,
+  // then the next event at the home's seq.
+  uint64_t last = 1;
+  bool reset = false;
+  for (;;) {
+    auto m = stalled.read_until([](const ws_message& m) {
+      auto type = json_string(m.data, "type");
+      return type == "event" || type == "reset";
+    }, 10s);
+    ASSERT_TRUE(m) << "the stalled node's client heard nothing more after seq " << last;
+    if (json_string(m->data, "type") == "reset") {
+      reset = true;
+      continue;
+    }
+    auto seq = std::stoull(json_field(m->data, "seq"));
+    if (!reset) {
+      EXPECT_EQ(seq, last + 1) << "a gap without a reset";
+      last = seq;
+      continue;
+    }
+    EXPECT_EQ(seq, uint64_t{burst + 2});
+    EXPECT_EQ(json_field(m->data, "data"), "\"after\"");
+    break;
+  }
+  EXPECT_LE(last, 101u) << "more than the window reached the stalled node";
+}

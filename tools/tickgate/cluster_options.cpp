@@ -25,7 +25,8 @@ void cluster_options::bind(caf::config_option_set& opts) {
     .add(heartbeat_interval, "heartbeat-interval", "how often a node tells every member it is alive")
     .add(failure_timeout, "failure-timeout", "a member silent this long is marked down")
     .add(retry_interval, "retry-interval", "how often unreachable seeds and down members are dialled again")
-    .add(forget_after, "forget-after", "how long a down member stays listed");
+    .add(forget_after, "forget-after", "how long a down member stays listed")
+    .add(relay_window, "relay-window", "relay frames toward one following node that may be unconfirmed; beyond, frames are dropped and its subscribers get a reset");
 }
 
 void cluster_options::apply_environment(const std::vector<std::string>& cli_args) {

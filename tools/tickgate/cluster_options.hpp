@@ -31,6 +31,7 @@ struct cluster_options {
   caf::timespan failure_timeout = std::chrono::seconds(3);
   caf::timespan retry_interval = std::chrono::seconds(2);
   caf::timespan forget_after = std::chrono::minutes(1);
+  size_t relay_window = 50'000;      // relay frames unconfirmed toward one node before drops
 
   /// Declares the options in section "cluster" of `opts`.
   void bind(caf::config_option_set& opts);

@@ -119,7 +119,7 @@ std::optional<std::string> make_peers(const node_config& cfg, node_feeds& out) {
   if (!cfg.kafka.brokers.empty())
     return "kafka.brokers: a cluster without Redis numbers each topic on its home node, which "
            "Kafka deliveries would bypass; give the cluster redis.url";
-  out.all.push_back(std::make_shared<peer_feed>(cfg.node_id));
+  out.all.push_back(std::make_shared<peer_feed>(cfg.node_id, std::max<size_t>(1, cfg.cluster.relay_window)));
   return std::nullopt;
 }
 
