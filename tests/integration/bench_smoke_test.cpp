@@ -10,7 +10,9 @@
 
 #include "support/node_process.hpp"
 #include "support/redis_process.hpp"
+#include "support/ws_client.hpp"
 
+using namespace std::chrono_literals;
 using namespace tickgate::test;
 
 namespace {
@@ -101,4 +103,39 @@ TEST(bench_smoke, the_action_protocol_through_redis_drives_the_same_way) {
   EXPECT_EQ(num(r.json, "connected"), 10);
   EXPECT_EQ(num(r.json, "gaps"), 0);
   EXPECT_GT(num(r.json, "delivered_per_s"), 500);
+}
+
+TEST(bench_smoke, fanout_over_two_nodes_of_a_cluster_reports_each_node_and_the_relays) {
+  node_process n1({"--node-id=n1", "--cluster.pick-port"});
+  node_process n2({"--node-id=n2", "--cluster.pick-port",
+                   "--cluster.seeds=127.0.0.1:" + std::to_string(n1.cluster_port())});
+  auto up = [](const node_process& n) {
+    return node_metric(n.port(), "tickgate_cluster_members{state=\"up\"}") == 2;
+  };
+  ASSERT_TRUE(eventually([&] { return up(n1) && up(n2); }, 10s)) << "the cluster did not form";
+  // Clients alternate between the nodes; publishes go to n1 (the first --url).
+  auto r = bench("fanout " + url(n1) + " " + url(n2) + " --clients 20 --rate 100 --duration 1 --warmup 0.3"
+                 " --server-pid " + std::to_string(n1.pid()) + " --server-pid " + std::to_string(n2.pid()));
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(num(r.json, "connected"), 20);
+  EXPECT_EQ(num(r.json, "gaps"), 0);
+  EXPECT_EQ(num(r.json, "urls"), 2);
+  simdjson::dom::parser parser;
+  auto doc = parser.parse(r.json);
+  ASSERT_FALSE(doc.error()) << r.json;
+  auto by_node = doc["delivered_by_node"].get_array();
+  auto servers = doc["servers"].get_array();
+  ASSERT_FALSE(by_node.error() || servers.error()) << r.json;
+  ASSERT_EQ(by_node.size(), 2u);
+  ASSERT_EQ(servers.size(), 2u);
+  // Each node's 10 clients got every event (~100 in the window each), and
+  // each PID is charged with its own node's deliveries.
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_GT(by_node.at(i).get_uint64().value(), 500u) << r.json;
+    EXPECT_EQ(servers.at(i)["deliveries"].get_uint64().value(), by_node.at(i).get_uint64().value());
+    EXPECT_GT(servers.at(i)["cpu_us_per_delivery"].get_double().value(), 0) << r.json;
+  }
+  EXPECT_NE(r.out.find("server 2 cpu"), std::string::npos) << r.out;
+  // Both nodes have subscribers: the home relays each event once, to the other.
+  EXPECT_NEAR(num(r.json, "relayed_out_per_event"), 1.0, 0.05) << r.json;
 }

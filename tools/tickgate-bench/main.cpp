@@ -12,8 +12,12 @@
 // Reports delivered messages/s, loss from per-topic counters ("n" in each
 // payload), latency from the publisher's timestamp ("P") to receipt
 // (p50/p90/p99/p99.9/max), connect errors, connects/s, and the CPU of the
-// generator (and of --server-pid) so a saturated side is visible. Prints a
-// table and one JSON line.
+// generator (and of each --server-pid) so a saturated side is visible. Prints a
+// table and one JSON line. With --url given more than once (a cluster: one
+// URL per node) the clients are spread round-robin over the nodes, each
+// --server-pid is charged with its own node's deliveries, and the relay
+// frames the nodes sent (tickgate_cluster_relayed_total{direction="out"} on
+// each node's /metrics) are reported per event published.
 
 #include <algorithm>
 #include <atomic>
@@ -22,6 +26,7 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,10 +35,14 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "tools/tickgate-bench/nodes.hpp"
 #include "tools/tickgate-bench/publisher.hpp"
 #include "tools/tickgate-bench/receipt.hpp"
 #include "tools/tickgate-bench/ws_conn.hpp"
@@ -45,7 +54,7 @@ using clock_type = std::chrono::steady_clock;
 
 struct options {
   std::string scenario;
-  std::string url = "ws://127.0.0.1:8080/v1";
+  std::vector<std::string> urls; // one per node; default ws://127.0.0.1:8080/v1
   std::string protocol = "native"; // native | action
   size_t clients = 1000;
   size_t topics = 1;
@@ -59,15 +68,17 @@ struct options {
   std::string http; // http://host:port; default: the node of --url
   std::string kafka; // bootstrap servers: publish through Kafka
   std::string kafka_topic = "price.updates";
-  pid_t server_pid = 0;
+  std::vector<pid_t> server_pids; // the i-th is the i-th URL's node
   size_t pad = 0;
   size_t resumers = 5000;
   size_t replay = 100;
+  std::string topic_prefix = "bench."; // native topics: <prefix><i>
 };
 
 // Per-thread counters; merged at the end (no sharing while running).
 struct thread_stats {
   uint64_t received = 0;      // events while measuring
+  std::vector<uint64_t> received_by_node; // the same, per --url
   uint64_t gaps = 0;          // missing counters between two received ones
   uint64_t reordered = 0;     // a counter not above the last one seen
   uint64_t cycles = 0;        // churn: connect..first event..close
@@ -110,6 +121,7 @@ std::string field_str(std::string_view frame, std::string_view key, size_t from 
 
 struct client_state {
   std::vector<uint64_t> last_n; // per topic index
+  size_t node = 0;              // index into --url
   bool subscribed = false;
   clock_type::time_point started;
 };
@@ -163,7 +175,7 @@ int64_t rss_kib_of(pid_t pid) {
 std::string topic_name(const options& o, size_t i) {
   if (!o.kafka.empty()) // the default Kafka route: price:{symbol}
     return "price:K" + std::to_string(i);
-  return o.protocol == "action" ? "B" + std::to_string(i) : "bench." + std::to_string(i);
+  return o.protocol == "action" ? "B" + std::to_string(i) : o.topic_prefix + std::to_string(i);
 }
 
 // What the publisher publishes to for topic i (for Kafka: the record's symbol).
@@ -188,25 +200,49 @@ bool is_ack(std::string_view frame) {
          || frame.find(R"("type":"subscribed")") != std::string_view::npos;
 }
 
-struct endpoint_info {
-  std::string host;
-  uint16_t port = 0;
-  std::string path;
-};
+// GET /metrics of a node and the value of `series`; nothing if the node
+// does not answer within a second or has no such series (not a tickgate
+// node, or one without a cluster).
+std::optional<double> scrape_metric(const endpoint_info& ep, std::string_view series) {
+  namespace http = boost::beast::http;
+  boost::asio::io_context ioc;
+  boost::beast::tcp_stream stream{ioc};
+  boost::beast::error_code ec;
+  auto address = boost::asio::ip::make_address(ep.host, ec);
+  if (ec)
+    return std::nullopt;
+  http::request<http::empty_body> req{http::verb::get, "/metrics", 11};
+  req.set(http::field::host, ep.host);
+  boost::beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  bool ok = false;
+  stream.expires_after(std::chrono::seconds(1)); // covers all three steps
+  stream.async_connect({address, ep.port}, [&](boost::beast::error_code e) {
+    if (e)
+      return;
+    http::async_write(stream, req, [&](boost::beast::error_code e, size_t) {
+      if (e)
+        return;
+      http::async_read(stream, buf, res, [&](boost::beast::error_code e, size_t) { ok = !e; });
+    });
+  });
+  ioc.run();
+  if (!ok || res.result() != http::status::ok)
+    return std::nullopt;
+  return metric_sample(res.body(), series);
+}
 
-bool parse_ws_url(const std::string& url, endpoint_info& out) {
-  std::string rest = url;
-  if (rest.rfind("ws://", 0) == 0)
-    rest = rest.substr(5);
-  auto slash = rest.find('/');
-  out.path = slash == std::string::npos ? "/" : rest.substr(slash);
-  auto hostport = rest.substr(0, slash);
-  auto colon = hostport.rfind(':');
-  if (colon == std::string::npos)
-    return false;
-  out.host = hostport.substr(0, colon);
-  out.port = static_cast<uint16_t>(std::atoi(hostport.c_str() + colon + 1));
-  return out.port != 0;
+// The relay frames sent by all `nodes` (each host:port once); nothing if
+// any of them has no such counter.
+std::optional<double> relayed_out(const std::vector<endpoint_info>& nodes) {
+  double sum = 0;
+  for (auto& n : nodes) {
+    auto v = scrape_metric(n, R"(tickgate_cluster_relayed_total{direction="out"})");
+    if (!v)
+      return std::nullopt;
+    sum += *v;
+  }
+  return sum;
 }
 
 } // namespace
@@ -216,7 +252,8 @@ int main(int argc, char** argv) {
   CLI::App app{"tickgate-bench: load generator (fanout, wide, idle, churn, resume)"};
   app.add_option("scenario", o.scenario, "fanout | wide | idle | churn | resume")->required()
     ->check(CLI::IsMember({"fanout", "wide", "idle", "churn", "resume"}));
-  app.add_option("--url", o.url, "WebSocket URL of the gateway");
+  app.add_option("--url", o.urls, "WebSocket URL of the gateway; repeat for the nodes of a cluster (clients round-robin)")
+    ->allow_extra_args(false);
   app.add_option("--protocol", o.protocol, "native or action")->check(CLI::IsMember({"native", "action"}));
   app.add_option("--clients", o.clients, "connections");
   app.add_option("--topics", o.topics, "topics (wide, idle)");
@@ -230,18 +267,36 @@ int main(int argc, char** argv) {
   app.add_option("--kafka", o.kafka, "publish MoonX price updates to Kafka (bootstrap host:port[,...]); subscribers follow price:K<i>");
   app.add_option("--kafka-topic", o.kafka_topic, "the Kafka topic for --kafka");
   app.add_option("--http", o.http, "publish through POST /api/publish at http://host:port (default: the --url node)");
-  app.add_option("--server-pid", o.server_pid, "gateway process: CPU and RSS are reported");
+  app.add_option("--server-pid", o.server_pids,
+                 "gateway process: CPU and RSS are reported; repeat, in --url order, for each node")
+    ->allow_extra_args(false);
+  app.add_option("--topic-prefix", o.topic_prefix, "native topics are <prefix><i> (e.g. to pick a topic's home node)");
   app.add_option("--pad", o.pad, "extra payload bytes");
   app.add_option("--resumers", o.resumers, "resume: clients that drop and resume at once");
   app.add_option("--replay", o.replay, "resume: events each resumer misses");
   CLI11_PARSE(app, argc, argv);
 
-  endpoint_info ep;
-  if (!parse_ws_url(o.url, ep)) {
-    std::fprintf(stderr, "tickgate-bench: bad --url %s\n", o.url.c_str());
+  if (o.urls.empty())
+    o.urls.push_back("ws://127.0.0.1:8080/v1");
+  std::vector<endpoint_info> eps(o.urls.size());
+  std::vector<boost::asio::ip::tcp::endpoint> targets;
+  for (size_t i = 0; i < o.urls.size(); ++i) {
+    if (!parse_ws_url(o.urls[i], eps[i])) {
+      std::fprintf(stderr, "tickgate-bench: bad --url %s\n", o.urls[i].c_str());
+      return 2;
+    }
+    targets.emplace_back(boost::asio::ip::make_address(eps[i].host), eps[i].port);
+  }
+  if (o.scenario == "resume" && o.urls.size() > 1) {
+    std::fprintf(stderr, "tickgate-bench: resume drives one node (one --url)\n");
     return 2;
   }
-  boost::asio::ip::tcp::endpoint target{boost::asio::ip::make_address(ep.host), ep.port};
+  const auto& ep = eps.front();
+  const auto& target = targets.front();
+  std::string urls_joined;
+  for (auto& u : o.urls)
+    urls_joined += (urls_joined.empty() ? "" : " ") + u;
+  const pid_t first_pid = o.server_pids.empty() ? 0 : o.server_pids.front();
   if (o.scenario == "fanout")
     o.topics = 1, o.per_client = 1;
   if (o.scenario == "churn")
@@ -253,6 +308,8 @@ int main(int argc, char** argv) {
   // One io_context per thread; each connection lives on one of them.
   std::vector<std::unique_ptr<boost::asio::io_context>> iocs;
   std::vector<thread_stats> stats(o.threads);
+  for (auto& st : stats)
+    st.received_by_node.assign(o.urls.size(), 0);
   for (size_t i = 0; i < o.threads; ++i)
     iocs.push_back(std::make_unique<boost::asio::io_context>(1));
   std::vector<std::thread> threads;
@@ -262,7 +319,9 @@ int main(int argc, char** argv) {
   for (auto& ioc : iocs)
     threads.emplace_back([&ioc] { ioc->run(); });
 
-  auto rss_before = rss_kib_of(o.server_pid);
+  std::vector<int64_t> rss_before;
+  for (auto pid : o.server_pids)
+    rss_before.push_back(rss_kib_of(pid));
   std::vector<std::shared_ptr<ws_conn>> conns;
   std::vector<std::unique_ptr<client_state>> states;
   auto on_event = [&](thread_stats& st, client_state& cs, std::string_view frame) {
@@ -279,6 +338,7 @@ int main(int argc, char** argv) {
     }
     if (measuring.load(std::memory_order_relaxed)) {
       ++st.received;
+      ++st.received_by_node[cs.node];
       auto us = static_cast<uint64_t>(std::max<int64_t>(now_us() - p, 0));
       (storm.load(std::memory_order_relaxed) ? st.storm_latency : st.latency).add(us);
     }
@@ -293,6 +353,9 @@ int main(int argc, char** argv) {
       topics.push_back((index * o.per_client + j) % o.topics);
     auto cs = std::make_unique<client_state>();
     cs->last_n.assign(o.topics, 0);
+    cs->node = node_of_client(index, eps.size());
+    const auto& node_target = targets[cs->node];
+    const auto& node_ep = eps[cs->node];
     auto* csp = cs.get();
     auto* st = &stats[t];
     auto frame = subscribe_frame(o, topics);
@@ -315,7 +378,9 @@ int main(int argc, char** argv) {
     };
     auto c = std::make_shared<ws_conn>(*iocs[t], std::move(h));
     c->user = t; // its thread: every later call must run there
-    boost::asio::post(*iocs[t], [c, target, ep] { c->start(target, ep.host, ep.path); });
+    boost::asio::post(*iocs[t], [c, node_target, node_ep] {
+      c->start(node_target, node_ep.host, node_ep.path);
+    });
     conns.push_back(c);
     states.push_back(std::move(cs));
   };
@@ -397,7 +462,8 @@ int main(int argc, char** argv) {
       boost::asio::post(*iocs[slot % o.threads], [&, slot] { churn_loop(slot); });
     };
     auto c = std::make_shared<ws_conn>(*iocs[t], std::move(h), 4096);
-    c->start(target, ep.host, ep.path);
+    auto node = node_of_client(slot, eps.size());
+    c->start(targets[node], eps[node].host, eps[node].path);
   };
   if (o.scenario == "churn") {
     for (size_t i = 0; i < o.concurrency; ++i) {
@@ -488,9 +554,30 @@ int main(int argc, char** argv) {
   }
 
   std::this_thread::sleep_for(std::chrono::duration<double>(o.warmup));
-  auto rss_after = rss_kib_of(o.server_pid);
+  std::vector<int64_t> rss_after;
+  for (auto pid : o.server_pids)
+    rss_after.push_back(rss_kib_of(pid));
+  // The nodes whose relay counters are read: every --url's and the one
+  // publishes go to, each once.
+  std::vector<endpoint_info> metric_nodes;
+  auto add_metric_node = [&](const endpoint_info& e) {
+    for (auto& m : metric_nodes)
+      if (m.host == e.host && m.port == e.port)
+        return;
+    metric_nodes.push_back(e);
+  };
+  for (auto& e : eps)
+    add_metric_node(e);
+  if (pub && o.redis.empty() && o.kafka.empty() && !o.http.empty()) {
+    endpoint_info h;
+    if (parse_ws_url(o.http.rfind("http://", 0) == 0 ? o.http.substr(7) : o.http, h))
+      add_metric_node(h);
+  }
+  auto relayed0 = pub ? relayed_out(metric_nodes) : std::nullopt;
   uint64_t sent_before = pub ? pub->sent() : 0;
-  auto server_cpu0 = cpu_seconds_of(o.server_pid);
+  std::vector<double> server_cpu0;
+  for (auto pid : o.server_pids)
+    server_cpu0.push_back(cpu_seconds_of(pid));
   auto self_cpu0 = cpu_seconds_self();
   auto t0 = clock_type::now();
   measuring = true;
@@ -525,7 +612,10 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(o.scenario == "idle" ? 0 : 500)); // in-flight deliveries
   measuring = false;
   auto secs = std::chrono::duration<double>(clock_type::now() - t0).count();
-  auto server_cpu = cpu_seconds_of(o.server_pid) - server_cpu0;
+  std::vector<double> server_cpus;
+  for (size_t i = 0; i < o.server_pids.size(); ++i)
+    server_cpus.push_back(cpu_seconds_of(o.server_pids[i]) - server_cpu0[i]);
+  auto relayed1 = relayed0 ? relayed_out(metric_nodes) : std::nullopt;
   auto self_cpu = cpu_seconds_self() - self_cpu0;
   running = false;
 
@@ -548,6 +638,9 @@ int main(int argc, char** argv) {
     all.gaps += st.gaps;
     all.reordered += st.reordered;
     all.cycles += st.cycles;
+    all.received_by_node.resize(o.urls.size());
+    for (size_t i = 0; i < o.urls.size(); ++i)
+      all.received_by_node[i] += st.received_by_node[i];
     all.latency.merge(st.latency);
     all.storm_latency.merge(st.storm_latency);
   }
@@ -568,11 +661,34 @@ int main(int argc, char** argv) {
   };
   auto pct = [&](double q) { return all.latency.quantile_ms(q); };
   double delivered = static_cast<double>(all.received) / (pub ? publish_secs : secs);
-  double per_delivery_us = all.received ? server_cpu * 1e6 / static_cast<double>(all.received) : 0;
-  int64_t rss_per_conn = o.clients ? (rss_after - rss_before) * 1024 / static_cast<int64_t>(o.clients) : 0;
+  // Per --server-pid: its CPU over its own node's deliveries (see
+  // deliveries_of_server); the figures without an index are the first's.
+  struct server_figures {
+    double cores = 0;
+    uint64_t deliveries = 0;
+    double us_per_delivery = 0;
+    int64_t rss_per_conn = 0;
+  };
+  std::vector<server_figures> servers;
+  for (size_t i = 0; i < o.server_pids.size(); ++i) {
+    server_figures f;
+    f.cores = server_cpus[i] / secs;
+    f.deliveries = deliveries_of_server(i, all.received_by_node, all.received);
+    f.us_per_delivery = f.deliveries ? server_cpus[i] * 1e6 / static_cast<double>(f.deliveries) : 0;
+    size_t its_clients = i < o.urls.size() ? (o.clients + o.urls.size() - 1 - i) / o.urls.size() : 0;
+    f.rss_per_conn = its_clients ? (rss_after[i] - rss_before[i]) * 1024 / static_cast<int64_t>(its_clients) : 0;
+    servers.push_back(f);
+  }
+  double server_cpu = server_cpus.empty() ? 0 : server_cpus.front();
+  double per_delivery_us = servers.empty() ? 0 : servers.front().us_per_delivery;
+  int64_t rss_per_conn = servers.empty() ? 0 : servers.front().rss_per_conn;
+  int64_t rss_before0 = rss_before.empty() ? 0 : rss_before.front();
+  int64_t rss_after0 = rss_after.empty() ? 0 : rss_after.front();
+  double relayed = relayed0 && relayed1 ? *relayed1 - *relayed0 : -1;
+  double relayed_per_event = relayed >= 0 && sent_window ? relayed / static_cast<double>(sent_window) : -1;
 
   std::printf("tickgate-bench %s  %s  protocol=%s clients=%zu topics=%zu per_client=%zu rate=%.0f/s threads=%zu\n",
-              o.scenario.c_str(), o.url.c_str(), o.protocol.c_str(), o.clients, o.topics,
+              o.scenario.c_str(), urls_joined.c_str(), o.protocol.c_str(), o.clients, o.topics,
               o.per_client, o.rate, o.threads);
   std::printf("  connected        %" PRIu64 " (errors %" PRIu64 ") in %.2f s\n", subscribed.load(),
               connect_errors.load(), connect_secs);
@@ -600,13 +716,31 @@ int main(int argc, char** argv) {
                 all.storm_latency.quantile_ms(0.5));
   }
   std::printf("  generator cpu    %.2f cores\n", self_cpu / secs);
-  if (o.server_pid > 0) {
+  if (first_pid > 0 && o.server_pids.size() == 1) {
     std::printf("  server cpu       %.2f cores", server_cpu / secs);
     if (all.received)
       std::printf(", %.3f CPU-us per delivery", per_delivery_us);
     std::printf("\n  server rss       %" PRId64 " KiB before, %" PRId64 " KiB after connect: %" PRId64 " B per connection\n",
-                rss_before, rss_after, rss_per_conn);
+                rss_before0, rss_after0, rss_per_conn);
   }
+  if (o.server_pids.size() > 1) {
+    for (size_t i = 0; i < servers.size(); ++i) {
+      std::printf("  server %zu cpu     %.2f cores (pid %d)", i + 1, servers[i].cores,
+                  static_cast<int>(o.server_pids[i]));
+      if (servers[i].deliveries)
+        std::printf(", %.3f CPU-us per delivery over %" PRIu64 " (%s)", servers[i].us_per_delivery,
+                    servers[i].deliveries, i < o.urls.size() ? "its clients'" : "all");
+      std::printf("\n");
+    }
+  }
+  if (o.urls.size() > 1) {
+    std::printf("  delivered by node");
+    for (auto n : all.received_by_node)
+      std::printf(" %" PRIu64, n);
+    std::printf("\n");
+  }
+  if (relayed >= 0)
+    std::printf("  relayed out      %.0f frames, %.3f per event published\n", relayed, relayed_per_event);
   std::printf(
     R"({"scenario":"%s","protocol":"%s","clients":%zu,"topics":%zu,"per_client":%zu,"rate":%.0f,)"
     R"("connected":%)" PRIu64 R"(,"connect_errors":%)" PRIu64 R"(,"published_per_s":%.0f,"delivered_per_s":%.0f,)"
@@ -615,14 +749,27 @@ int main(int argc, char** argv) {
     R"("server_rss_kib_before":%)" PRId64 R"(,"server_rss_kib_after":%)" PRId64 R"(,"server_rss_bytes_per_conn":%)" PRId64
     R"(,"resumers":%zu,"resumers_live":%zu,"resumers_recovered":%)" PRIu64 R"(,"replayed":%)" PRIu64
     R"(,"resume_gaps":%)" PRIu64 R"(,"resume_repeats":%)" PRIu64
-    R"(,"live_again_p50_s":%.3f,"live_again_all_s":%.3f,"storm_p99_ms":%.3f})" "\n",
+    R"(,"live_again_p50_s":%.3f,"live_again_all_s":%.3f,"storm_p99_ms":%.3f)",
     o.scenario.c_str(), o.protocol.c_str(), o.clients, o.topics, o.per_client, o.rate,
     subscribed.load(), connect_errors.load(), static_cast<double>(sent_window) / publish_secs,
     delivered, all.gaps, all.reordered, pct(0.5), pct(0.9), pct(0.99), pct(0.999),
     all.latency.max_ms(),
     static_cast<double>(all.cycles) / secs, self_cpu / secs,
-    o.server_pid > 0 ? server_cpu / secs : 0.0, per_delivery_us, rss_before, rss_after, rss_per_conn,
+    first_pid > 0 ? server_cpu / secs : 0.0, per_delivery_us, rss_before0, rss_after0, rss_per_conn,
     o.scenario == "resume" ? o.resumers : size_t{0}, live_after.size(), recovered, replayed,
     resume_gaps, resume_repeats, live_q(0.5), live_q(1.0), all.storm_latency.quantile_ms(0.99));
+  // Added fields: per node (--url) deliveries, per --server-pid figures,
+  // relay frames over the publish window (-1: not a tickgate cluster).
+  std::printf(R"(,"urls":%zu,"delivered_by_node":[)", o.urls.size());
+  for (size_t i = 0; i < all.received_by_node.size(); ++i)
+    std::printf("%s%" PRIu64, i ? "," : "", all.received_by_node[i]);
+  std::printf(R"(],"servers":[)");
+  for (size_t i = 0; i < servers.size(); ++i)
+    std::printf(R"(%s{"pid":%d,"node":%d,"cores":%.2f,"deliveries":%)" PRIu64
+                R"(,"cpu_us_per_delivery":%.3f,"rss_kib_after":%)" PRId64 "}",
+                i ? "," : "", static_cast<int>(o.server_pids[i]),
+                i < o.urls.size() ? static_cast<int>(i) : -1, servers[i].cores, servers[i].deliveries,
+                servers[i].us_per_delivery, rss_after[i]);
+  std::printf(R"(],"relayed_out":%.0f,"relayed_out_per_event":%.3f})" "\n", relayed, relayed_per_event);
   return 0;
 }
