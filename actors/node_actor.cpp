@@ -187,7 +187,7 @@ void dial(self_ptr self, const std::string& address) {
 }
 
 std::pair<std::string, std::vector<member_card>>
-refuse(self_ptr self, const member_card& card, std::string why) {
+refuse(const member_card& card, std::string why) {
   node_metrics().cluster_joins_refused.fetch_add(1, std::memory_order_relaxed);
   spdlog::warn("node.join_refused name={} address={} reason={}", card.name, card.address, why);
   return {std::move(why), {}};
@@ -209,7 +209,7 @@ bool from_member_node(self_ptr self) {
   return sending_member(self) != nullptr;
 }
 
-void ignore(self_ptr self, const char* what) {
+void ignore(const char* what) {
   node_metrics().cluster_ignored.fetch_add(1, std::memory_order_relaxed);
   spdlog::debug("node.ignored message={} from a non-member", what);
 }
@@ -416,7 +416,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     [self](use_atom, const std::string& address) {
       auto& st = self->state;
       if (!from_this_node(self) || !st.settings.enabled)
-        return ignore(self, "use");
+        return ignore("use");
       bool first = !st.ticking;
       st.settings.self.address = address;
       spdlog::info("node.cluster name={} self={} address={} seeds={} tls={}",
@@ -434,18 +434,18 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
         return std::make_tuple(std::move(r.first), own_card(self), std::move(r.second));
       };
       if (!st.settings.enabled || st.leaving)
-        return reply(refuse(self, card, st.leaving ? "node is leaving" : "cluster is off"));
+        return reply(refuse(card, st.leaving ? "node is leaving" : "cluster is off"));
       if (cluster != st.settings.cluster_name)
-        return reply(refuse(self, card, "cluster name '" + cluster + "' is not '"
+        return reply(refuse(card, "cluster name '" + cluster + "' is not '"
                                            + st.settings.cluster_name + "'"));
       if (!st.settings.secret.empty() && !secret_matches(st.settings.secret, secret))
-        return reply(refuse(self, card, "wrong cluster secret"));
+        return reply(refuse(card, "wrong cluster secret"));
       auto handle = caf::actor_cast<caf::actor>(self->current_sender());
       if (!handle || handle->node() == self->node())
-        return reply(refuse(self, card, "not a remote node"));
+        return reply(refuse(card, "not a remote node"));
       auto a = st.members.admit(card, handle, clock::now());
       if (a == cluster_members::admission::name_taken)
-        return reply(refuse(self, card, "node id '" + card.name + "' is in use"));
+        return reply(refuse(card, "node id '" + card.name + "' is in use"));
       admitted(self, card, handle, a);
       // The joiner dials the members it learns of below; they learn of it
       // from it, and from our next heartbeat.
@@ -456,7 +456,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       bool was_down = false;
       auto addr = caf::actor_cast<caf::actor_addr>(self->current_sender());
       if (!st.members.beat(addr, card, clock::now(), &was_down)) {
-        ignore(self, "beat");
+        ignore("beat");
         return;
       }
       ++st.beats_in;
@@ -472,14 +472,14 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       auto m = self->state.members.leaving(
         caf::actor_cast<caf::actor_addr>(self->current_sender()), clock::now());
       if (!m)
-        return ignore(self, "leave"); // not a member
+        return ignore("leave"); // not a member
       spdlog::info("node.member_leaving name={}", m->card.name);
       update_gauges(self);
     },
     [self](leave_atom, bool) {
       auto& st = self->state;
       if (!from_this_node(self)) {
-        ignore(self, "leave request");
+        ignore("leave request");
         return false;
       }
       if (!st.leaving && st.settings.enabled) {
@@ -493,7 +493,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     },
     [self](use_atom, const caf::actor& link) {
       if (!from_this_node(self))
-        return ignore(self, "use");
+        return ignore("use");
       self->state.link = link;
       self->state.told.clear();
       tell_link(self);
@@ -501,17 +501,17 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     // Routing between nodes: the peer link's business, from members only.
     [self](follow_atom, const std::string& topic, const std::string& epoch, uint64_t seq) {
       if (!from_member_node(self) || !self->state.link)
-        return ignore(self, "follow");
+        return ignore("follow");
       self->delegate(self->state.link, follow_atom_v, topic, epoch, seq);
     },
     [self](unfollow_atom, const std::string& topic) {
       if (!from_member_node(self) || !self->state.link)
-        return ignore(self, "unfollow");
+        return ignore("unfollow");
       self->delegate(self->state.link, unfollow_atom_v, topic);
     },
     [self](forward_atom, const std::vector<std::string>& frames, uint8_t hops) {
       if (!from_member_node(self) || !self->state.link)
-        return ignore(self, "forward");
+        return ignore("forward");
       self->delegate(self->state.link, forward_atom_v, frames, hops);
     },
     // Operator commands for the whole cluster: from this node's inspector,
@@ -520,7 +520,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
            const std::vector<std::string>& args) -> caf::result<std::string> {
       auto& st = self->state;
       if (!from_this_node(self)) { // not for peers
-        ignore(self, "cluster");
+        ignore("cluster");
         return caf::sec::request_receiver_down;
       }
       if (!is_cluster_command(command, args))
@@ -538,7 +538,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
            const std::vector<std::string>& args) -> caf::result<std::string> {
       auto* asker = sending_member(self);
       if (!asker) {
-        ignore(self, "control");
+        ignore("control");
         return caf::sec::request_receiver_down;
       }
       if (!is_cluster_command(command, args) || !self->state.inspector)
@@ -554,7 +554,7 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
     },
     [self](register_atom, const caf::actor& inspector) {
       if (!from_this_node(self))
-        return ignore(self, "register");
+        return ignore("register");
       self->state.inspector = inspector;
       register_with(self, inspector, "node");
     },

@@ -201,7 +201,6 @@ void confirm_all(self_ptr self) {
 }
 
 void on_forward(self_ptr self, const std::vector<std::string>& frames, uint8_t hops) {
-  auto& st = self->state;
   publication_batch batch;
   for (auto& bytes : frames) {
     std::string error;

@@ -137,7 +137,9 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, siz
       auto& st = self->state;
       if (st.topics.count(name) == 0)
         return; // unfollowed meanwhile; the detach is on its way
-      // The position first, then the stream: both reach the peer in this order.
+      // The position first, then the stream: both reach the peer in this
+      // order (frames queued before it go out before it).
+      send_queued(self);
       self->send(st.peer, synced_atom_v, name, pos.epoch, pos.seq, pos.recovered.value_or(false));
       self->send(topic, release_atom_v, caf::actor{self});
     },
@@ -145,8 +147,18 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, siz
     [self](tick_atom) { send_queued(self); },
     [self](handed_atom, uint64_t n) {
       auto& st = self->state;
-      if (self->current_sender() == caf::actor_cast<caf::strong_actor_ptr>(st.peer))
-        st.outbox->confirmed(n);
+      if (self->current_sender() != caf::actor_cast<caf::strong_actor_ptr>(st.peer))
+        return;
+      st.outbox->confirmed(n);
+      if (!st.outbox->resync_due())
+        return;
+      // Frames were dropped: each topic's position again (an attach of a
+      // subscriber it has answers with it), so the follower's subscribers
+      // get their reset now, not only when the next event comes.
+      spdlog::info("relay.resync topics={}", st.topics.size());
+      for (auto& [name, topic] : st.topics)
+        if (topic)
+          attach(self, name, st.next_req++, nullptr);
     },
     [self](stop_atom) {
       auto& st = self->state;

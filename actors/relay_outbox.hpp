@@ -19,7 +19,9 @@ namespace tickgate {
 /// The window bounds what can pile up toward a slow or stalled node (CAF's
 /// remote sends have no back-pressure of their own): once `window` frames
 /// are queued or unconfirmed, further frames are dropped. The follower sees
-/// the gap at the next frame it gets, and its topic's subscribers a reset.
+/// the gap at the next frame it gets, or at the position the relay sends
+/// once the window has room again (resync_due), and its topic's subscribers
+/// a reset.
 /// Thread-safe.
 class relay_outbox {
 public:
@@ -33,8 +35,10 @@ public:
 
   added add(shared_bytes frame) {
     std::lock_guard<std::mutex> guard{mtx_};
-    if (in_flight_ + pending_.size() >= window_)
+    if (in_flight_ + pending_.size() >= window_) {
+      lost_ = true;
       return added::dropped;
+    }
     pending_.push_back(std::move(frame));
     if (send_asked_)
       return added::queued;
@@ -58,6 +62,17 @@ public:
     in_flight_ -= std::min<uint64_t>(n, in_flight_);
   }
 
+  /// True once after frames were dropped, as soon as the window has room
+  /// again: the relay then tells the follower each topic's position, so its
+  /// subscribers hear of the gap even if no event follows it.
+  bool resync_due() {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (!lost_ || in_flight_ + pending_.size() >= window_)
+      return false;
+    lost_ = false;
+    return true;
+  }
+
   uint64_t in_flight() const {
     std::lock_guard<std::mutex> guard{mtx_};
     return in_flight_;
@@ -68,6 +83,7 @@ private:
   mutable std::mutex mtx_;
   std::vector<shared_bytes> pending_;
   bool send_asked_ = false;
+  bool lost_ = false;
   uint64_t in_flight_ = 0;
 };
 

@@ -37,8 +37,11 @@ TEST(relay_outbox, the_window_drops_frames_until_the_follower_confirms) {
   EXPECT_EQ(box.add(bytes("4")), relay_outbox::added::dropped); // 3 queued
   EXPECT_EQ(box.take().size(), 3u);
   EXPECT_EQ(box.add(bytes("5")), relay_outbox::added::dropped); // 3 unconfirmed
+  EXPECT_FALSE(box.resync_due()); // no room yet
   box.confirmed(2);
   EXPECT_EQ(box.in_flight(), 1u);
+  EXPECT_TRUE(box.resync_due()); // room again after drops: once
+  EXPECT_FALSE(box.resync_due());
   EXPECT_EQ(box.add(bytes("6")), relay_outbox::added::first);
   EXPECT_EQ(box.add(bytes("7")), relay_outbox::added::queued);
   EXPECT_EQ(box.add(bytes("8")), relay_outbox::added::dropped);
