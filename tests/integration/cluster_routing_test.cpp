@@ -299,3 +299,69 @@ TEST(cluster_routing, a_stalled_follower_costs_the_home_at_most_its_relay_window
   EXPECT_EQ(next[0].seq, uint64_t{burst + 2});
   EXPECT_EQ(next[0].data, "\"after\"");
 }
+
+// A node joins while events flow: the topics whose home moves to it go on
+// there in a new epoch. Every client gets each event at most once, every
+// epoch's events in order without a gap, a reset before each new epoch,
+// and after the move every event again.
+TEST(cluster_routing, while_a_node_joins_and_topics_move_no_event_is_delivered_twice_or_out_of_order) {
+  cluster c{2};
+  std::vector<std::string> topics;
+  for (int i = 0; i < 12; ++i)
+    topics.push_back("trade@J" + std::to_string(i));
+  ws_client a{c.port(0)};
+  ws_client b{c.port(1)};
+  ASSERT_EQ(json_string(subscribe(a, topics), "type"), "ack");
+  ASSERT_EQ(json_string(subscribe(b, topics), "type"), "ack");
+  constexpr int rounds = 60;
+  for (int k = 1; k <= rounds; ++k) {
+    if (k == rounds / 3)
+      c.start(2); // n3 joins while the publishes go on
+    for (size_t t = 0; t < topics.size(); ++t)
+      ASSERT_TRUE(publish(c.port((k + t) % 2), topics[t], std::to_string(k)));
+  }
+  ASSERT_TRUE(eventually([&] { return c.all_see(3); }, 10s));
+  // After the move, one more event per topic reaches both clients.
+  for (auto& t : topics)
+    ASSERT_TRUE(publish(c.port(0), t, "\"end\""));
+  std::set<std::string> moved;
+  for (auto* cl : {&a, &b}) {
+    std::map<std::string, std::string> epoch;
+    std::map<std::string, uint64_t> last_seq;
+    std::map<std::string, std::set<std::string>> payloads;
+    std::map<std::string, bool> reset_pending;
+    std::set<std::string> ended;
+    auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (ended.size() < topics.size() && std::chrono::steady_clock::now() < deadline) {
+      auto m = cl->read(2s);
+      if (!m)
+        continue;
+      auto type = json_string(m->data, "type");
+      auto topic = json_string(m->data, "topic");
+      if (type == "reset") {
+        reset_pending[topic] = true;
+        continue;
+      }
+      if (type != "event")
+        continue;
+      auto seq = std::stoull(json_field(m->data, "seq"));
+      auto ep = json_string(m->data, "epoch");
+      auto data = json_field(m->data, "data");
+      EXPECT_TRUE(payloads[topic].insert(data).second) << topic << " payload " << data << " twice";
+      if (epoch.count(topic) && ep == epoch[topic]) {
+        EXPECT_EQ(seq, last_seq[topic] + 1) << topic << ": a gap or repeat in epoch " << ep;
+      } else if (epoch.count(topic)) {
+        EXPECT_TRUE(reset_pending[topic]) << topic << ": epoch " << epoch[topic] << " -> " << ep
+                                          << " without a reset";
+        moved.insert(topic);
+      }
+      reset_pending[topic] = false;
+      epoch[topic] = ep;
+      last_seq[topic] = seq;
+      if (data == "\"end\"")
+        ended.insert(topic);
+    }
+    EXPECT_EQ(ended.size(), topics.size()) << "the last event of some topic never came";
+  }
+  EXPECT_FALSE(moved.empty()) << "no topic moved to the new node among twelve";
+}
