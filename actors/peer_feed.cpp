@@ -179,6 +179,27 @@ void on_relay_frame(self_ptr self, const std::string& bytes) {
   }
 }
 
+// The home's retained events of `topic` that came with its position
+// (epoch, seq): numbered publications, oldest first, none past the position.
+publication_batch retained_of(const std::string& topic, const std::string& epoch, uint64_t seq,
+                              const std::vector<std::string>& frames) {
+  publication_batch out;
+  for (auto& bytes : frames) {
+    std::string error;
+    auto frame = decode_relay_frame(bytes, max_relay_frame, error);
+    if (!frame || frame->what != relay_frame::kind::event || frame->seq == 0
+        || frame->seq > seq || frame->epoch != epoch || frame->pub.topic != topic) {
+      node_metrics().cluster_bad_frames.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    auto pub = std::make_shared<publication>(std::move(frame->pub));
+    pub->seq = frame->seq;
+    pub->epoch = std::move(frame->epoch);
+    out.push_back(std::move(pub));
+  }
+  return out;
+}
+
 // Confirms relay frames to the relay that sent them, every
 // relay_confirm_every frames (the rest on the tick), so its window moves.
 void count_relayed(self_ptr self, size_t n) {
@@ -281,7 +302,7 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name, size_t relay
         on_forward(self, frames, hops);
     },
     [self](synced_atom, const std::string& topic, const std::string& epoch, uint64_t seq,
-           bool recovered) {
+           bool recovered, const std::vector<std::string>& backfill) {
       auto& st = self->state;
       if (!from_member(self))
         return;
@@ -289,14 +310,17 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name, size_t relay
       if (it == st.topics.end())
         return;
       auto& f = it->second;
-      // Resumed: the relay replays what followed our position, which the
-      // topic still holds. Otherwise the stream starts at the home's.
       f.synced = true;
-      if (!(recovered && f.epoch == epoch)) {
-        f.epoch = epoch;
-        f.seq = seq;
+      // Resumed: the relay replays what followed our position, which the
+      // topic still holds. Otherwise the stream starts at the home's, with
+      // what the home retains of it.
+      if (recovered && f.epoch == epoch) {
+        st.reports.positioned(topic, f.epoch, f.seq);
+        return;
       }
-      st.reports.positioned(topic, f.epoch, f.seq);
+      f.epoch = epoch;
+      f.seq = seq;
+      st.reports.positioned(topic, epoch, seq, retained_of(topic, epoch, seq, backfill));
     },
     [self](tick_atom) {
       auto& st = self->state;

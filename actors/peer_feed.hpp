@@ -33,8 +33,9 @@ struct peer_ref {
 ///
 ///   follow(T):  home here -> positioned(T, "", 0) at once (this node numbers T);
 ///               else (follow_atom, T, since) to the home's node actor; its
-///               relay answers (synced_atom, T, epoch, seq, recovered) ->
-///               positioned(T, epoch, seq), then (relay_atom, frame) per event, or
+///               relay answers (synced_atom, T, epoch, seq, recovered, frames) ->
+///               positioned(T, epoch, seq, the home's retained events when the
+///               follow had no position), then (relay_atom, frame) per event, or
 ///               (relay_atom, frames) for several queued at once (batched when
 ///               busy); confirmed with (handed_atom, n) every 64 frames and each
 ///               second, so the relay's window (cluster.relay-window) moves.
@@ -88,7 +89,7 @@ private:
 ///   (follow_atom, T, epoch, seq) / (unfollow_atom, T)   <- a peer's link (through our node
 ///                                         actor): it follows T here -> its relay attaches
 ///   (forward_atom, frames, hops)       <- a peer's link: publishes for topics homed here
-///   (synced_atom, T, epoch, seq, recovered), (relay_atom, frame) <- the home's relay
+///   (synced_atom, T, epoch, seq, recovered, frames), (relay_atom, frame[s]) <- the home's relay
 ///   (tick_atom)                        <- itself: follows a home has not answered go out again
 ///                                         (a peer ignores them until it has admitted this node)
 struct peer_link_state {

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/metrics.hpp"
+#include "proto/native_codec.hpp"
+#include "proto/relay_codec.hpp"
 
 namespace tickgate {
 
@@ -69,6 +71,20 @@ subscriber as_subscriber(self_ptr self, std::shared_ptr<const subscribe_options>
                     wire_format::relay, std::move(options)};
 }
 
+// The position first, then the stream (released now): both reach the peer
+// in this order, after any frame queued before it. `backfill`: the topic's
+// retained events up to the position, encoded as relay frames.
+void send_synced(self_ptr self, const std::string& name, const caf::actor& topic,
+                 const topic_position& pos, std::vector<std::string> backfill) {
+  auto& st = self->state;
+  if (st.topics.count(name) == 0)
+    return; // unfollowed meanwhile; the detach is on its way
+  send_queued(self);
+  self->send(st.peer, synced_atom_v, name, pos.epoch, pos.seq, pos.recovered.value_or(false),
+             std::move(backfill));
+  self->send(topic, release_atom_v, caf::actor{self});
+}
+
 void attach(self_ptr self, const std::string& topic, uint64_t req,
             std::shared_ptr<const subscribe_options> options) {
   auto& st = self->state;
@@ -103,6 +119,8 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, siz
       if (st.topics.count(topic) > 0)
         return; // followed already: the stream goes on
       st.topics.emplace(topic, nullptr);
+      if (epoch.empty())
+        st.fresh.insert(topic);
       std::shared_ptr<const subscribe_options> options;
       if (!epoch.empty()) {
         auto o = std::make_shared<subscribe_options>();
@@ -119,6 +137,7 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, siz
       if (it->second)
         self->demonitor(it->second);
       st.topics.erase(it);
+      st.fresh.erase(topic);
       self->send(st.router, detach_atom_v, st.next_req++, std::vector<std::string>{topic},
                  caf::actor_cast<connection_actor_type>(self));
     },
@@ -137,11 +156,29 @@ caf::behavior relay_actor(self_ptr self, caf::actor peer, caf::actor router, siz
       auto& st = self->state;
       if (st.topics.count(name) == 0)
         return; // unfollowed meanwhile; the detach is on its way
-      // The position first, then the stream: both reach the peer in this
-      // order (frames queued before it go out before it).
-      send_queued(self);
-      self->send(st.peer, synced_atom_v, name, pos.epoch, pos.seq, pos.recovered.value_or(false));
-      self->send(topic, release_atom_v, caf::actor{self});
+      if (st.fresh.erase(name) == 0 || pos.seq == 0) {
+        send_synced(self, name, topic, pos, {});
+        return;
+      }
+      // A node that starts following the topic gets its retained events
+      // with the position, so clients resuming there find them (the stream
+      // stays held until then).
+      history_query q;
+      q.topic = name;
+      q.what = history_query::kind::since;
+      q.since = stream_position{pos.epoch, pos.seq > relay_backfill_limit ? pos.seq - relay_backfill_limit : 0};
+      q.limit = relay_backfill_limit;
+      self->request(topic, std::chrono::seconds(5), history_atom_v, q)
+        .then(
+          [self, name, topic, pos](history_reply& r) {
+            std::vector<std::string> frames;
+            if (r.epoch == pos.epoch)
+              for (auto& e : r.events)
+                if (e.seq <= pos.seq)
+                  frames.push_back(encode_relay_event(event_fields_of(name, e.seq, pos.epoch, *e.pub)));
+            send_synced(self, name, topic, pos, std::move(frames));
+          },
+          [self, name, topic, pos](caf::error&) { send_synced(self, name, topic, pos, {}); });
     },
     [self](detached_atom, uint64_t, const std::string&) {},
     [self](tick_atom) { send_queued(self); },

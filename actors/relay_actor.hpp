@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <caf/actor.hpp>
 #include <caf/behavior.hpp>
@@ -25,8 +26,9 @@ namespace tickgate {
 /// Messages:
 ///   (follow_atom, T, epoch, seq) / (unfollow_atom, T)  <- this node's peer link
 ///   (binding_atom, ...), (attached_atom, ...), (detached_atom, ...) <- router, topics:
-///       attached -> (synced_atom, T, epoch, seq, recovered) to the peer, then the
-///       topic releases the stream
+///       attached -> (synced_atom, T, epoch, seq, recovered, frames) to the peer, then
+///       the topic releases the stream; frames: for a follow without a position,
+///       the topic's retained events (at most relay_backfill_limit), else none
 ///   down of a topic it follows: attaches again (the restarted topic's reset reaches the peer)
 ///   (tick_atom)                    <- its sink: frames are queued in the outbox; send them,
 ///       as (relay_atom, frame) or, several queued, (relay_atom, vector<frame>)
@@ -39,10 +41,15 @@ struct relay_state {
   std::shared_ptr<relay_outbox> outbox;
   // Followed topics and the topic actor each is attached to (null until bound).
   std::unordered_map<std::string, caf::actor> topics;
+  // Followed from scratch (no position): their retained events go with the position.
+  std::unordered_set<std::string> fresh;
   uint64_t next_req = 1;
 
   static inline const char* name = "relay";
 };
+
+/// Retained events a relay sends with the position of a topic followed from scratch.
+constexpr uint32_t relay_backfill_limit = 1000;
 
 caf::behavior relay_actor(caf::stateful_actor<relay_state>* self, caf::actor peer,
                           caf::actor router, size_t window);

@@ -365,3 +365,49 @@ TEST(cluster_routing, while_a_node_joins_and_topics_move_no_event_is_delivered_t
   }
   EXPECT_FALSE(moved.empty()) << "no topic moved to the new node among twelve";
 }
+
+// Without Redis too, a client resumes on a node that never followed its
+// topic: a node that starts following a topic gets the home's retained
+// events with its position.
+TEST(cluster_routing, a_client_resumes_on_a_node_that_never_followed_the_topic) {
+  cluster c;
+  std::vector<std::string> topics;
+  for (int i = 0; i < 12; ++i)
+    topics.push_back("trade@N" + std::to_string(i));
+  ws_client probe{c.port(0)};
+  auto ack = subscribe(probe, topics);
+  std::string topic;
+  for (auto& t : topics)
+    if (home_in(epoch_in_ack(ack, t)) == "n1" && topic.empty())
+      topic = t;
+  ASSERT_FALSE(topic.empty()) << "no topic homed on n1 among twelve";
+  ws_client client{c.port(1)};
+  ASSERT_EQ(json_string(subscribe(client, {topic}), "type"), "ack");
+  for (int k = 1; k <= 3; ++k)
+    ASSERT_TRUE(publish(c.port(0), topic, std::to_string(k)));
+  auto seen = read_events(client, 3);
+  ASSERT_EQ(seen.size(), 3u);
+  auto epoch = seen.back().epoch;
+  // n3 never had the topic: no client there, and it is homed on n1.
+  c.nodes[1]->stop(SIGKILL, 3s);
+  c.nodes[1].reset();
+  ASSERT_TRUE(publish(c.port(0), topic, "4"));
+  ASSERT_TRUE(publish(c.port(0), topic, "5"));
+  ws_client back{c.port(2)};
+  auto resumed = subscribe(back, {topic},
+                           R"(,"since":{")" + topic + R"(":{"epoch":")" + epoch + R"(","seq":3}})");
+  ASSERT_EQ(json_string(resumed, "type"), "ack") << resumed;
+  EXPECT_EQ(json_field(json_field(resumed, "recovered"), topic.c_str()), "true") << resumed;
+  auto rest = read_events(back, 2);
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_EQ(rest[0].seq, 4u);
+  EXPECT_EQ(rest[1].seq, 5u);
+  EXPECT_EQ(rest[1].data, "5");
+  EXPECT_EQ(rest[1].epoch, epoch);
+  // `last` there sees the home's history from the start.
+  ws_client late{c.port(2)};
+  ASSERT_EQ(json_string(subscribe(late, {topic}, R"(,"last":10)"), "type"), "ack");
+  auto replay = read_events(late, 5);
+  ASSERT_EQ(replay.size(), 5u);
+  EXPECT_EQ(replay[0].seq, 1u);
+}
