@@ -30,12 +30,14 @@ typename Inspector::result_type inspect(Inspector& f, member_card& x) {
            x.connections, x.topics);
 }
 
-/// Whether the message `self` handles comes from this process (or has no
-/// sender): the cluster's actors take their local messages only from here,
-/// since peers hold their handles too.
+/// Whether the message `self` handles comes from an actor of this process:
+/// the cluster's actors take their local messages only from here, since
+/// peers hold their handles too. An anonymous message does not count (a
+/// remote anon_send arrives without a sender): local code sends these with
+/// a sender (caf::send_as).
 inline bool from_this_node(caf::local_actor* self) {
   auto& sender = self->current_sender();
-  return !sender || sender->node() == self->node();
+  return sender && sender->node() == self->node();
 }
 
 /// A member's state as this node sees it:

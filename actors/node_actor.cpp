@@ -23,7 +23,9 @@ using clock = std::chrono::steady_clock;
 
 // How long a cluster-wide command waits for each member's answer; a member
 // that takes longer is reported unreachable and the command answers anyway.
-constexpr auto control_timeout = std::chrono::seconds(3);
+// Longer than the inspector's own gathering (3 s), which a member's answer
+// may include; the asking inspector waits twice that.
+constexpr auto control_timeout = std::chrono::seconds(4);
 
 member_card own_card(self_ptr self) {
   auto card = self->state.settings.self;
@@ -546,7 +548,10 @@ caf::behavior node_actor(self_ptr self, cluster_settings settings) {
       spdlog::info("node.control_from_member member={} command={}", asker->card.name, command);
       return run_here(self, command, args);
     },
-    [self](tick_atom) { tick(self); },
+    [self](tick_atom) {
+      if (from_this_node(self))
+        tick(self);
+    },
     [self](members_atom) -> caf::result<std::string> {
       if (!from_this_node(self))
         return caf::sec::request_receiver_down; // not for peers

@@ -318,6 +318,8 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name, size_t relay
         st.reports.positioned(topic, f.epoch, f.seq);
         return;
       }
+      if (!f.epoch.empty() && f.epoch == epoch && seq <= f.seq)
+        return; // a relay's resync answered after frames past it: the stream goes on
       f.epoch = epoch;
       f.seq = seq;
       st.reports.positioned(topic, epoch, seq, retained_of(topic, epoch, seq, backfill));
@@ -331,18 +333,19 @@ caf::behavior peer_link_actor(self_ptr self, std::string self_name, size_t relay
       confirm_all(self);
       self->delayed_send(self, std::chrono::seconds(1), tick_atom_v);
     },
+    // Confirmed even when dropped (a home this node counts down for now):
+    // its relay's window must keep moving.
     [self](relay_atom, const std::string& frame) {
-      if (!from_member(self))
-        return;
-      on_relay_frame(self, frame);
       count_relayed(self, 1);
+      if (from_member(self))
+        on_relay_frame(self, frame);
     },
     [self](relay_atom, const std::vector<std::string>& frames) {
+      count_relayed(self, frames.size());
       if (!from_member(self))
         return;
       for (auto& frame : frames)
         on_relay_frame(self, frame);
-      count_relayed(self, frames.size());
     },
   };
 }
@@ -351,8 +354,11 @@ void peer_feed::spawn_link(caf::actor_system& sys) {
   link_ = sys.spawn(peer_link_actor, self_name_, relay_window_);
 }
 
+// Sent as the feed actor: the link takes local messages only from actors
+// of this process (from_this_node).
 void peer_feed::start(feed_reports reports) {
-  caf::anon_send(link_, feed_atom_v, reports.owner());
+  owner_ = reports.owner();
+  caf::send_as(owner_, link_, feed_atom_v, owner_);
 }
 
 void peer_feed::stop() {
@@ -361,16 +367,16 @@ void peer_feed::stop() {
 }
 
 bool peer_feed::follow(const std::string& topic) {
-  caf::anon_send(link_, follow_atom_v, topic);
+  caf::send_as(owner_, link_, follow_atom_v, topic);
   return false; // confirmed with its position (positioned)
 }
 
 void peer_feed::unfollow(const std::string& topic) {
-  caf::anon_send(link_, unfollow_atom_v, topic);
+  caf::send_as(owner_, link_, unfollow_atom_v, topic);
 }
 
 publish_outcome peer_feed::publish(const publication_batch& batch) {
-  caf::anon_send(link_, publish_atom_v, batch);
+  caf::send_as(owner_, link_, publish_atom_v, batch);
   return publish_outcome::upstream; // homed here: delivered by the link
 }
 

@@ -77,6 +77,7 @@ private:
   std::string self_name_;
   size_t relay_window_;
   caf::actor link_;
+  caf::actor owner_; // the feed actor: the sender of what this feed tells the link
 };
 
 /// State of the peer link actor.

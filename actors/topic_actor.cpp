@@ -274,13 +274,16 @@ bool take_place(self_ptr self, const publication& pub) {
       begin_epoch(self);
     return true;
   }
-  if (pub.epoch == st.epoch && pub.seq <= st.seq) {
+  if ((pub.epoch == st.epoch && pub.seq <= st.seq)
+      || (pub.epoch == st.upstream_epoch && pub.seq <= st.upstream_seq)) {
     node_metrics().cluster_duplicates.fetch_add(1, std::memory_order_relaxed);
     return false; // already delivered (a relay replayed what the topic had)
   }
   if (pub.epoch != st.epoch || pub.seq != st.seq + 1 || !st.carried)
     enter_epoch(self, pub.epoch, pub.seq - 1);
   st.carried = true;
+  st.upstream_epoch = pub.epoch;
+  st.upstream_seq = pub.seq;
   return true;
 }
 
@@ -537,6 +540,8 @@ void take_position(self_ptr self, const std::string& epoch, uint64_t seq, bool w
   if (epoch != st.epoch || seq != st.seq)
     enter_epoch(self, epoch, seq);
   st.carried = true;
+  st.upstream_epoch = epoch;
+  st.upstream_seq = seq;
 }
 
 // The upstream's recent stream of the topic (a Redis stream read when the

@@ -67,6 +67,8 @@ struct topic_state {
   std::string base_epoch;         // the router's; later epochs of this actor extend it
   uint64_t epoch_changes = 0;
   bool carried = false;           // the epoch is an upstream's (a home node, Redis), not this actor's
+  std::string upstream_epoch;     // the last numbered event's position, kept across own epochs:
+  uint64_t upstream_seq = 0;      // a numbered event at or before it is one the topic had
   uint64_t seq = 0;               // seq of the last publication; the next gets seq + 1
   caf::actor router;
   routing_settings settings;

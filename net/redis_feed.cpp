@@ -69,6 +69,8 @@ bool redis_feed::follow(const std::string& topic) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto [it, fresh] = channels_.try_emplace(channel);
   auto& e = it->second;
+  if (fresh)
+    e.id = ++next_channel_id_;
   e.topics.push_back(topic);
   if (!up_)
     return false; // subscribed at link-up
@@ -87,17 +89,21 @@ bool redis_feed::follow(const std::string& topic) {
 }
 
 void redis_feed::load(const std::string& channel, std::vector<std::string> topics) {
-  ++channels_[channel].loading;
+  auto& e = channels_[channel];
+  ++e.loading;
   link_->query(settings_.numbering.position_query(channel, new_redis_epoch()),
-               [this, channel, topics = std::move(topics), gen = generation_](
+               [this, channel, topics = std::move(topics), gen = generation_, id = e.id](
                  std::optional<redis_value> reply, std::string error) {
-                 on_loaded(channel, topics, gen, std::move(reply), error);
+                 on_loaded(channel, id, topics, gen, std::move(reply), error);
                });
 }
 
-void redis_feed::on_loaded(const std::string& channel, const std::vector<std::string>& topics,
+void redis_feed::on_loaded(const std::string& channel, uint64_t id,
+                           const std::vector<std::string>& topics,
                            uint64_t generation, std::optional<redis_value> reply,
                            const std::string& error) {
+  if (!reply && error.empty())
+    return; // the link dropped: its down report clears the read, a reconnect reads again
   auto& m = node_metrics();
   redis_batch held;
   {
@@ -105,8 +111,8 @@ void redis_feed::on_loaded(const std::string& channel, const std::vector<std::st
     if (generation != generation_ || !up_)
       return; // the link dropped since: read again when it is back
     auto it = channels_.find(channel);
-    if (it == channels_.end())
-      return; // unfollowed meanwhile
+    if (it == channels_.end() || it->second.id != id)
+      return; // unfollowed meanwhile (and perhaps followed again: read anew)
     auto& e = it->second;
     if (e.loading > 0 && --e.loading == 0)
       held.swap(e.held);

@@ -95,13 +95,14 @@ private:
   struct channel_entry {
     std::vector<std::string> topics; // usually one
     bool confirmed = false;          // Redis confirmed it (or its pattern) on this connection
+    uint64_t id = 0;                 // this entry's, unique: a read answers only the entry that asked
     int loading = 0;                 // position reads in flight (numbering)
     redis_batch held;                // its messages that arrived during them
   };
 
   // Numbering: reads `channel`'s position and stream for `topics`. mtx_ held.
   void load(const std::string& channel, std::vector<std::string> topics);
-  void on_loaded(const std::string& channel, const std::vector<std::string>& topics,
+  void on_loaded(const std::string& channel, uint64_t id, const std::vector<std::string>& topics,
                  uint64_t generation, std::optional<redis_value> reply, const std::string& error);
   // The publication a message on `channel` carries (for `topic` if given,
   // else the channel's); null if it is dropped (counted).
@@ -127,6 +128,7 @@ private:
   std::unordered_map<std::string, channel_entry> channels_;
   std::unordered_map<std::string, bool> pattern_confirmed_;
   uint64_t generation_ = 0; // link-downs so far: a read's answer from before one is void
+  uint64_t next_channel_id_ = 0;
 };
 
 } // namespace tickgate::net

@@ -435,7 +435,7 @@ redis_value value_of(const redisReply* r) {
 void redis_link::query(std::vector<std::string> args, query_done done) {
   asio::post(ioc_, [this, args = std::move(args), done = std::move(done)]() mutable {
     if (!up_ || !cmd_->alive() || !cmd_->ready) {
-      done(std::nullopt, "redis down");
+      done(std::nullopt, std::string{}); // the link's down report is out or on its way
       return;
     }
     std::vector<const char*> argv;
@@ -451,7 +451,7 @@ void redis_link::query(std::vector<std::string> args, query_done done) {
       std::unique_ptr<query_done> cb{static_cast<query_done*>(priv)};
       auto* reply = static_cast<redisReply*>(r);
       if (!reply)
-        (*cb)(std::nullopt, "connection lost");
+        (*cb)(std::nullopt, std::string{}); // freed: the link is going down
       else if (reply->type == REDIS_REPLY_ERROR)
         (*cb)(std::nullopt, std::string{reply->str, reply->len});
       else
@@ -461,7 +461,7 @@ void redis_link::query(std::vector<std::string> args, query_done done) {
                               argv.data(), lens.data())
         != REDIS_OK) {
       std::unique_ptr<query_done> cb{pending};
-      (*cb)(std::nullopt, "redis refused the command");
+      (*cb)(std::nullopt, std::string{});
     }
   });
 }

@@ -16,10 +16,11 @@ namespace tickgate::net {
 /// gets its topic's position from Redis, so every node of a cluster gives an
 /// event the same seq and epoch and a client resumes on any of them.
 ///
-/// Per channel two keys (after `key_prefix`):
-///   pos:<channel>     hash: s = last seq, e = epoch (a node's random id, set
-///                     by whichever node numbers the first event)
-///   stream:<channel>  the last `stream_size` numbered messages, entry id 0-<seq>
+/// Per channel two keys (after `key_prefix`; the channel in braces is their
+/// hash tag):
+///   pos:{<channel>}     hash: s = last seq, e = epoch (a node's random id, set
+///                       by whichever node numbers the first event)
+///   stream:{<channel>}  the last `stream_size` numbered messages, entry id 0-<seq>
 /// both expiring `ttl` after the channel's last publish (then numbering
 /// starts over in a new epoch).
 ///
@@ -36,8 +37,9 @@ struct redis_numbering {
   size_t stream_size = 100; // 0: positions only, no stream to catch up from
   std::chrono::seconds ttl{300};
 
-  std::string position_key(const std::string& channel) const { return key_prefix + "pos:" + channel; }
-  std::string stream_key(const std::string& channel) const { return key_prefix + "stream:" + channel; }
+  // The channel is the keys' hash tag, so a Redis Cluster keeps both in one slot.
+  std::string position_key(const std::string& channel) const { return key_prefix + "pos:{" + channel + "}"; }
+  std::string stream_key(const std::string& channel) const { return key_prefix + "stream:{" + channel + "}"; }
 
   /// The EVAL that numbers `pub` on `channel` and PUBLISHes it on
   /// `envelope_channel`; `epoch` is used if the channel has none yet.

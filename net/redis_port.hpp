@@ -67,8 +67,10 @@ public:
   virtual void publish_commands(std::vector<std::vector<std::string>> commands) = 0;
 
   /// Runs one command on the command connection and calls `done` with its
-  /// reply on the link's thread: nullopt when the link is down or drops
-  /// before the answer; an error reply as nullopt with `error` set.
+  /// reply on the link's thread, never from inside the call: nullopt and an
+  /// empty `error` when the link is down or drops before the answer (its
+  /// down report is out or follows); an error reply as nullopt with `error`
+  /// set to Redis' message.
   using query_done = std::function<void(std::optional<redis_value> reply, std::string error)>;
   virtual void query(std::vector<std::string> args, query_done done) = 0;
 };

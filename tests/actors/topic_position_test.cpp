@@ -351,3 +351,18 @@ TEST_F(topic_position_test, a_plain_publication_into_a_carried_stream_takes_an_e
   EXPECT_EQ(f[3], reset("E"));
   EXPECT_TRUE(is_event(f[4], 6, "E", "6")) << f[4];
 }
+
+TEST_F(topic_position_test, a_numbered_event_the_topic_had_before_a_plain_one_is_not_delivered_again) {
+  spawn_topic(0);
+  subscribe();
+  publish("12", "E", 12);
+  publish("plain"); // own epoch now
+  publish("12", "E", 12); // the same event again (held while Redis was read, say)
+  publish("13", "E", 13);
+  auto f = frames(6);
+  EXPECT_EQ(f[0], reset("E"));
+  EXPECT_TRUE(is_event(f[1], 12, "E", "12")) << f[1];
+  ASSERT_EQ(f[2].rfind(reset_prefix, 0), 0u) << f[2];
+  EXPECT_EQ(f[4], reset("E"));
+  EXPECT_TRUE(is_event(f[5], 13, "E", "13")) << f[5]; // 12 only once
+}

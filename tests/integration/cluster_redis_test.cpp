@@ -77,12 +77,12 @@ TEST(cluster_redis, every_node_gets_each_event_once_with_the_position_redis_gave
     }
   }
   // Redis holds each topic's position and its capped stream, expiring.
-  auto pos = redis_command(redis.port(), {"HGET", "tickgate:pos:trade@R1", "s"});
+  auto pos = redis_command(redis.port(), {"HGET", "tickgate:pos:{trade@R1}", "s"});
   ASSERT_EQ(pos.size(), 1u);
   EXPECT_EQ(pos[0], std::to_string(per_topic + 1));
-  EXPECT_EQ(redis_command(redis.port(), {"XLEN", "tickgate:stream:trade@R1"}),
+  EXPECT_EQ(redis_command(redis.port(), {"XLEN", "tickgate:stream:{trade@R1}"}),
             std::vector<std::string>{std::to_string(per_topic + 1)});
-  auto ttl = redis_command(redis.port(), {"TTL", "tickgate:stream:trade@R1"});
+  auto ttl = redis_command(redis.port(), {"TTL", "tickgate:stream:{trade@R1}"});
   ASSERT_EQ(ttl.size(), 1u);
   EXPECT_GT(std::stoi(ttl[0]), 0);
 }
@@ -117,7 +117,7 @@ TEST(cluster_redis, a_client_whose_node_died_resumes_on_a_node_that_never_follow
   for (int k = 4; k <= 9; ++k)
     ASSERT_TRUE(publish(c.port(1), gone, std::to_string(k)));
   ASSERT_TRUE(eventually([&] {
-    return redis_command(redis.port(), {"HGET", "tickgate:pos:" + gone, "s"})
+    return redis_command(redis.port(), {"HGET", "tickgate:pos:{" + gone + "}", "s"})
            == std::vector<std::string>{"9"};
   }, 5s));
   ws_client back{c.port(1)};

@@ -352,7 +352,7 @@ TEST_F(redis_feed_with_fake_link, numbering_publishes_through_the_script_with_th
   feed->publish({named});
   auto& call = port->calls.back();
   ASSERT_EQ(call.rfind("COMMAND EVAL ", 0), 0u) << call;
-  EXPECT_NE(call.find(" 2 tg:pos:book:A tg:stream:book:A "), std::string::npos) << call;
+  EXPECT_NE(call.find(" 2 tg:pos:{book:A} tg:stream:{book:A} "), std::string::npos) << call;
   EXPECT_NE(call.find(R"(,"ts":42,"event":"book.reset"})" "\n{} 100 300 book:A#event"),
             std::string::npos)
     << call;
@@ -365,7 +365,7 @@ TEST_F(redis_feed_with_fake_link, numbering_confirms_a_topic_with_its_redis_posi
   EXPECT_FALSE(feed->follow("x"));
   feed->on_subscribed("x", false);
   ASSERT_EQ(port->queries.size(), 1u);
-  EXPECT_NE(port->calls.back().find(" 2 tickgate:pos:x tickgate:stream:x "), std::string::npos);
+  EXPECT_NE(port->calls.back().find(" 2 tickgate:pos:{x} tickgate:stream:{x} "), std::string::npos);
   EXPECT_EQ(next_report(), "<none>"); // not confirmed before its position is known
   // Published after the SUBSCRIBE: 7 is also in the read's answer, 8 is not.
   redis_batch early{{"x#event", numbered(7, "E1", "7")}, {"x#event", numbered(8, "E1", "8")},
@@ -390,7 +390,7 @@ TEST_F(redis_feed_with_fake_link, numbering_reads_again_after_a_reconnect_and_ig
   feed->on_messages(held);
   feed->on_link(false, "connection lost");
   EXPECT_EQ(next_report(), "down: redis unavailable: connection lost");
-  port->queries[0](std::nullopt, "connection lost");
+  port->queries[0](std::nullopt, ""); // freed with the connection
   feed->on_link(true, "");
   EXPECT_EQ(next_report(), "up");
   feed->on_subscribed("x", false);
@@ -443,4 +443,21 @@ TEST(redis_numbering, a_position_reply_is_epoch_seq_and_messages_and_anything_el
   EXPECT_FALSE(parse_position_reply(odd, error));
   EXPECT_NE(new_redis_epoch(), new_redis_epoch());
   EXPECT_EQ(new_redis_epoch().size(), 16u);
+}
+
+TEST_F(redis_feed_with_fake_link, numbering_ignores_a_read_for_a_channel_unfollowed_and_followed_again_since) {
+  start(numbering_on());
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->follow("x");
+  feed->on_subscribed("x", false);
+  ASSERT_EQ(port->queries.size(), 1u);
+  feed->unfollow("x");
+  EXPECT_FALSE(feed->follow("x")); // subscribed anew: not confirmed before Redis says so
+  port->queries[0](position_reply("E", 1, {}), "");
+  EXPECT_EQ(next_report(), "<none>");
+  feed->on_subscribed("x", false);
+  ASSERT_EQ(port->queries.size(), 2u);
+  port->queries[1](position_reply("E", 1, {}), "");
+  EXPECT_EQ(next_report(), "positioned x E 1 [ ]");
 }

@@ -5,6 +5,7 @@
 #include "actors/bus_feed.hpp"
 #include "actors/metrics.hpp"
 #include "actors/peer_feed.hpp"
+#include "actors/relay_outbox.hpp"
 #include "net/emitter_feed.hpp"
 #include "net/kafka_feed.hpp"
 #include "net/redis_feed.hpp"
@@ -119,7 +120,7 @@ std::optional<std::string> make_peers(const node_config& cfg, node_feeds& out) {
   if (!cfg.kafka.brokers.empty())
     return "kafka.brokers: a cluster without Redis numbers each topic on its home node, which "
            "Kafka deliveries would bypass; give the cluster redis.url";
-  out.all.push_back(std::make_shared<peer_feed>(cfg.node_id, std::max<size_t>(1, cfg.cluster.relay_window)));
+  out.all.push_back(std::make_shared<peer_feed>(cfg.node_id, std::max<size_t>(2 * relay_confirm_every, cfg.cluster.relay_window)));
   return std::nullopt;
 }
 

@@ -214,7 +214,7 @@ int main(int argc, char** argv) {
       caf::anon_send(a, tickgate::stop_atom_v);
     caf::anon_send(ctx.router, tickgate::stop_atom_v);
     if (ctx.cluster)
-      caf::anon_send(ctx.cluster, tickgate::stop_atom_v);
+      caf::send_as(ctx.inspector, ctx.cluster, tickgate::stop_atom_v);
     caf::anon_send_exit(ctx.inspector, caf::exit_reason::user_shutdown);
   };
   {
@@ -244,11 +244,11 @@ int main(int argc, char** argv) {
                                            : system.middleman().actor_handle();
       ctx.cluster = system.spawn(tickgate::node_actor, std::move(node_cfg));
     }
-    caf::anon_send(ctx.cluster, tickgate::register_atom_v, ctx.inspector);
+    caf::send_as(ctx.inspector, ctx.cluster, tickgate::register_atom_v, ctx.inspector);
     for (auto& f : feeds.all)
       if (auto peers = std::dynamic_pointer_cast<tickgate::peer_feed>(f)) {
-        caf::anon_send(peers->link(), tickgate::use_atom_v, ctx.router);
-        caf::anon_send(ctx.cluster, tickgate::use_atom_v, peers->link());
+        caf::send_as(ctx.inspector, peers->link(), tickgate::use_atom_v, ctx.router);
+        caf::send_as(ctx.inspector, ctx.cluster, tickgate::use_atom_v, peers->link());
       }
     uint16_t cluster_port = 0;
     if (cluster_cfg.enabled) {
@@ -259,13 +259,13 @@ int main(int argc, char** argv) {
       if (!bound) {
         spdlog::error("node.listen_failed host={} port={} error={}", cfg.cluster.host,
                       cfg.cluster.port, system.render(bound.error()));
-        caf::anon_send(ctx.cluster, tickgate::stop_atom_v);
+        caf::send_as(ctx.inspector, ctx.cluster, tickgate::stop_atom_v);
         srv.shutdown(std::chrono::milliseconds{0});
         stop_actors();
         return 1;
       }
       cluster_port = *bound;
-      caf::anon_send(ctx.cluster, tickgate::use_atom_v,
+      caf::send_as(ctx.inspector, ctx.cluster, tickgate::use_atom_v,
                      cfg.cluster.advertise.empty()
                        ? cfg.cluster.host + ":" + std::to_string(cluster_port)
                        : cfg.cluster.advertise);

@@ -90,7 +90,7 @@ node_config::node_config() {
     .add(redis_numbering, "numbering", "on: publishes are numbered in Redis (one script: seq, capped stream, PUBLISH on the event twin), so every node gives an event the same position and a client resumes on any node; off; auto (default): on in a cluster")
     .add(redis_stream_size, "stream-size", "numbering: events kept per topic in Redis for clients resuming on a node that just started following it (0: positions only)")
     .add(redis_stream_ttl, "stream-ttl", "numbering: a topic's position and stream expire this long after its last publish (numbering then starts over in a new epoch)")
-    .add(redis_key_prefix, "key-prefix", "numbering: prefix of the Redis keys pos:<channel> and stream:<channel>");
+    .add(redis_key_prefix, "key-prefix", "numbering: prefix of the Redis keys pos:{<channel>} and stream:{<channel>}");
   opt_group{custom_options_, "socketio"}
     .add(socketio_redis_emitter, "redis-emitter", "deliver what @socket.io/redis-emitter and redis-adapter servers publish (needs redis.url)")
     .add(socketio_redis_channel_prefix, "redis-channel-prefix", "their `key`: channels <prefix>#<nsp># and <prefix>#<nsp>#<room>#");
