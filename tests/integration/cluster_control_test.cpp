@@ -336,11 +336,23 @@ TEST_F(cluster_control, a_process_that_is_not_a_member_cannot_ask_a_node_to_act)
                [&](caf::error&) { no = true; });
     return no;
   };
+  // Anonymous sends arrive without a sender, as the node's own do not:
+  // they are not taken for local ones.
+  caf::anon_send(*node, tickgate::cluster_atom_v, std::string{"broadcast"},
+                 std::vector<std::string>{R"({"msg":"anonymous"})"});
+  caf::anon_send(*node, tickgate::cluster_atom_v, std::string{"kick"},
+                 std::vector<std::string>{"", "u"});
+  caf::anon_send(*node, tickgate::stop_atom_v);
+  caf::anon_send(*node, tickgate::tick_atom_v);
   auto ignored_before = node_metric(n1->port(), "tickgate_cluster_messages_ignored_total");
   EXPECT_TRUE(refused(tickgate::control_atom_v, {"", "u"})); // a member's part
   EXPECT_TRUE(refused(tickgate::cluster_atom_v, {"", "u"})); // the local inspector's ask
   EXPECT_GT(node_metric(n1->port(), "tickgate_cluster_messages_ignored_total"), ignored_before);
-  // The client is still there.
+  // The node actor still runs, and the client is still there and heard
+  // nothing before this.
+  auto nodes = ctl(*n1, "nodes");
+  EXPECT_EQ(nodes.code, 0) << nodes.out;
+  EXPECT_NE(nodes.out.find("3 up"), std::string::npos) << nodes.out;
   auto b = ctl(*n1, R"(broadcast --local '{"msg":"still here"}')");
   EXPECT_NE(b.out.find("OK (1 clients)"), std::string::npos) << b.out;
   EXPECT_TRUE(hears(*victim, "still here"));
