@@ -294,7 +294,12 @@ void redis_feed::on_messages(redis_batch& batch) {
       auto it = channels_.find(std::string{channel});
       if (it == channels_.end() || it->second.loading == 0)
         return false;
-      it->second.held.push_back(std::move(msg));
+      // Bounded: past it the newest are dropped, and the topic sees the gap
+      // (a reset) at the next event after the read.
+      if (it->second.held.size() >= max_held_messages)
+        node_metrics().bridge_held_dropped.fetch_add(1, std::memory_order_relaxed);
+      else
+        it->second.held.push_back(std::move(msg));
       return true;
     });
   }

@@ -14,6 +14,9 @@
 
 namespace tickgate::net {
 
+/// Messages of one channel held while its position is read (numbering).
+constexpr size_t max_held_messages = 10'000;
+
 struct redis_feed_settings {
   channel_map mapping;                    // topic <-> channel templates
   std::vector<std::string> patterns;      // PSUBSCRIBEd at link-up; channels they cover get no SUBSCRIBE

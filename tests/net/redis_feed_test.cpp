@@ -461,3 +461,24 @@ TEST_F(redis_feed_with_fake_link, numbering_ignores_a_read_for_a_channel_unfollo
   port->queries[1](position_reply("E", 1, {}), "");
   EXPECT_EQ(next_report(), "positioned x E 1 [ ]");
 }
+
+TEST_F(redis_feed_with_fake_link, numbering_holds_at_most_its_bound_of_messages_during_a_read) {
+  start(numbering_on());
+  feed->on_link(true, "");
+  EXPECT_EQ(next_report(), "up");
+  feed->follow("x");
+  feed->on_subscribed("x", false);
+  auto dropped = node_metrics().bridge_held_dropped.load();
+  redis_batch flood;
+  for (size_t i = 1; i <= max_held_messages + 5; ++i)
+    flood.push_back({"x#event", numbered(i, "E", std::to_string(i))});
+  feed->on_messages(flood);
+  EXPECT_EQ(node_metrics().bridge_held_dropped.load(), dropped + 5);
+  port->queries[0](position_reply("E", 0, {}), "");
+  EXPECT_EQ(next_report(), "positioned x E 0 [ ]");
+  publication_batch got;
+  owner->receive([&](deliver_atom, const publication_batch& pubs) { got = pubs; },
+                 caf::after(std::chrono::seconds(3)) >> [] {});
+  ASSERT_EQ(got.size(), max_held_messages);
+  EXPECT_EQ(got.back()->seq, max_held_messages);
+}
