@@ -59,7 +59,7 @@ struct cluster_settings {
 ///   (tick_atom)                  <- itself: heartbeat, failure sweep, redials
 ///   (members_atom)               -> JSON text: every member ("nodes" of tickgatectl)
 ///   (cluster_atom, command, args) -> JSON <- inspector: the command on this node and
-///                                   every up member, merged (unanswered within 3 s:
+///                                   every up member, merged (unanswered within 4 s:
 ///                                   "unreachable"); without a cluster a kick or
 ///                                   broadcast is this node's answer alone
 ///   (leave_atom, bool)           <- node at SIGTERM: tell members -> true once sent
