@@ -7,25 +7,12 @@
 
 namespace tickgate {
 
-std::string encode_event_envelope(std::string_view event, bool snapshot,
-                                  std::string_view payload) {
-  std::string out;
-  out.reserve(event.size() + payload.size() + 32);
-  out += R"({"event":)";
-  json_text::append_string(out, event);
-  if (snapshot)
-    out += R"(,"snapshot":true)";
-  out += "}\n";
-  out += payload;
-  return out;
-}
+namespace {
 
-std::string encode_numbered_tail(int64_t ts_us, std::string_view event, bool snapshot,
-                                 std::string_view payload) {
-  std::string out;
-  out.reserve(event.size() + payload.size() + 64);
-  out += R"(,"ts":)";
-  out += std::to_string(ts_us);
+// The header's members after its first (`,"event":..` when named,
+// `,"snapshot":true` when set), its end, then the payload.
+std::string finish_envelope(std::string out, std::string_view event, bool snapshot,
+                            std::string_view payload) {
   if (!event.empty()) {
     out += R"(,"event":)";
     json_text::append_string(out, event);
@@ -35,6 +22,26 @@ std::string encode_numbered_tail(int64_t ts_us, std::string_view event, bool sna
   out += "}\n";
   out += payload;
   return out;
+}
+
+} // namespace
+
+std::string encode_event_envelope(std::string_view event, bool snapshot,
+                                  std::string_view payload) {
+  std::string out;
+  out.reserve(event.size() + payload.size() + 32);
+  out += R"({"event":)";
+  json_text::append_string(out, event);
+  return finish_envelope(std::move(out), {}, snapshot, payload);
+}
+
+std::string encode_numbered_tail(int64_t ts_us, std::string_view event, bool snapshot,
+                                 std::string_view payload) {
+  std::string out;
+  out.reserve(event.size() + payload.size() + 64);
+  out += R"(,"ts":)";
+  json_text::append_int(out, ts_us);
+  return finish_envelope(std::move(out), event, snapshot, payload);
 }
 
 std::optional<event_envelope> decode_event_envelope(std::string_view message,
